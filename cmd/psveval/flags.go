@@ -1,0 +1,218 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/rubric"
+)
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting, and
+// prints its usage to w.
+func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "usage: psveval %s %s\n\nflags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args. When fs has a "config" flag that names a YAML file,
+// every flag not given on the command line is then set from the file, so
+// flags override the file. The file's keys are flag names; a list sets a
+// repeatable flag several times; a mapping sets key=value flags (--map,
+// --model-param) once per key.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err}
+	}
+	cfg := fs.Lookup("config")
+	if cfg == nil || cfg.Value.String() == "" {
+		return nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	b, err := os.ReadFile(cfg.Value.String())
+	if err != nil {
+		return &usageError{fmt.Errorf("config: %w", err)}
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return &usageError{fmt.Errorf("config %s: %w", cfg.Value, err)}
+	}
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := fs.Lookup(k)
+		if f == nil || k == "config" {
+			return &usageError{fmt.Errorf("config %s: unknown setting %q (settings are the flag names of psveval %s)", cfg.Value, k, fs.Name())}
+		}
+		if set[k] {
+			continue
+		}
+		vals, err := configValues(doc[k])
+		if err != nil {
+			return &usageError{fmt.Errorf("config %s: %s: %w", cfg.Value, k, err)}
+		}
+		for _, v := range vals {
+			if err := fs.Set(k, v); err != nil {
+				return &usageError{fmt.Errorf("config %s: %s: %w", cfg.Value, k, err)}
+			}
+		}
+	}
+	return nil
+}
+
+func configValues(v any) ([]string, error) {
+	switch x := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range x {
+			s, err := configScalar(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([]string, 0, len(keys))
+		for _, k := range keys {
+			s, err := configScalar(x[k])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, k+"="+s)
+		}
+		return out, nil
+	}
+	s, err := configScalar(v)
+	return []string{s}, err
+}
+
+// configScalar renders a YAML value as flag text; objects and lists become
+// JSON, which --model-param and --judge-param read.
+func configScalar(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case nil:
+		return "null", nil
+	case map[string]any, []any:
+		b, err := json.Marshal(x)
+		return string(b), err
+	}
+	return fmt.Sprint(v), nil
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// mappingFlag accumulates --map role=column[,role=column...].
+type mappingFlag struct{ m eval.Mapping }
+
+func (f *mappingFlag) String() string {
+	if f.m == nil {
+		return ""
+	}
+	return f.m.String()
+}
+
+func (f *mappingFlag) Set(s string) error {
+	m, err := eval.ParseMapping(s)
+	if err != nil {
+		return err
+	}
+	if f.m == nil {
+		f.m = eval.Mapping{}
+	}
+	for r, c := range m {
+		f.m[r] = c
+	}
+	return nil
+}
+
+// datasetFlags are the flags that say how to read a dataset.
+type datasetFlags struct {
+	data, imageRoot, groupBy, rubricFile string
+	mapping                              mappingFlag
+	skipBad                              bool
+	maxImageBytes                        int64
+	limit                                int
+}
+
+func (d *datasetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", "", "dataset `file`: Hugging Face layout .parquet or .jsonl")
+	fs.Var(&d.mapping, "map", "column mapping `role=column,...` (roles: id, question, answer, question_type, image, rubric, modality, main_topic, source, med_terms)")
+	fs.StringVar(&d.groupBy, "group-by", "", "report by this `column` instead of question_type (e.g. modality, source)")
+	fs.StringVar(&d.imageRoot, "image-root", "", "`folder` that image paths are relative to and must stay inside (default: the dataset's folder)")
+	fs.BoolVar(&d.skipBad, "skip-bad-items", false, "skip and list items whose image is missing or does not decode, instead of failing")
+	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", eval.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
+	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
+	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
+}
+
+// options returns the dataset options the flags describe.
+func (d *datasetFlags) options() (eval.DatasetOptions, error) {
+	opts := eval.DatasetOptions{
+		Map: d.mapping.m, ImageRoot: d.imageRoot, SkipBadItems: d.skipBad,
+		MaxImageBytes: d.maxImageBytes, Limit: d.limit,
+	}
+	if d.groupBy != "" {
+		if opts.Map == nil {
+			opts.Map = eval.Mapping{}
+		}
+		if c, ok := opts.Map[eval.RoleType]; ok && c != d.groupBy {
+			return opts, usageErrorf("--group-by %s conflicts with --map question_type=%s", d.groupBy, c)
+		}
+		opts.Map[eval.RoleType] = d.groupBy
+	}
+	if d.rubricFile != "" {
+		r, err := rubric.Load(d.rubricFile)
+		if err != nil {
+			return opts, &usageError{err}
+		}
+		opts.Rubric = &r
+	}
+	return opts, nil
+}
+
+// open opens the dataset named by --data (or path, when --data is unset).
+func (d *datasetFlags) open(path string) (*eval.Dataset, error) {
+	if d.data != "" {
+		path = d.data
+	}
+	if path == "" {
+		return nil, usageErrorf("no dataset: give --data FILE")
+	}
+	opts, err := d.options()
+	if err != nil {
+		return nil, err
+	}
+	return eval.Open(path, opts)
+}

@@ -1,0 +1,172 @@
+// Command psveval evaluates medical vision-language models on PSV2026-style
+// VQA sets with a rubric-based LLM judge, and turns the results into the
+// paper's per-question-type table, comparisons and CI gates.
+//
+// Usage:
+//
+//	psveval <command> [flags]
+//
+// Commands:
+//
+//	run          answer every item with the model, judge the answers, write a run directory
+//	judge        judge an existing run's answers again (other judge, rubric, prompt or mode)
+//	report       print the per-type table for one or more run directories
+//	compare      compare two runs item by item, with paired intervals and p-values
+//	gate         exit 1 when a candidate run regresses significantly against a baseline
+//	inspect      describe a dataset: schema, mapping, counts, images, rubrics, problems
+//	demo         run the whole pipeline on the bundled set against a simulated endpoint
+//	fake-server  serve the simulated OpenAI-compatible model and judge endpoints
+//	bench        measure the end-to-end figures of BENCHMARKS.md
+//	version      print the version
+//	help         print this list, or a command's flags (psveval help run)
+//
+// Exit codes:
+//
+//	0  done
+//	1  gate failed: a significant regression
+//	2  usage, configuration or input error
+//	3  operational failure: an endpoint's fatal error, an interrupted run,
+//	   or unscored and errored items above --max-error-rate
+//
+// Example: evaluate a vLLM-served model with a DeepSeek judge, then gate it.
+//
+//	export PSVEVAL_JUDGE_API_KEY=...
+//	psveval run --data psv2026-test.parquet \
+//	    --model-url http://localhost:8000/v1 --model Lingshu-7B \
+//	    --judge-url https://api.deepseek.com/v1 --judge-model deepseek-chat \
+//	    --judge-param 'thinking={"type":"disabled"}' --judge-format json_object \
+//	    --out runs/lingshu
+//	psveval report --paper runs/lingshu
+//	psveval gate --baseline runs/base --candidate runs/lingshu --max-drop 1.0
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/psveval/psveval/eval"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx = withStop(ctx, stop)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
+		fmt.Fprintln(os.Stderr, "psveval:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// A command runs one subcommand. It writes results to stdout and logs and
+// warnings to stderr.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "answer, judge and store every item", runCmd},
+		{"judge", "judge an existing run's answers again", judgeCmd},
+		{"report", "print the per-type table for run directories", reportCmd},
+		{"compare", "compare two runs item by item", compareCmd},
+		{"gate", "exit 1 on a significant regression", gateCmd},
+		{"inspect", "describe a dataset", inspectCmd},
+		{"demo", "run the pipeline on bundled data against a simulated endpoint", demoCmd},
+		{"fake-server", "serve simulated model and judge endpoints", fakeServerCmd},
+		{"bench", "measure the end-to-end benchmark figures", benchCmd},
+		{"version", "print the version", versionCmd},
+	}
+}
+
+// run dispatches args to a subcommand. Tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageErrorf("no command given")
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return c.run(ctx, []string{"-h"}, stdout, stdout)
+				}
+			}
+			return usageErrorf("unknown command %q", args[1])
+		}
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return usageErrorf("unknown command %q", name)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: psveval <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "  help         this list, or a command's flags: psveval help run")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "exit codes: 0 done, 1 gate failed, 2 usage or input error, 3 operational failure")
+}
+
+// A usageError is a mistake in the command line or configuration: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// errGateFailed is returned by gate when the candidate regressed: exit 1.
+var errGateFailed = errors.New("gate failed")
+
+// errReported wraps an error whose message was already printed.
+var errReported = errors.New("reported")
+
+// exitCode maps an error to the exit codes in the package comment.
+func exitCode(err error) int {
+	var ue *usageError
+	var ie *eval.InputError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errGateFailed):
+		return 1
+	case errors.As(err, &ue), errors.As(err, &ie):
+		return 2
+	}
+	return 3
+}
+
+type stopKey struct{}
+
+// withStop lets a command restore default signal handling once it has
+// begun shutting down, so that a second Ctrl-C kills the process.
+func withStop(ctx context.Context, stop func()) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+func stopSignals(ctx context.Context) {
+	if f, ok := ctx.Value(stopKey{}).(func()); ok {
+		f()
+	}
+}

@@ -1,0 +1,36 @@
+// Package reports renders summaries, comparisons and gate verdicts as text
+// (tablewriter), Markdown, LaTeX (booktabs), CSV and JSON. Renderers never
+// compute statistics: they format what package eval computed.
+package reports
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Table writes an optional title line and a text table with the given
+// header and rows.
+func Table(w io.Writer, title string, header []string, rows [][]string) error {
+	if title != "" {
+		if _, err := fmt.Fprintln(w, title); err != nil {
+			return err
+		}
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}

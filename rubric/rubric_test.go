@@ -1,0 +1,108 @@
+package rubric_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/psveval/psveval/rubric"
+)
+
+func TestDefault(t *testing.T) {
+	t.Parallel()
+	r := rubric.Default()
+	if r.Version != "psv-default-v1" || len(r.Criteria) != 5 {
+		t.Fatalf("Default() = %s with %d criteria, want psv-default-v1 with 5", r.Version, len(r.Criteria))
+	}
+	for _, c := range r.Criteria {
+		if c.Points != 1 || c.Dim == "" || c.Description == "" {
+			t.Errorf("criterion %+v: want a named binary criterion of one point", c)
+		}
+	}
+	b, err := os.ReadFile("default-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := rubric.Load("default-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Hash != r.Hash || len(r.Hash) != 64 {
+		t.Errorf("hash of the embedded rubric %q differs from the file's %q (%d bytes)", r.Hash, loaded.Hash, len(b))
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ content, want string }{
+		"no version":  {`{"criteria":[{"dim":"a","points":1,"description":"x"}]}`, `missing "version"`},
+		"no criteria": {`{"version":"v","criteria":[]}`, "rubric has no criteria"},
+		"unknown key": {`{"version":"v","critera":[]}`, `unknown field "critera"`},
+		"no text":     {`{"version":"v","criteria":[{"dim":"a","points":1,"description":" "}]}`, `criterion 1 ("a") has no description`},
+		"all penalty": {`{"version":"v","criteria":[{"dim":"a","points":-2,"description":"x"}]}`, "no criterion with positive points"},
+		"not JSON":    {`version: v`, "invalid rubric JSON"},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := rubric.Load(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: Load = %v, want an error naming %s and containing %q", name, err, path, tc.want)
+		}
+	}
+}
+
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	cs := []rubric.Criterion{{Dim: "accuracy"}, {Dim: "safety"}, {Dim: "accuracy"}, {Dim: ""}, {Dim: " grounding "}}
+	got := rubric.Labels(cs)
+	want := []string{"accuracy#1", "safety", "accuracy#3", "criterion#4", "grounding"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Labels = %q, want %q", got, want)
+	}
+}
+
+func b(v bool) *bool { return &v }
+
+func TestScore(t *testing.T) {
+	t.Parallel()
+	five := []rubric.Criterion{{Points: 1}, {Points: 1}, {Points: 1}, {Points: 1}, {Points: 1}}
+	weighted := []rubric.Criterion{{Points: 3}, {Points: 1}, {Points: -2}}
+	tests := []struct {
+		name              string
+		rule              rubric.Rule
+		cs                []rubric.Criterion
+		met               []*bool
+		score             float64
+		allPassed, scored bool
+	}{
+		{"points 3 of 5", rubric.RulePoints, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0.6, false, true},
+		{"all 3 of 5", rubric.RuleAll, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0, false, true},
+		{"mean 3 of 5", rubric.RuleMean, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0.6, false, true},
+		{"all met", rubric.RuleAll, five, []*bool{b(true), b(true), b(true), b(true), b(true)}, 1, true, true},
+		{"points weighted", rubric.RulePoints, weighted, []*bool{b(true), b(false), b(false)}, 0.75, false, true},
+		{"penalty met subtracts", rubric.RulePoints, weighted, []*bool{b(true), b(true), b(true)}, 0.5, false, true},
+		{"penalty clipped at 0", rubric.RulePoints, weighted, []*bool{b(false), b(true), b(true)}, 0, false, true},
+		{"penalty avoided passes", rubric.RuleAll, weighted, []*bool{b(true), b(true), b(false)}, 1, true, true},
+		{"penalty met fails all", rubric.RuleAll, weighted, []*bool{b(true), b(true), b(true)}, 0, false, true},
+		{"mean counts avoided penalty", rubric.RuleMean, weighted, []*bool{b(false), b(true), b(false)}, 2.0 / 3, false, true},
+		{"unscorable criterion", rubric.RulePoints, five, []*bool{b(true), nil, b(true), b(true), b(true)}, 0, false, false},
+		{"unscorable under all", rubric.RuleAll, five, []*bool{b(true), b(true), b(true), b(true), nil}, 0, false, false},
+	}
+	for _, tc := range tests {
+		score, all, scored := tc.rule.Score(tc.cs, tc.met)
+		if score != tc.score || all != tc.allPassed || scored != tc.scored {
+			t.Errorf("%s: Score = %v, %v, %v; want %v, %v, %v", tc.name, score, all, scored, tc.score, tc.allPassed, tc.scored)
+		}
+	}
+	if _, err := rubric.ParseRule("HealthBench"); err == nil {
+		t.Error("ParseRule accepted an unknown rule")
+	}
+	if r, err := rubric.ParseRule(" ALL "); err != nil || r != rubric.RuleAll {
+		t.Errorf("ParseRule(ALL) = %q, %v", r, err)
+	}
+}
