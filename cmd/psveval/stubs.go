@@ -8,14 +8,8 @@ import (
 
 var errNotYet = errors.New("not built yet")
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error     { return errNotYet }
 func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errNotYet }
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error  { return errNotYet }
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errNotYet }
 func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error    { return errNotYet }
-func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error    { return errNotYet }
-func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errNotYet
-}
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errNotYet }
-func versionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errNotYet }

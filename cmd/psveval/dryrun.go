@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/psveval/psveval/rubric"
+)
+
+// qwenImageTokens estimates the visual tokens Qwen2.5-VL spends on a
+// w×h image: one token per 28×28 patch, the image scaled into
+// [min_pixels, max_pixels] first (the defaults 3,136 and 12,845,056).
+func qwenImageTokens(w, h int) int {
+	px := float64(w * h)
+	switch {
+	case px > 12845056:
+		px = 12845056
+	case px < 3136:
+		px = 3136
+	}
+	return int(px/784) + 2
+}
+
+// dryRun walks the dataset and prints what the run would request.
+func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
+	var items, images int
+	var modelIn, judgeIn, criteria int64
+	prompt := rubric.MustPrompt(rubric.PromptJoint)
+	if ef.judgeMode == "per-criterion" {
+		prompt = rubric.MustPrompt(rubric.PromptPerCriterion)
+	}
+	for it, err := range j.ds.All() {
+		if err != nil {
+			return err
+		}
+		items++
+		modelIn += int64(len(ef.system)+len(it.Question)+len(ef.suffix))/4 + 8
+		for _, im := range it.Images {
+			images++
+			modelIn += int64(qwenImageTokens(im.Width, im.Height))
+		}
+		criteria += int64(len(it.Rubric))
+		sys, user, err := prompt.Render(rubric.PromptInput{
+			Question: it.Question, Reference: it.Reference, Answer: it.Reference,
+			Criteria: it.Rubric, Labels: rubric.Labels(it.Rubric),
+		})
+		if err != nil {
+			return err
+		}
+		calls := int64(1)
+		if ef.judgeMode == "per-criterion" {
+			calls = int64(len(it.Rubric))
+		}
+		judgeIn += calls * int64(len(sys)+len(user)) / 4
+	}
+	nj := int64(len(j.judges))
+	judgeCalls := int64(items) * nj
+	if ef.judgeMode == "per-criterion" {
+		judgeCalls = criteria * nj
+	}
+	judgeOut := criteria * 40 * nj
+	fmt.Fprintf(w, "dry run: nothing is sent\n")
+	fmt.Fprintf(w, "items:            %d (%d images)\n", items, images)
+	fmt.Fprintf(w, "model requests:   %d to %s (%s)\n", items, j.manifest.Model.URL, j.manifest.Model.Model)
+	fmt.Fprintf(w, "  input tokens:   ~%d (text at 4 characters a token; images as Qwen2.5-VL's 28x28 patches)\n", modelIn)
+	fmt.Fprintf(w, "  output tokens:  at most %d (max_tokens %d per item)\n", int64(items)*int64(ef.maxTokens), ef.maxTokens)
+	fmt.Fprintf(w, "judge requests:   %d (%d judges, %s mode), before repairs and retries\n", judgeCalls, nj, ef.judgeMode)
+	fmt.Fprintf(w, "  input tokens:   ~%d (the rendered prompt, with the reference standing in for the answer)\n", judgeIn*nj)
+	fmt.Fprintf(w, "  output tokens:  ~%d (40 per criterion)\n", judgeOut)
+	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
+		cost := (float64(judgeIn*nj)*j.flags.priceIn + float64(judgeOut)*j.flags.priceOut) / 1e6
+		fmt.Fprintf(w, "judge cost:       ~$%.2f at $%g / $%g per million input / output tokens (no cache hits assumed)\n", cost, j.flags.priceIn, j.flags.priceOut)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/judges"
+	"github.com/psveval/psveval/rubric"
+)
+
+// paramFlag accumulates --model-param key=value flags. The value is read
+// as JSON when it parses (numbers, true, objects), else as a string.
+// key=null removes a default parameter.
+type paramFlag struct{ kv []string }
+
+func (p *paramFlag) String() string { return strings.Join(p.kv, ",") }
+func (p *paramFlag) Set(s string) error {
+	if _, _, ok := strings.Cut(s, "="); !ok {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	p.kv = append(p.kv, s)
+	return nil
+}
+
+// apply writes the flags over defaults and returns the result.
+func (p *paramFlag) apply(defaults map[string]any) map[string]any {
+	out := maps.Clone(defaults)
+	for _, s := range p.kv {
+		k, v, _ := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if v == "null" {
+			delete(out, k)
+			continue
+		}
+		var x any
+		if err := json.Unmarshal([]byte(v), &x); err == nil {
+			out[k] = x
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// endpointFlags configure the model under test and the judges.
+type endpointFlags struct {
+	modelURL, model, system, suffix string
+	modelParams                     paramFlag
+	maxTokens, seed                 int
+	modelRPS                        float64
+
+	judgeURLs, judgeModels listFlag
+	judgeParams            paramFlag
+	judgeFormat, judgeMode string
+	judgePrompt            string
+	judgeRepairs           int
+	judgeMaxTokens         int
+	judgeRPS               float64
+
+	maxAttempts  int
+	callTimeout  time.Duration
+	maxRespBytes int64
+	concurrency  int
+	judgeConc    int
+	score        string
+}
+
+func (e *endpointFlags) registerModel(fs *flag.FlagSet) {
+	fs.StringVar(&e.modelURL, "model-url", "", "model endpoint `URL`, OpenAI-compatible (vLLM: http://HOST:8000/v1); key from $PSVEVAL_MODEL_API_KEY or $OPENAI_API_KEY")
+	fs.StringVar(&e.model, "model", "", "model `name` to request")
+	fs.Var(&e.modelParams, "model-param", "extra sampling parameter `key=value` for the model, JSON-valued (repeatable): top_k=-1, repetition_penalty=1.05; key=null drops a default")
+	fs.IntVar(&e.maxTokens, "max-tokens", 1024, "the model's max_tokens")
+	fs.IntVar(&e.seed, "seed", 0, "the model's sampling seed")
+	fs.StringVar(&e.system, "system-prompt", "", "system prompt for the model (default: none)")
+	fs.StringVar(&e.suffix, "question-suffix", "", `text appended to each question after a newline (e.g. "Please answer the question concisely.")`)
+	fs.Float64Var(&e.modelRPS, "model-rps", 0, "limit model requests per `second`, retries included (0: no limit)")
+	fs.IntVar(&e.concurrency, "concurrency", 64, "model requests in flight")
+}
+
+func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
+	fs.Var(&e.judgeURLs, "judge-url", "judge endpoint `URL` (repeatable, paired with --judge-model); key from $PSVEVAL_JUDGE_API_KEY or $DEEPSEEK_API_KEY")
+	fs.Var(&e.judgeModels, "judge-model", "judge model `name` (repeatable: several judges vote per criterion)")
+	fs.Var(&e.judgeParams, "judge-param", `extra parameter key=value for the judges, JSON-valued (repeatable), e.g. thinking={"type":"disabled"} for DeepSeek`)
+	fs.StringVar(&e.judgeFormat, "judge-format", judges.FormatJSONSchema, "reply format: json_schema (vLLM), json_object (DeepSeek JSON mode) or none")
+	fs.StringVar(&e.judgeMode, "judge-mode", judges.ModeJoint, "joint (one call per item) or per-criterion (one call per criterion)")
+	fs.StringVar(&e.judgePrompt, "judge-prompt", "", "judge prompt: a built-in name (joint-v1, per-criterion-v1) or a .tmpl `file`")
+	fs.IntVar(&e.judgeRepairs, "judge-repairs", judges.DefaultRepairs, "repair requests for an unusable verdict before its criteria are unscorable")
+	fs.IntVar(&e.judgeMaxTokens, "judge-max-tokens", 2048, "the judge's max_tokens (a cut-off reply is retried once with twice as many)")
+	fs.Float64Var(&e.judgeRPS, "judge-rps", 0, "limit judge requests per `second`, retries included (0: no limit)")
+	fs.IntVar(&e.judgeConc, "judge-concurrency", 32, "judge requests in flight")
+	fs.StringVar(&e.score, "score", string(rubric.DefaultRule), "item score: points (HealthBench: met points over positive points), all (every criterion) or mean")
+}
+
+func (e *endpointFlags) registerCalls(fs *flag.FlagSet) {
+	fs.IntVar(&e.maxAttempts, "max-attempts", llm.DefaultMaxAttempts, "attempts per request, for 408, 429, 5xx, network errors, timeouts and blank replies")
+	fs.DurationVar(&e.callTimeout, "call-timeout", llm.DefaultCallTimeout, "timeout of each attempt")
+	fs.Int64Var(&e.maxRespBytes, "max-response-bytes", llm.DefaultMaxBodyBytes, "longer responses are cut off and recorded as an item error")
+}
+
+func modelKey() string {
+	if k := os.Getenv("PSVEVAL_MODEL_API_KEY"); k != "" {
+		return k
+	}
+	return os.Getenv("OPENAI_API_KEY")
+}
+
+func judgeKey() string {
+	if k := os.Getenv("PSVEVAL_JUDGE_API_KEY"); k != "" {
+		return k
+	}
+	return os.Getenv("DEEPSEEK_API_KEY")
+}
+
+func (e *endpointFlags) modelParamsMap() map[string]any {
+	return e.modelParams.apply(map[string]any{
+		"temperature": 0, "top_p": 1, "seed": e.seed, "max_tokens": e.maxTokens,
+		"top_k": -1, "repetition_penalty": 1.0,
+	})
+}
+
+func (e *endpointFlags) judgeParamsMap() map[string]any {
+	return e.judgeParams.apply(map[string]any{"temperature": 0, "top_p": 1, "max_tokens": e.judgeMaxTokens})
+}
+
+func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger) llm.Config {
+	return llm.Config{
+		Name: name, BaseURL: url, APIKey: key, Params: params, MaxAttempts: e.maxAttempts,
+		CallTimeout: e.callTimeout, MaxBodyBytes: e.maxRespBytes, RPS: rps, RetryBlank: true, Logger: logger,
+	}
+}
+
+// modelInfo validates the model flags and describes the model.
+func (e *endpointFlags) modelInfo() (eval.EndpointInfo, error) {
+	if e.modelURL == "" || e.model == "" {
+		return eval.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
+	}
+	return eval.EndpointInfo{
+		URL: llm.RedactURL(e.modelURL), Model: e.model, Params: e.modelParamsMap(),
+		SystemPrompt: e.system, QuestionSuffix: e.suffix,
+	}, nil
+}
+
+// newModel builds the model client.
+func (e *endpointFlags) newModel(logger *slog.Logger) (*eval.LLMModel, *llm.Client) {
+	c := llm.New(e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger))
+	return &eval.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
+}
+
+// newJudges builds the judges and their manifest entries.
+func (e *endpointFlags) newJudges(logger *slog.Logger) ([]eval.JudgeSpec, []eval.JudgeInfo, []*llm.Client, error) {
+	if len(e.judgeURLs) == 0 || len(e.judgeModels) == 0 {
+		return nil, nil, nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
+	}
+	if len(e.judgeURLs) != 1 && len(e.judgeURLs) != len(e.judgeModels) {
+		return nil, nil, nil, usageErrorf("%d --judge-url for %d --judge-model: give one URL for all, or one per model", len(e.judgeURLs), len(e.judgeModels))
+	}
+	if _, err := rubric.ParseRule(e.score); err != nil {
+		return nil, nil, nil, &usageError{err}
+	}
+	var prompt *rubric.Prompt
+	if e.judgePrompt != "" {
+		p, err := rubric.LoadPrompt(e.judgePrompt)
+		if err != nil {
+			return nil, nil, nil, &usageError{err}
+		}
+		prompt = p
+	}
+	params := e.judgeParamsMap()
+	var specs []eval.JudgeSpec
+	var infos []eval.JudgeInfo
+	var clients []*llm.Client
+	seen := map[string]int{}
+	for i, model := range e.judgeModels {
+		url := e.judgeURLs[0]
+		if len(e.judgeURLs) > 1 {
+			url = e.judgeURLs[i]
+		}
+		c := llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger))
+		repairs := e.judgeRepairs
+		if repairs == 0 {
+			repairs = -1 // judges.Config reads 0 as the default
+		}
+		j, err := judges.New(judges.Config{
+			Client: c, Model: model, Params: params, Prompt: prompt, Mode: e.judgeMode,
+			Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens,
+		})
+		if err != nil {
+			return nil, nil, nil, &usageError{err}
+		}
+		name := model
+		if seen[model]++; seen[model] > 1 {
+			name = fmt.Sprintf("%s#%d", model, seen[model])
+		}
+		cfg := j.Config()
+		specs = append(specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
+		infos = append(infos, eval.JudgeInfo{
+			Name: name, URL: llm.RedactURL(url), Model: model, Params: params,
+			Prompt: eval.PromptInfo{Name: cfg.Prompt.Name, SHA256: cfg.Prompt.Hash},
+			Mode:   cfg.Mode, Format: cfg.Format, Repairs: cfg.Repairs, Fingerprint: j.Fingerprint(),
+		})
+		clients = append(clients, c)
+	}
+	return specs, infos, clients, nil
+}
+
+// scoring describes the scoring rule for the manifest.
+func scoring(rule rubric.Rule) eval.ScoringInfo {
+	desc := map[rubric.Rule]string{
+		rubric.RulePoints: "HealthBench: points of met criteria over the sum of positive points; met negative criteria subtract; clipped to [0, 1]",
+		rubric.RuleAll:    "1 if every criterion passes (positive met, negative not met), else 0",
+		rubric.RuleMean:   "the fraction of criteria that pass",
+	}[rule]
+	return eval.ScoringInfo{
+		Rule: string(rule), ItemScore: desc,
+		SecondMetric: "all_met: the share of scored items whose every criterion passed",
+		Aggregation:  "accuracy = mean item score over scored items, in percent; Avg micro weights items equally, Avg macro averages the question types; unscored and errored items are excluded and counted",
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/llmtest"
+)
+
+// fakeFlags configure a fake server.
+type fakeFlags struct {
+	addr, data, dist, retryAfter, apiKey, served string
+	modelLat, judgeLat, slowDelay                time.Duration
+	seed                                         uint64
+	correct                                      float64
+	model, judge                                 faultFlags
+}
+
+type faultFlags struct{ rate429, err500, err503, reset, slow, blank, malformed, think float64 }
+
+func (f *faultFlags) register(fs *flag.FlagSet, kind string) {
+	fs.Float64Var(&f.rate429, kind+"-429", 0, "share of "+kind+" requests answered 429 with Retry-After")
+	fs.Float64Var(&f.err500, kind+"-500", 0, "share of "+kind+" requests answered 500")
+	fs.Float64Var(&f.err503, kind+"-503", 0, "share of "+kind+" requests answered 503")
+	fs.Float64Var(&f.reset, kind+"-reset", 0, "share of "+kind+" requests whose connection is reset")
+	fs.Float64Var(&f.slow, kind+"-slow", 0, "share of "+kind+" requests answered after --slow-delay")
+	fs.Float64Var(&f.blank, kind+"-blank", 0, "share of "+kind+" replies with blank content")
+	if kind == "judge" {
+		fs.Float64Var(&f.malformed, "judge-malformed", 0, "share of judge replies with cut-off JSON")
+		fs.Float64Var(&f.think, "judge-think", 0, "share of judge replies with a <think> block before the JSON")
+	}
+}
+
+func (f faultFlags) faults(retryAfter string, slow time.Duration) llmtest.Faults {
+	return llmtest.Faults{RateLimit: f.rate429, Error500: f.err500, Unavailable: f.err503, Reset: f.reset, Slow: f.slow,
+		Blank: f.blank, Malformed: f.malformed, Think: f.think, RetryAfter: retryAfter, SlowDelay: slow}
+}
+
+func (f *fakeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8099", "listen `address`")
+	fs.StringVar(&f.data, "data", "", "dataset `file` whose references the fake model may answer with")
+	fs.DurationVar(&f.modelLat, "model-latency", 0, "mean model latency")
+	fs.DurationVar(&f.judgeLat, "judge-latency", 0, "mean judge latency")
+	fs.StringVar(&f.dist, "latency-dist", "fixed", "latency distribution: fixed, uniform or exp")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of answers, verdicts and faults")
+	fs.Float64Var(&f.correct, "correct-rate", 0.6, "share of items the fake model answers right")
+	fs.StringVar(&f.retryAfter, "retry-after", "1", "Retry-After header value sent with 429")
+	fs.DurationVar(&f.slowDelay, "slow-delay", 3*time.Second, "how late slow replies are")
+	fs.StringVar(&f.apiKey, "api-key", "", "require this bearer token (401 otherwise)")
+	fs.StringVar(&f.served, "served-model", "", "model id to report in model responses (default: the one requested)")
+	f.model.register(fs, "model")
+	f.judge.register(fs, "judge")
+}
+
+func (f *fakeFlags) config() (llmtest.Config, error) {
+	cfg := llmtest.Config{
+		Seed: f.seed, CorrectRate: f.correct, APIKey: f.apiKey, ServedModel: f.served,
+		ModelLatency: llmtest.Latency{Mean: f.modelLat, Dist: f.dist},
+		JudgeLatency: llmtest.Latency{Mean: f.judgeLat, Dist: f.dist},
+		ModelFaults:  f.model.faults(f.retryAfter, f.slowDelay),
+		JudgeFaults:  f.judge.faults(f.retryAfter, f.slowDelay),
+	}
+	if f.data != "" {
+		refs, err := references(f.data)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.References = refs
+	}
+	return cfg, nil
+}
+
+// references reads a dataset's question → reference map for the fake
+// model.
+func references(path string) (map[string]string, error) {
+	ds, err := eval.Open(path, eval.DatasetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string]string{}
+	for it, err := range ds.All() {
+		if err != nil {
+			return nil, err
+		}
+		refs[it.Question] = it.Reference
+	}
+	return refs, nil
+}
+
+// serve runs h on ln until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	err := srv.Serve(ln)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("fake-server", "[flags]", stderr)
+	var ff fakeFlags
+	ff.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := ff.config()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", ff.addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fake OpenAI-compatible server on http://%s/v1 (judge model %q; any other model name is the model under test)\n", ln.Addr(), llmtest.DefaultJudge)
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+	return serve(ctx, ln, llmtest.NewHandler(cfg))
+}

@@ -1,0 +1,378 @@
+// Package llm builds clients for OpenAI-compatible endpoints (vLLM, the
+// DeepSeek API, ...) on top of go-openai, adding what an evaluation needs:
+//
+//   - explicit sampling parameters: go-openai omits zero values such as
+//     temperature 0 and has no hook for extra body fields, so [Transport]
+//     writes every configured parameter into each request body itself;
+//   - retries with capped exponential backoff and full jitter that honour
+//     Retry-After, each attempt under its own timeout;
+//   - an optional request-rate limit per endpoint;
+//   - a cap on response size, and redaction of the API key from anything
+//     the endpoint sends back.
+//
+// It is a leaf package: it knows nothing of items or rubrics.
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults for [Transport].
+const (
+	DefaultMaxAttempts  = 6
+	DefaultCallTimeout  = 120 * time.Second
+	DefaultRetryWaitMin = 500 * time.Millisecond
+	DefaultRetryWaitMax = 30 * time.Second
+	// DefaultRetryAfterMax caps how long a Retry-After header can make a
+	// request wait.
+	DefaultRetryAfterMax = 120 * time.Second
+	// DefaultMaxBodyBytes caps a response body.
+	DefaultMaxBodyBytes = 8 << 20
+)
+
+// A Transport is an http.RoundTripper for one endpoint. The zero value is
+// not usable; set Base at least, and fill the zero fields with their
+// defaults by calling [Transport.init] through [New].
+//
+// A Transport is safe for concurrent use.
+type Transport struct {
+	// Base sends each attempt.
+	Base http.RoundTripper
+	// Params are written into every JSON request body, unless the body
+	// already has the key (a per-request override, such as a larger
+	// max_tokens). A value of nil is sent as JSON null.
+	Params map[string]any
+	// Limiter, when non-nil, is waited on before every attempt, retries
+	// included.
+	Limiter *rate.Limiter
+	// MaxAttempts bounds attempts per request, the first included.
+	MaxAttempts int
+	// CallTimeout bounds each attempt, response body included.
+	CallTimeout time.Duration
+	// RetryWaitMin and RetryWaitMax bound the backoff between attempts;
+	// RetryAfterMax bounds a wait that a Retry-After header asks for.
+	RetryWaitMin, RetryWaitMax, RetryAfterMax time.Duration
+	// MaxBodyBytes caps a response body; a longer one fails the request
+	// with a *BodyTooLargeError and is not retried.
+	MaxBodyBytes int64
+	// Secret, when set, is replaced by "[REDACTED]" in every response body.
+	Secret string
+	// Logger receives a Debug line per retry.
+	Logger *slog.Logger
+	// Name names the endpoint in log lines and errors ("model", "judge").
+	Name string
+
+	stats Stats
+}
+
+// Stats counts a transport's traffic. Read it with [Transport.Stats].
+type Stats struct {
+	Attempts, Retries, Timeouts, NetErrors atomic.Int64
+	// ByStatus counts responses by status class: 2xx, 4xx, 429, 5xx.
+	Status2xx, Status4xx, Status429, Status5xx atomic.Int64
+}
+
+// A StatsSnapshot is a copy of [Stats] at one moment.
+type StatsSnapshot struct {
+	Attempts, Retries, Timeouts, NetErrors     int64
+	Status2xx, Status4xx, Status429, Status5xx int64
+}
+
+// Stats returns a snapshot of t's counters.
+func (t *Transport) Stats() StatsSnapshot {
+	s := &t.stats
+	return StatsSnapshot{
+		Attempts: s.Attempts.Load(), Retries: s.Retries.Load(), Timeouts: s.Timeouts.Load(), NetErrors: s.NetErrors.Load(),
+		Status2xx: s.Status2xx.Load(), Status4xx: s.Status4xx.Load(), Status429: s.Status429.Load(), Status5xx: s.Status5xx.Load(),
+	}
+}
+
+func (t *Transport) init() {
+	if t.Base == nil {
+		t.Base = http.DefaultTransport
+	}
+	if t.MaxAttempts <= 0 {
+		t.MaxAttempts = DefaultMaxAttempts
+	}
+	if t.CallTimeout <= 0 {
+		t.CallTimeout = DefaultCallTimeout
+	}
+	if t.RetryWaitMin <= 0 {
+		t.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if t.RetryWaitMax <= 0 {
+		t.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if t.RetryAfterMax <= 0 {
+		t.RetryAfterMax = DefaultRetryAfterMax
+	}
+	if t.MaxBodyBytes <= 0 {
+		t.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if t.Logger == nil {
+		t.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// A BodyTooLargeError reports a response body over MaxBodyBytes.
+type BodyTooLargeError struct{ Limit int64 }
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("response body exceeds the %d-byte limit", e.Limit)
+}
+
+// An AttemptsError reports that every attempt failed without a response.
+type AttemptsError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *AttemptsError) Error() string {
+	return fmt.Sprintf("%d attempts failed, the last with: %v", e.Attempts, e.Err)
+}
+func (e *AttemptsError) Unwrap() error { return e.Err }
+
+type attemptsKey struct{}
+
+// WithAttempts returns a context whose requests count their attempts into
+// *n, so a caller can record how many a call took.
+func WithAttempts(ctx context.Context, n *int64) context.Context {
+	return context.WithValue(ctx, attemptsKey{}, n)
+}
+
+// RoundTrip sends req, retrying as the package comment says. The returned
+// response's body is fully read, capped, redacted and replaced by an
+// in-memory copy, so it outlives the attempt's deadline.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	body, err := t.body(req)
+	if err != nil {
+		return nil, err
+	}
+	counter, _ := ctx.Value(attemptsKey{}).(*int64)
+	for attempt := 1; ; attempt++ {
+		if t.Limiter != nil {
+			if err := t.Limiter.Wait(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if counter != nil {
+			atomic.AddInt64(counter, 1)
+		}
+		t.stats.Attempts.Add(1)
+		resp, data, err := t.attempt(ctx, req, body)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx) // never retry once the caller gave up
+		}
+		var tooLarge *BodyTooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		wait, retry := t.retryable(resp, err, attempt)
+		if !retry || attempt >= t.MaxAttempts {
+			if err != nil {
+				return nil, &AttemptsError{Attempts: attempt, Err: err}
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(data))
+			resp.ContentLength = int64(len(data))
+			return resp, nil
+		}
+		t.stats.Retries.Add(1)
+		t.Logger.Debug("retrying", "endpoint", t.Name, "attempt", attempt, "wait", wait, "status", status(resp), "err", err)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// attempt sends one attempt under its own timeout and reads the whole
+// body, so a slow body counts against the attempt too.
+func (t *Transport) attempt(ctx context.Context, req *http.Request, body []byte) (*http.Response, []byte, error) {
+	actx, cancel := context.WithTimeout(ctx, t.CallTimeout)
+	defer cancel()
+	r := req.Clone(actx)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	resp, err := t.Base.RoundTrip(r)
+	if err != nil {
+		t.countErr(actx, err)
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, t.MaxBodyBytes+1))
+	if err != nil {
+		t.countErr(actx, err)
+		return nil, nil, err
+	}
+	if int64(len(data)) > t.MaxBodyBytes {
+		return nil, nil, &BodyTooLargeError{Limit: t.MaxBodyBytes}
+	}
+	if t.Secret != "" {
+		data = bytes.ReplaceAll(data, []byte(t.Secret), []byte("[REDACTED]"))
+	}
+	switch c := resp.StatusCode; {
+	case c == http.StatusTooManyRequests:
+		t.stats.Status429.Add(1)
+	case c >= 500:
+		t.stats.Status5xx.Add(1)
+	case c >= 400:
+		t.stats.Status4xx.Add(1)
+	default:
+		t.stats.Status2xx.Add(1)
+	}
+	return resp, data, nil
+}
+
+func (t *Transport) countErr(actx context.Context, err error) {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		t.stats.Timeouts.Add(1)
+	} else {
+		t.stats.NetErrors.Add(1)
+	}
+}
+
+// retryable reports whether to retry and how long to wait first.
+func (t *Transport) retryable(resp *http.Response, err error, attempt int) (time.Duration, bool) {
+	if err == nil {
+		switch resp.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		default:
+			return 0, false
+		}
+		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return min(d, t.RetryAfterMax), true
+		}
+	}
+	// Network errors, resets and attempt timeouts are all worth another
+	// try: the caller's own context is still live (checked by the caller).
+	return Backoff(t.RetryWaitMin, t.RetryWaitMax, attempt), true
+}
+
+// Backoff returns the wait before retry number attempt (1-based): a
+// uniformly random duration in [0, min(max, min·2^(attempt-1))], the "full
+// jitter" of exponential backoff.
+func Backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
+	ceil := maxWait
+	if attempt < 40 {
+		ceil = min(maxWait, minWait<<(attempt-1))
+	}
+	return rand.N(ceil + 1)
+}
+
+// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP
+// date. It reports false for an absent or unreadable header.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 || s > 1e6 || s != s {
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(at.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-timer.C:
+		return nil
+	}
+}
+
+func status(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// body reads the request body and writes Params into it.
+func (t *Transport) body(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Params) == 0 || !strings.Contains(req.Header.Get("Content-Type"), "json") {
+		return b, nil
+	}
+	return MergeParams(b, t.Params)
+}
+
+// MergeParams writes params into the JSON object b, leaving any key b
+// already has. The result's keys are sorted, so equal requests have equal
+// bodies.
+func MergeParams(b []byte, params map[string]any) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, fmt.Errorf("llm: request body is not a JSON object: %w", err)
+	}
+	for k, v := range params {
+		if _, ok := obj[k]; ok {
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("llm: parameter %s: %w", k, err)
+		}
+		obj[k] = raw
+	}
+	return json.Marshal(obj)
+}
+
+// RedactURL removes credentials from u: the user information, and the
+// values of query parameters whose names suggest a secret. It returns u
+// unchanged when u does not parse.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	if p.User != nil {
+		p.User = url.User("REDACTED")
+	}
+	if p.RawQuery != "" {
+		q := p.Query()
+		for k := range q {
+			lk := strings.ToLower(k)
+			if strings.Contains(lk, "key") || strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.Contains(lk, "password") {
+				q.Set(k, "REDACTED")
+			}
+		}
+		p.RawQuery = q.Encode()
+	}
+	return p.String()
+}

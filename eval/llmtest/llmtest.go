@@ -1,0 +1,560 @@
+// Package llmtest is a fake OpenAI-compatible server for tests, benchmarks
+// and the demo. It serves GET /v1/models and POST /v1/chat/completions with
+// two personalities, told apart by the request's model name:
+//
+//   - the model under test answers like vLLM (usage, finish_reason,
+//     stop_reason): deterministically given the question, a seeded share of
+//     answers equal the reference (when the server was told the references),
+//     the rest are plausible wrong answers;
+//   - the judge answers like DeepSeek (content, reasoning_content) with a
+//     verdict in psveval's JSON format, deterministic given the question,
+//     reference and answer it finds in the prompt.
+//
+// Latency follows a configurable distribution, and faults can be injected
+// at configurable rates: 429 with Retry-After, 500, 503, connection resets,
+// responses slower than the client's timeout, blank content, malformed
+// JSON, and a <think> block before the JSON.
+package llmtest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Default model names. A request for JudgeModel gets the judge; any other
+// model name gets the model under test.
+const (
+	DefaultModel = "fake-vlm"
+	DefaultJudge = "fake-judge"
+)
+
+// Latency is a response-time distribution.
+type Latency struct {
+	// Mean is the mean latency.
+	Mean time.Duration
+	// Dist is "fixed" (the default), "uniform" (over [0, 2·Mean]) or
+	// "exp" (exponential).
+	Dist string
+}
+
+func (l Latency) draw(r *rand.Rand) time.Duration {
+	switch l.Dist {
+	case "uniform":
+		return time.Duration(r.Float64() * 2 * float64(l.Mean))
+	case "exp":
+		return time.Duration(r.ExpFloat64() * float64(l.Mean))
+	}
+	return l.Mean
+}
+
+// Faults are injection rates, each a probability per request in [0, 1].
+// Status faults apply before any content; content faults (Blank, Malformed,
+// Think) apply to successful replies.
+type Faults struct {
+	RateLimit   float64 // 429 with Retry-After: RetryAfter
+	Error500    float64
+	Unavailable float64 // 503
+	Reset       float64 // the connection is reset without a response
+	Slow        float64 // the reply comes after SlowDelay
+	Blank       float64 // empty content, finish_reason stop
+	Malformed   float64 // the judge's JSON is cut off
+	Think       float64 // a <think> block precedes the judge's JSON
+	// RetryAfter is the Retry-After header value sent with 429 (default "1").
+	RetryAfter string
+	// SlowDelay is how late a slow reply is (default 3s).
+	SlowDelay time.Duration
+}
+
+// Config configures a server. The zero value answers at once, without
+// faults, with 60% of answers correct when references are known.
+type Config struct {
+	// References maps a question's text to its reference answer, so the
+	// model can answer some items right. Without it, answers are generic.
+	References map[string]string
+	// CorrectRate is the share of items answered right (default 0.6).
+	CorrectRate float64
+	// Seed varies which items are answered right and the judge's verdicts.
+	Seed uint64
+	// ModelLatency and JudgeLatency are the response times.
+	ModelLatency, JudgeLatency Latency
+	// ModelFaults and JudgeFaults are the injected faults.
+	ModelFaults, JudgeFaults Faults
+	// JudgeModel names the judge (default DefaultJudge); ServedModel, when
+	// set, is reported as the model in every model response.
+	JudgeModel, ServedModel string
+	// APIKey, when set, must be the bearer token; others get 401.
+	APIKey string
+	// Echo makes replies quote the request's headers and body, as some
+	// proxies do in errors, for leak tests.
+	Echo bool
+	// FailAfter makes every request after the first FailAfter of kind
+	// FailKind ("model" or "judge") fail with FailStatus.
+	FailAfter  int64
+	FailKind   string
+	FailStatus int
+	// Hook, when it returns true, has handled the request itself.
+	Hook func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest, kind string) bool
+}
+
+// A Record is one request the server saw.
+type Record struct {
+	Kind     string // "model" or "judge"
+	Question string // the item's question, as found in the request
+	Session  int64  // the value of Server.Session when the request came
+	Status   int    // the status sent, or 0 for a reset
+	Body     []byte // the raw request body
+}
+
+// A Handler serves the fake API. Use [NewHandler], or [New] in tests.
+// It is safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	rng     atomic.Uint64
+	counts  [2]atomic.Int64 // model, judge
+	mu      sync.Mutex
+	records []Record
+	// Session tags the records of requests that come after it is set, so
+	// a test can tell the requests of one process run from another's.
+	Session atomic.Int64
+	// KeepBodies keeps request bodies in records (off by default).
+	KeepBodies bool
+}
+
+// NewHandler returns a handler for cfg.
+func NewHandler(cfg Config) *Handler {
+	if cfg.CorrectRate == 0 {
+		cfg.CorrectRate = 0.6
+	}
+	if cfg.JudgeModel == "" {
+		cfg.JudgeModel = DefaultJudge
+	}
+	h := &Handler{cfg: cfg}
+	h.rng.Store(cfg.Seed*0x9e3779b97f4a7c15 + 1)
+	return h
+}
+
+// A Server is a Handler behind an httptest.Server.
+type Server struct {
+	*Handler
+	*httptest.Server
+	// URL is the API root to give clients: the server's URL + "/v1".
+	URL string
+}
+
+// New starts a server for t; it is closed when the test ends.
+func New(t testing.TB, cfg Config) *Server {
+	h := NewHandler(cfg)
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	return &Server{Handler: h, Server: hs, URL: hs.URL + "/v1"}
+}
+
+// Requests returns how many chat requests of kind ("model" or "judge")
+// arrived, faulty ones included.
+func (h *Handler) Requests(kind string) int64 {
+	return h.counts[kindIndex(kind)].Load()
+}
+
+// Records returns a copy of every chat request seen so far.
+func (h *Handler) Records() []Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Record(nil), h.records...)
+}
+
+func kindIndex(kind string) int {
+	if kind == "judge" {
+		return 1
+	}
+	return 0
+}
+
+// rand returns a generator for one request, seeded from a shared counter
+// so that concurrent requests never share state.
+func (h *Handler) rand() *rand.Rand {
+	s := h.rng.Add(0x9e3779b97f4a7c15)
+	return rand.New(rand.NewPCG(s, s^0xda3e39cb94b95bdb))
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models"):
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []map[string]any{
+			{"id": h.served(DefaultModel), "object": "model", "owned_by": "psveval-fake"},
+			{"id": h.cfg.JudgeModel, "object": "model", "owned_by": "psveval-fake"},
+		}})
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
+		h.chat(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (h *Handler) served(model string) string {
+	if h.cfg.ServedModel != "" {
+		return h.cfg.ServedModel
+	}
+	return model
+}
+
+func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	var req openai.ChatCompletionRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return
+	}
+	kind := "model"
+	if req.Model == h.cfg.JudgeModel {
+		kind = "judge"
+	}
+	n := h.counts[kindIndex(kind)].Add(1)
+	rec := Record{Kind: kind, Session: h.Session.Load()}
+	if h.KeepBodies {
+		rec.Body = body
+	}
+	defer func() {
+		h.mu.Lock()
+		h.records = append(h.records, rec)
+		h.mu.Unlock()
+	}()
+	if kind == "model" {
+		rec.Question = lastText(req.Messages)
+	} else {
+		rec.Question = section(firstUser(req.Messages), "question")
+	}
+	if h.cfg.Hook != nil && h.cfg.Hook(w, r, &req, kind) {
+		rec.Status = -1
+		return
+	}
+	if h.cfg.APIKey != "" && r.Header.Get("Authorization") != "Bearer "+h.cfg.APIKey {
+		rec.Status = http.StatusUnauthorized
+		writeError(w, rec.Status, "invalid API key"+h.echo(r, body))
+		return
+	}
+	if h.cfg.FailAfter > 0 && kind == h.cfg.FailKind && n > h.cfg.FailAfter {
+		rec.Status = h.cfg.FailStatus
+		writeError(w, rec.Status, "injected failure"+h.echo(r, body))
+		return
+	}
+	rng := h.rand()
+	faults, lat := h.cfg.ModelFaults, h.cfg.ModelLatency
+	if kind == "judge" {
+		faults, lat = h.cfg.JudgeFaults, h.cfg.JudgeLatency
+	}
+	if !pause(r, lat.draw(rng)) {
+		return
+	}
+	switch u := rng.Float64(); {
+	case u < faults.RateLimit:
+		ra := faults.RetryAfter
+		if ra == "" {
+			ra = "1"
+		}
+		w.Header().Set("Retry-After", ra)
+		rec.Status = http.StatusTooManyRequests
+		writeError(w, rec.Status, "rate limit reached: too many concurrent requests")
+		return
+	case u < faults.RateLimit+faults.Error500:
+		rec.Status = http.StatusInternalServerError
+		writeError(w, rec.Status, "internal server error")
+		return
+	case u < faults.RateLimit+faults.Error500+faults.Unavailable:
+		rec.Status = http.StatusServiceUnavailable
+		writeError(w, rec.Status, "service unavailable")
+		return
+	case u < faults.RateLimit+faults.Error500+faults.Unavailable+faults.Reset:
+		reset(w)
+		return
+	case u < faults.RateLimit+faults.Error500+faults.Unavailable+faults.Reset+faults.Slow:
+		d := faults.SlowDelay
+		if d == 0 {
+			d = 3 * time.Second
+		}
+		if !pause(r, d) {
+			return
+		}
+	}
+	rec.Status = http.StatusOK
+	if kind == "model" {
+		h.answer(w, r, body, &req, rng, faults)
+	} else {
+		h.judge(w, r, body, &req, rng, faults)
+	}
+}
+
+// pause waits d or until the client goes away, reporting whether to go on.
+func pause(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.Context().Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// reset closes the connection with an RST, without a response.
+func reset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+func (h *Handler) echo(r *http.Request, body []byte) string {
+	if !h.cfg.Echo {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (echo: ")
+	for k, v := range r.Header {
+		fmt.Fprintf(&b, "%s: %s; ", k, strings.Join(v, ","))
+	}
+	b.WriteString("body: ")
+	b.Write(clip(body, 2000))
+	b.WriteString(")")
+	return b.String()
+}
+
+func clip(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// answer replies as the model under test.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, body []byte, req *openai.ChatCompletionRequest, rng *rand.Rand, f Faults) {
+	q := lastText(req.Messages)
+	text := h.answerFor(q)
+	if h.cfg.Echo {
+		text += h.echo(r, body)
+	}
+	if rng.Float64() < f.Blank {
+		text = ""
+	}
+	images := 0
+	for _, m := range req.Messages {
+		for _, p := range m.MultiContent {
+			if p.Type == openai.ChatMessagePartTypeImageURL {
+				images++
+			}
+		}
+	}
+	prompt := tokens(q) + 256*images + 8
+	completion := tokens(text) + 1
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": "chatcmpl-fake", "object": "chat.completion", "created": 1767225600, "model": h.served(req.Model),
+		"choices": []map[string]any{{
+			"index":         0,
+			"message":       map[string]any{"role": "assistant", "content": text, "reasoning_content": nil, "tool_calls": []any{}},
+			"logprobs":      nil,
+			"finish_reason": "stop",
+			"stop_reason":   nil,
+		}},
+		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+	})
+}
+
+// answerFor returns the fake model's answer to question.
+func (h *Handler) answerFor(q string) string {
+	ref, known := h.cfg.References[q]
+	if i := strings.LastIndex(q, "\n"); !known && i > 0 {
+		ref, known = h.cfg.References[q[:i]] // the question was given a suffix
+	}
+	u := unit(h.cfg.Seed, "correct", q)
+	if known && u < h.cfg.CorrectRate {
+		return ref
+	}
+	lower := strings.ToLower(strings.TrimSpace(ref))
+	switch {
+	case lower == "yes":
+		return "No."
+	case lower == "no":
+		return "Yes."
+	case !known:
+		return []string{"Yes.", "No.", "The image shows no abnormality."}[int(unit(h.cfg.Seed, "generic", q)*3)]
+	}
+	wrong := []string{
+		"The image shows no abnormality.",
+		"It cannot be determined from this image.",
+		"Normal tissue without pathological change.",
+		"A benign cyst.",
+	}
+	return wrong[int(unit(h.cfg.Seed, "wrong", q)*float64(len(wrong)))]
+}
+
+var criterionLine = regexp.MustCompile(`(?m)^\{"dim":.*\}$`)
+
+// judge replies as the judge, DeepSeek-shaped.
+func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req *openai.ChatCompletionRequest, rng *rand.Rand, f Faults) {
+	user := firstUser(req.Messages)
+	q, ref, ans := section(user, "question"), section(user, "reference_answer"), section(user, "model_answer")
+	var dims []string
+	for _, line := range criterionLine.FindAllString(section(user, "criteria"), -1) {
+		var c struct{ Dim string }
+		if json.Unmarshal([]byte(line), &c) == nil {
+			dims = append(dims, c.Dim)
+		}
+	}
+	type verdict struct {
+		Dim         string `json:"dim"`
+		Met         bool   `json:"met"`
+		Explanation string `json:"explanation"`
+	}
+	out := struct {
+		Criteria []verdict `json:"criteria"`
+	}{Criteria: []verdict{}}
+	p := 0.2
+	if Matches(ans, ref) {
+		p = 0.92
+	}
+	for _, d := range dims {
+		met := unit(h.cfg.Seed, "met", q, ref, ans, d) < p
+		why := "The answer does not satisfy this criterion."
+		if met {
+			why = "The answer satisfies this criterion."
+		}
+		out.Criteria = append(out.Criteria, verdict{d, met, why})
+	}
+	b, _ := json.Marshal(out)
+	content := string(b)
+	reasoning := ""
+	switch u := rng.Float64(); {
+	case u < f.Blank:
+		content = ""
+	case u < f.Blank+f.Malformed:
+		content = content[:len(content)/2]
+	case u < f.Blank+f.Malformed+f.Think:
+		content = "<think>Let me check each criterion against the reference.</think>\n" + content
+	}
+	if h.cfg.Echo {
+		content += h.echo(r, body)
+	}
+	prompt := tokens(req.Messages[0].Content) + tokens(user)
+	completion := tokens(content) + 1
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": h.cfg.JudgeModel,
+		"choices": []map[string]any{{
+			"index":         0,
+			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},
+			"finish_reason": "stop",
+		}},
+		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+			"prompt_cache_hit_tokens": tokens(req.Messages[0].Content), "prompt_cache_miss_tokens": tokens(user)},
+	})
+}
+
+// Matches is the fake judge's notion of a right answer: equal to the
+// reference after dropping case, punctuation and surrounding space.
+func Matches(answer, reference string) bool {
+	norm := func(s string) string {
+		return strings.Trim(strings.ToLower(strings.TrimSpace(s)), ".!?, ")
+	}
+	return norm(answer) == norm(reference)
+}
+
+// unit hashes its parts to a number in [0, 1).
+func unit(seed uint64, parts ...string) float64 {
+	h := sha256.New()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	h.Write(b[:])
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s", len(p), p)
+	}
+	sum := h.Sum(nil)
+	return float64(binary.LittleEndian.Uint64(sum)>>11) / (1 << 53)
+}
+
+func tokens(s string) int { return int(math.Ceil(float64(len(s)) / 4)) }
+
+// lastText returns the text of the last user message (for a multi-part
+// message, its text parts joined).
+func lastText(msgs []openai.ChatCompletionMessage) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == openai.ChatMessageRoleUser {
+			return messageText(msgs[i])
+		}
+	}
+	return ""
+}
+
+func firstUser(msgs []openai.ChatCompletionMessage) string {
+	for _, m := range msgs {
+		if m.Role == openai.ChatMessageRoleUser {
+			return messageText(m)
+		}
+	}
+	return ""
+}
+
+func messageText(m openai.ChatCompletionMessage) string {
+	if len(m.MultiContent) == 0 {
+		return m.Content
+	}
+	var parts []string
+	for _, p := range m.MultiContent {
+		if p.Type == openai.ChatMessagePartTypeText {
+			parts = append(parts, p.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// section returns the text between <tag> and </tag>, trimmed.
+func section(s, tag string) string {
+	open, close := "<"+tag+">", "</"+tag+">"
+	i := strings.Index(s, open)
+	if i < 0 {
+		return ""
+	}
+	rest := s[i+len(open):]
+	j := strings.LastIndex(rest, close)
+	if j < 0 {
+		return ""
+	}
+	return strings.TrimSpace(rest[:j])
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": http.StatusText(status), "code": status}})
+}

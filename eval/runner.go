@@ -1,0 +1,281 @@
+package eval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/psveval/psveval/eval/llm"
+)
+
+// An AnswerRecord is one line of answers.jsonl.
+type AnswerRecord struct {
+	Key  string `json:"key"`
+	Item string `json:"item"`
+	Answer
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+}
+
+// A JudgmentRecord is one line of judgments.jsonl, and a cache entry.
+type JudgmentRecord struct {
+	Key   string `json:"key"`
+	Item  string `json:"item"`
+	Judge string `json:"judge"`
+	Verdict
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Cached is true when the verdict came from the cross-run cache.
+	Cached bool `json:"cached,omitempty"`
+}
+
+// AnswerKey identifies an answer by what determines it under greedy
+// decoding: the model's identity (its id, sampling parameters and prompt
+// settings, hashed by the caller into modelID), the question and the
+// images' digests.
+func AnswerKey(modelID string, it *Item) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "answer\x00%s\x00%d:%s", modelID, len(it.Question), it.Question)
+	for _, im := range it.Images {
+		fmt.Fprintf(h, "\x00%s", im.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// JudgmentKey identifies a judgment by what determines it: the judge's
+// fingerprint, the question, the reference, the rubric and the answer.
+func JudgmentKey(judgeFP string, it *Item, answer string) string {
+	h := sha256.New()
+	rub, _ := json.Marshal(it.Rubric)
+	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference, string(rub), answer} {
+		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Progress counts a run's work as it happens. Its fields are safe to read
+// while the run goes on.
+type Progress struct {
+	Total                         atomic.Int64
+	Answered, Judged              atomic.Int64
+	AnswersResumed, JudgedResumed atomic.Int64
+	JudgedCached                  atomic.Int64
+	Errors                        atomic.Int64
+}
+
+// A Runner answers and judges every item of a dataset, recording each
+// answer and judgment in its journals as it completes. Answering and
+// judging run in two bounded pools: an item leaves the answer pool for the
+// judge pool as soon as it is answered, so both endpoints stay busy, and a
+// full judge pool holds back the answer pool, so memory holds at most
+// Concurrency + JudgeConcurrency items.
+//
+// Per-item failures are data, recorded with the item; only a fatal
+// endpoint error (see [llm.StatusError.Fatal]), a journal that cannot be
+// written, or cancellation stops a run.
+type Runner struct {
+	Model Model
+	// ModelID identifies the model's answers; see [AnswerKey].
+	ModelID string
+	Judges  []JudgeSpec
+	// Concurrency and JudgeConcurrency cap the requests in flight to the
+	// model and to the judges.
+	Concurrency, JudgeConcurrency int
+	Answers, Judgments            *Journal
+	// Cache, when set, holds judgments across runs.
+	Cache    *Cache
+	Logger   *slog.Logger
+	Progress *Progress
+}
+
+// A FatalError is a run-level failure from an endpoint: the run stopped.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Run evaluates every item of ds not already in the journals. It returns
+// nil when every item has an answer record and, where answered, judgment
+// records; a *FatalError when an endpoint failed for good; the context's
+// cause when interrupted. Work cut short by cancellation is never
+// recorded, so a resume redoes it.
+func (r *Runner) Run(ctx context.Context, ds *Dataset) error {
+	if r.Progress == nil {
+		r.Progress = &Progress{}
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	answers := pool.New().WithMaxGoroutines(max(1, r.Concurrency))
+	judges := pool.New().WithMaxGoroutines(max(1, r.JudgeConcurrency))
+	var readErr error
+	for it, err := range ds.All() {
+		if err != nil {
+			readErr = err
+			cancel(err)
+			break
+		}
+		if ctx.Err() != nil {
+			break // interrupted, or a task hit a fatal error
+		}
+		answers.Go(func() { r.answer(ctx, cancel, it, judges) })
+	}
+	answers.Wait()
+	judges.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return context.Cause(ctx)
+}
+
+// answer answers it, unless its answer is in the journal, then hands it to
+// the judge pool. It blocks while the judge pool is full.
+func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it Item, judges *pool.Pool) {
+	if ctx.Err() != nil {
+		return
+	}
+	key := AnswerKey(r.ModelID, &it)
+	var rec AnswerRecord
+	ok, err := r.Answers.Get(key, &rec)
+	if err != nil {
+		cancel(err)
+		return
+	}
+	if ok {
+		r.Progress.AnswersResumed.Add(1)
+	} else {
+		a, err := r.Model.Answer(ctx, it)
+		if ctx.Err() != nil {
+			return
+		}
+		if fatal(err) {
+			cancel(&FatalError{err})
+			return
+		}
+		rec = AnswerRecord{Key: key, Item: it.ID, Answer: a, LatencyMS: a.Latency.Milliseconds()}
+		if err != nil {
+			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			r.Progress.Errors.Add(1)
+			r.Logger.Debug("answer failed", "item", it.ID, "err", err)
+		}
+		if err := r.Answers.Append(key, rec); err != nil {
+			cancel(fmt.Errorf("record answer: %w", err))
+			return
+		}
+		r.Progress.Answered.Add(1)
+	}
+	if rec.Error != "" || r.judged(&it, rec.Text) {
+		if rec.Error == "" {
+			r.Progress.JudgedResumed.Add(1)
+		}
+		return
+	}
+	it.Images = nil // the judges read text only; free the bytes early
+	judges.Go(func() { r.judge(ctx, cancel, it, rec) })
+}
+
+// judged reports whether every judge's verdict on answer is recorded.
+func (r *Runner) judged(it *Item, answer string) bool {
+	for _, j := range r.Judges {
+		if !r.Judgments.Has(JudgmentKey(j.Fingerprint, it, answer)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it Item, ans AnswerRecord) {
+	failed := false
+	for _, j := range r.Judges {
+		if ctx.Err() != nil {
+			return
+		}
+		key := JudgmentKey(j.Fingerprint, &it, ans.Text)
+		if r.Judgments.Has(key) {
+			continue
+		}
+		var rec JudgmentRecord
+		if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
+			rec.Item, rec.Cached = it.ID, true
+			r.Progress.JudgedCached.Add(1)
+		} else {
+			start := time.Now()
+			v, err := j.Judge.Judge(ctx, it, ans.Answer)
+			if ctx.Err() != nil {
+				return
+			}
+			if fatal(err) {
+				cancel(&FatalError{err})
+				return
+			}
+			rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
+			if err != nil {
+				rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+				failed = true
+				r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
+			} else if r.Cache != nil {
+				if err := r.Cache.Put(key, rec); err != nil {
+					r.Logger.Warn("could not write the judgment cache", "err", err)
+				}
+			}
+		}
+		if err := r.Judgments.Append(key, rec); err != nil {
+			cancel(fmt.Errorf("record judgment: %w", err))
+			return
+		}
+	}
+	if failed {
+		r.Progress.Errors.Add(1)
+	}
+	r.Progress.Judged.Add(1)
+}
+
+func fatal(err error) bool {
+	se, ok := errors.AsType[*llm.StatusError](err)
+	return ok && se.Fatal()
+}
+
+// ErrorKind classifies an item error for results.jsonl: "http_<status>",
+// "oversized", "timeout", "network", "blank", "image" or "error".
+func ErrorKind(err error) string {
+	if se, ok := errors.AsType[*llm.StatusError](err); ok {
+		return fmt.Sprintf("http_%d", se.Status)
+	}
+	if _, ok := errors.AsType[*llm.BodyTooLargeError](err); ok {
+		return "oversized"
+	}
+	if errors.Is(err, ErrBlank) {
+		return "blank"
+	}
+	if _, ok := errors.AsType[*ImageError](err); ok {
+		return "image"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	if _, ok := errors.AsType[*llm.AttemptsError](err); ok {
+		return "network"
+	}
+	return "error"
+}
+
+// ErrBlank reports a completion that stayed blank after every retry.
+var ErrBlank = errors.New("the model returned a blank answer on every attempt")
+
+// An ImageError reports an image that could not be read for a request.
+type ImageError struct{ Err error }
+
+func (e *ImageError) Error() string { return "image: " + e.Err.Error() }
+func (e *ImageError) Unwrap() error { return e.Err }

@@ -1,0 +1,142 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// DefaultResamples is the number of bootstrap resamples.
+const DefaultResamples = 2000
+
+// DefaultSeed seeds every resampling, so equal inputs give equal intervals.
+const DefaultSeed = 1
+
+// An Interval is a two-sided confidence interval.
+type Interval struct {
+	Lo float64 `json:"lo"`
+	Hi float64 `json:"hi"`
+}
+
+// sampler draws uniform indices fast: bootstrap loops draw millions.
+type sampler struct{ r *rand.PCG }
+
+func newSampler(seed uint64, stream uint64) sampler {
+	return sampler{rand.NewPCG(seed, stream*0x9e3779b97f4a7c15+1)}
+}
+
+// index returns a uniform index in [0, n) by Lemire's multiply-shift; the
+// bias for n far below 2^32 is far below the bootstrap's own error.
+func (s sampler) index(n int) int {
+	return int((s.r.Uint64() >> 32) * uint64(n) >> 32)
+}
+
+// bootstrapMeans returns resamples bootstrap means of xs (resampling with
+// replacement, seeded).
+func bootstrapMeans(xs []float32, resamples int, seed, stream uint64) []float64 {
+	out := make([]float64, resamples)
+	if len(xs) == 0 {
+		return out
+	}
+	s := newSampler(seed, stream)
+	n := len(xs)
+	for b := range out {
+		var sum float64
+		for range n {
+			sum += float64(xs[s.index(n)])
+		}
+		out[b] = sum / float64(n)
+	}
+	return out
+}
+
+// percentileInterval returns the central level interval of reps (sorted in
+// place), by the percentile method.
+func percentileInterval(reps []float64, level float64) Interval {
+	if len(reps) == 0 {
+		return Interval{}
+	}
+	slices.Sort(reps)
+	alpha := (1 - level) / 2
+	return Interval{Lo: quantile(reps, alpha), Hi: quantile(reps, 1-alpha)}
+}
+
+// quantile of sorted xs by linear interpolation (type 7).
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 1 {
+		return sorted[0]
+	}
+	h := q * float64(len(sorted)-1)
+	lo := math.Floor(h)
+	i := int(lo)
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (h-lo)*(sorted[i+1]-sorted[i])
+}
+
+// wilson returns the Wilson score interval for k successes in n trials at
+// the 95% level.
+func wilson(k, n int) Interval {
+	if n == 0 {
+		return Interval{}
+	}
+	const z = 1.959963984540054
+	p := float64(k) / float64(n)
+	nf := float64(n)
+	den := 1 + z*z/nf
+	center := (p + z*z/(2*nf)) / den
+	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
+	return Interval{Lo: max(0, center-half), Hi: min(1, center+half)}
+}
+
+// cohenKappa returns Cohen's κ for two raters' binary labels.
+func cohenKappa(a, b []bool) float64 {
+	n := float64(len(a))
+	if n == 0 {
+		return math.NaN()
+	}
+	var agree, pa, pb float64
+	for i := range a {
+		if a[i] == b[i] {
+			agree++
+		}
+		if a[i] {
+			pa++
+		}
+		if b[i] {
+			pb++
+		}
+	}
+	po := agree / n
+	pa, pb = pa/n, pb/n
+	pe := pa*pb + (1-pa)*(1-pb)
+	if pe == 1 {
+		return 1 // both raters constant and equal: perfect, by convention
+	}
+	return (po - pe) / (1 - pe)
+}
+
+// fleissKappa returns Fleiss' κ for units each rated by the same number of
+// raters with binary labels; yes[i] counts the raters who said yes on unit
+// i, out of raters.
+func fleissKappa(yes []int, raters int) float64 {
+	n := float64(len(yes))
+	if n == 0 || raters < 2 {
+		return math.NaN()
+	}
+	m := float64(raters)
+	var pBar, pYes float64
+	for _, y := range yes {
+		fy, fn := float64(y), m-float64(y)
+		pBar += (fy*(fy-1) + fn*(fn-1)) / (m * (m - 1))
+		pYes += fy
+	}
+	pBar /= n
+	pYes /= n * m
+	pe := pYes*pYes + (1-pYes)*(1-pYes)
+	if pe == 1 {
+		return 1
+	}
+	return (pBar - pe) / (1 - pe)
+}

@@ -1,0 +1,115 @@
+package eval
+
+import (
+	"context"
+	"time"
+
+	"github.com/psveval/psveval/rubric"
+)
+
+// A Model answers an item. Implementations must be safe for concurrent use.
+type Model interface {
+	Answer(ctx context.Context, it Item) (Answer, error)
+}
+
+// A Judge grades an answer against the item's rubric. It returns an error
+// only when it could not get a reply at all (the item then errors and a
+// resume retries it); a reply it cannot use is a [Verdict] whose criteria
+// are unscorable. Implementations must be safe for concurrent use.
+type Judge interface {
+	Judge(ctx context.Context, it Item, ans Answer) (Verdict, error)
+}
+
+// A JudgeFunc adapts a function to [Judge].
+type JudgeFunc func(ctx context.Context, it Item, ans Answer) (Verdict, error)
+
+// Judge calls f.
+func (f JudgeFunc) Judge(ctx context.Context, it Item, ans Answer) (Verdict, error) {
+	return f(ctx, it, ans)
+}
+
+// A ModelFunc adapts a function to [Model].
+type ModelFunc func(ctx context.Context, it Item) (Answer, error)
+
+// Answer calls f.
+func (f ModelFunc) Answer(ctx context.Context, it Item) (Answer, error) { return f(ctx, it) }
+
+// Usage counts tokens.
+type Usage struct {
+	Prompt     int64 `json:"prompt_tokens"`
+	Completion int64 `json:"completion_tokens"`
+}
+
+// Add adds u2 to u.
+func (u *Usage) Add(u2 Usage) {
+	u.Prompt += u2.Prompt
+	u.Completion += u2.Completion
+}
+
+// An Answer is what the model under test said.
+type Answer struct {
+	Text         string `json:"answer"`
+	FinishReason string `json:"finish_reason"`
+	// Model is the model id the endpoint reported.
+	Model    string        `json:"served_model"`
+	Usage    Usage         `json:"usage"`
+	Latency  time.Duration `json:"-"`
+	Attempts int           `json:"attempts"`
+}
+
+// A CriterionVerdict is the judge's decision on one criterion. Met is nil
+// when the criterion could not be scored.
+type CriterionVerdict struct {
+	Dim         string `json:"dim"`
+	Met         *bool  `json:"met"`
+	Explanation string `json:"explanation,omitempty"`
+}
+
+// A Verdict is a judge's decision on one answer: one CriterionVerdict per
+// rubric criterion, in rubric order.
+type Verdict struct {
+	Criteria []CriterionVerdict `json:"criteria"`
+	// Unscorable says why some criteria are unscorable ("" when none is).
+	Unscorable string `json:"unscorable,omitempty"`
+	// Raw is the judge's last reply, verbatim.
+	Raw string `json:"raw"`
+	// Model is the judge model id the endpoint reported.
+	Model    string `json:"served_model"`
+	Usage    Usage  `json:"usage"`
+	Attempts int    `json:"attempts"`
+	// Repairs counts the follow-up requests that asked the judge to fix an
+	// unusable reply.
+	Repairs int `json:"repairs"`
+}
+
+// Met returns the verdicts' Met values in order.
+func (v *Verdict) Met() []*bool {
+	m := make([]*bool, len(v.Criteria))
+	for i, c := range v.Criteria {
+		m[i] = c.Met
+	}
+	return m
+}
+
+// A JudgeSpec is a configured judge and what identifies it: two judges
+// with the same Fingerprint give the same verdicts, so a verdict cached
+// under one serves the other.
+type JudgeSpec struct {
+	// Name labels the judge in reports (its model id, say).
+	Name string
+	// Fingerprint identifies the judge's model, parameters, prompt, mode
+	// and reply format.
+	Fingerprint string
+	Judge       Judge
+}
+
+// unscorableVerdict returns a verdict for cs with every criterion
+// unscorable, for reason.
+func unscorableVerdict(cs []rubric.Criterion, reason string) Verdict {
+	v := Verdict{Unscorable: reason, Criteria: make([]CriterionVerdict, len(cs))}
+	labels := rubric.Labels(cs)
+	for i := range cs {
+		v.Criteria[i].Dim = labels[i]
+	}
+	return v
+}

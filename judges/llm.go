@@ -1,0 +1,269 @@
+// Package judges implements [eval.Judge]: LLM, a rubric judge behind an
+// OpenAI-compatible endpoint, and the parser that reads its verdicts.
+package judges
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/rubric"
+)
+
+// Judge modes.
+const (
+	// ModeJoint grades all of an item's criteria in one call.
+	ModeJoint = "joint"
+	// ModePerCriterion grades each criterion in its own call, as
+	// HealthBench does.
+	ModePerCriterion = "per-criterion"
+)
+
+// Reply formats, sent as response_format.
+const (
+	// FormatJSONSchema sends a strict JSON schema (vLLM, OpenAI).
+	FormatJSONSchema = "json_schema"
+	// FormatJSONObject asks for any JSON object (DeepSeek's JSON mode).
+	FormatJSONObject = "json_object"
+	// FormatNone sends no response_format.
+	FormatNone = "none"
+)
+
+// DefaultRepairs is how many repair requests a bad reply gets.
+const DefaultRepairs = 2
+
+// Config configures an [LLM] judge.
+type Config struct {
+	Client *llm.Client
+	// Model is the judge model to request.
+	Model string
+	// Params are the sampling parameters the client sends; they are part
+	// of the fingerprint.
+	Params map[string]any
+	// Prompt is the template (default: rubric.PromptJoint, or
+	// rubric.PromptPerCriterion in that mode).
+	Prompt *rubric.Prompt
+	// Mode is ModeJoint (default) or ModePerCriterion.
+	Mode string
+	// Format is FormatJSONSchema (default), FormatJSONObject or FormatNone.
+	Format string
+	// Repairs bounds the repair requests per call (negative: none).
+	Repairs int
+	// MaxTokens is the reply's token budget; a reply cut off by it is
+	// retried once with twice the budget.
+	MaxTokens int
+}
+
+// An LLM is a rubric judge behind an OpenAI-compatible endpoint. It is
+// safe for concurrent use.
+type LLM struct {
+	cfg Config
+	fp  string
+}
+
+// New returns a judge for cfg, filling in defaults.
+func New(cfg Config) (*LLM, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeJoint
+	}
+	if cfg.Mode != ModeJoint && cfg.Mode != ModePerCriterion {
+		return nil, fmt.Errorf("judges: unknown mode %q (want %s or %s)", cfg.Mode, ModeJoint, ModePerCriterion)
+	}
+	if cfg.Format == "" {
+		cfg.Format = FormatJSONSchema
+	}
+	switch cfg.Format {
+	case FormatJSONSchema, FormatJSONObject, FormatNone:
+	default:
+		return nil, fmt.Errorf("judges: unknown format %q (want %s, %s or %s)", cfg.Format, FormatJSONSchema, FormatJSONObject, FormatNone)
+	}
+	if cfg.Prompt == nil {
+		name := rubric.PromptJoint
+		if cfg.Mode == ModePerCriterion {
+			name = rubric.PromptPerCriterion
+		}
+		cfg.Prompt = rubric.MustPrompt(name)
+	}
+	if cfg.Repairs == 0 {
+		cfg.Repairs = DefaultRepairs
+	}
+	cfg.Repairs = max(cfg.Repairs, 0)
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = 2048
+	}
+	b, _ := json.Marshal(struct {
+		Model, Prompt, Mode, Format string
+		Repairs, MaxTokens          int
+		Params                      map[string]any
+	}{cfg.Model, cfg.Prompt.Hash, cfg.Mode, cfg.Format, cfg.Repairs, cfg.MaxTokens, cfg.Params})
+	sum := sha256.Sum256(b)
+	return &LLM{cfg: cfg, fp: hex.EncodeToString(sum[:])}, nil
+}
+
+// Fingerprint identifies everything that shapes this judge's verdicts.
+func (j *LLM) Fingerprint() string { return j.fp }
+
+// Config returns the judge's configuration, defaults filled in.
+func (j *LLM) Config() Config { return j.cfg }
+
+// Judge grades ans against the item's rubric. It returns an error only when the
+// endpoint gave no reply; a reply that stays unusable after the repairs
+// gives unscorable criteria.
+func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Verdict, error) {
+	labels := rubric.Labels(it.Rubric)
+	if j.cfg.Mode == ModeJoint {
+		return j.call(ctx, it, ans, it.Rubric, labels)
+	}
+	v := eval.Verdict{Criteria: make([]eval.CriterionVerdict, len(it.Rubric))}
+	var raws, reasons []string
+	for i := range it.Rubric {
+		one, err := j.call(ctx, it, ans, it.Rubric[i:i+1], labels[i:i+1])
+		v.Usage.Add(one.Usage)
+		v.Attempts += one.Attempts
+		v.Repairs += one.Repairs
+		if err != nil {
+			return v, err
+		}
+		v.Criteria[i] = one.Criteria[0]
+		v.Model = one.Model
+		raws = append(raws, one.Raw)
+		if one.Unscorable != "" {
+			reasons = append(reasons, labels[i]+": "+one.Unscorable)
+		}
+	}
+	v.Raw = strings.Join(raws, "\n---\n")
+	v.Unscorable = strings.Join(reasons, "; ")
+	return v, nil
+}
+
+// call grades the criteria cs (labelled labels) in one conversation: the
+// first request, then repairs and one longer retry as needed.
+func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubric.Criterion, labels []string) (eval.Verdict, error) {
+	v := eval.Verdict{Criteria: make([]eval.CriterionVerdict, len(cs))}
+	for i := range cs {
+		v.Criteria[i].Dim = labels[i]
+	}
+	sys, user, err := j.cfg.Prompt.Render(rubric.PromptInput{
+		Question: it.Question, Reference: it.Reference, Answer: ans.Text, Criteria: cs, Labels: labels,
+	})
+	if err != nil {
+		return v, err
+	}
+	msgs := []openai.ChatCompletionMessage{
+		{Role: openai.ChatMessageRoleSystem, Content: sys},
+		{Role: openai.ChatMessageRoleUser, Content: user},
+	}
+	maxTokens, longer := j.cfg.MaxTokens, false
+	for {
+		req := openai.ChatCompletionRequest{Model: j.cfg.Model, Messages: msgs, ResponseFormat: j.format(labels)}
+		if longer {
+			req.MaxTokens = maxTokens // overrides the client's max_tokens parameter
+		}
+		resp, err := j.cfg.Client.Chat(ctx, req)
+		v.Attempts += resp.Attempts
+		v.Usage.Add(eval.Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)})
+		if err != nil {
+			return v, err
+		}
+		v.Model = resp.Model
+		c := resp.Choices[0]
+		v.Raw = c.Message.Content
+		if v.Raw == "" {
+			v.Raw = c.Message.ReasoningContent
+		}
+		if c.FinishReason == openai.FinishReasonLength {
+			if !longer {
+				longer, maxTokens = true, 2*maxTokens
+				continue
+			}
+			v.Unscorable = fmt.Sprintf("the reply was cut off at %d tokens twice", maxTokens)
+			return v, nil
+		}
+		marks, err := ParseVerdict(c.Message.Content, c.Message.ReasoningContent, labels)
+		if err == nil {
+			for i, m := range marks {
+				met := m.Met
+				v.Criteria[i].Met, v.Criteria[i].Explanation = &met, m.Explanation
+			}
+			return v, nil
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			return v, err
+		}
+		if v.Repairs >= j.cfg.Repairs {
+			v.Unscorable = "unusable reply after " + fmt.Sprint(v.Repairs) + " repairs: " + pe.Reason
+			return v, nil
+		}
+		v.Repairs++
+		msgs = append(msgs[:2:2],
+			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: clip(v.Raw, 4000)},
+			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: repairPrompt(pe, labels)},
+		)
+	}
+}
+
+func repairPrompt(pe *ParseError, labels []string) string {
+	return "Your reply could not be used: " + pe.Reason + ".\n" +
+		`Reply again with only one JSON object, {"criteria":[{"dim":"...","met":true,"explanation":"..."}]}, ` +
+		"with exactly one entry for each of these dims, copied exactly: " + strings.Join(labels, ", ") + "."
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// format returns the response_format for a reply about labels.
+func (j *LLM) format(labels []string) *openai.ChatCompletionResponseFormat {
+	switch j.cfg.Format {
+	case FormatJSONObject:
+		return &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
+	case FormatJSONSchema:
+		return &openai.ChatCompletionResponseFormat{
+			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
+				Name: "rubric_verdict", Strict: true, Schema: verdictSchema(labels),
+			},
+		}
+	}
+	return nil
+}
+
+// verdictSchema is the JSON schema of a verdict on labels: exactly one
+// entry per label, dims limited to the labels.
+func verdictSchema(labels []string) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"criteria": map[string]any{
+				"type":     "array",
+				"minItems": len(labels),
+				"maxItems": len(labels),
+				"items": map[string]any{
+					"type": "object",
+					"properties": map[string]any{
+						"dim":         map[string]any{"type": "string", "enum": labels},
+						"met":         map[string]any{"type": "boolean"},
+						"explanation": map[string]any{"type": "string"},
+					},
+					"required":             []string{"dim", "met", "explanation"},
+					"additionalProperties": false,
+				},
+			},
+		},
+		"required":             []string{"criteria"},
+		"additionalProperties": false,
+	})
+	return b
+}

@@ -1,0 +1,129 @@
+package judges
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+var labels3 = []string{"accuracy", "grounding", "safety"}
+
+// verdict3 renders marks as "accuracy=T grounding=F ..." for comparison.
+func render(ms []Mark) string {
+	var parts []string
+	for i, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s=%v", labels3[i], m.Met))
+	}
+	return strings.Join(parts, " ")
+}
+
+const want3 = "accuracy=true grounding=false safety=true"
+
+const plain = `{"criteria":[{"dim":"accuracy","met":true,"explanation":"right"},{"dim":"grounding","met":false,"explanation":"no"},{"dim":"safety","met":true,"explanation":"ok"}]}`
+
+// TestParseVerdictShapes holds reply shapes seen from real judges (DeepSeek,
+// Qwen, GPT-4o-class, vLLM-served open models), each with the exact
+// verdict expected, or the exact reason it is rejected.
+func TestParseVerdictShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, content, reasoning string
+		want                     string // the verdict, or "error: <substring>"
+	}{
+		{"plain", plain, "", want3},
+		{"json fence", "```json\n" + plain + "\n```", "", want3},
+		{"bare fence", "```\n" + plain + "\n```", "", want3},
+		{"think block", "<think>\nThe answer says yes; reference says yes. {not json}\n</think>\n" + plain, "", want3},
+		{"thinking tag", "<thinking>check {\"criteria\": []}</thinking>" + plain, "", want3},
+		{"stray closing think", "reasoning without an opening tag...</think>" + plain, "", want3},
+		{"prose before", "Here is my evaluation of the answer:\n\n" + plain, "", want3},
+		{"prose after", plain + "\n\nOverall the answer is partly correct.", "", want3},
+		{"prose around with braces", "Criteria {as given} are graded below.\n" + plain + "\nNote: {none}.", "", want3},
+		{"string booleans", `{"criteria":[{"dim":"accuracy","met":"true"},{"dim":"grounding","met":"false"},{"dim":"safety","met":"True"}]}`, "", want3},
+		{"yes no", `{"criteria":[{"dim":"accuracy","met":"yes"},{"dim":"grounding","met":"No"},{"dim":"safety","met":"YES."}]}`, "", want3},
+		{"one zero", `{"criteria":[{"dim":"accuracy","met":1},{"dim":"grounding","met":0},{"dim":"safety","met":1}]}`, "", want3},
+		{"met words", `{"criteria":[{"dim":"accuracy","met":"met"},{"dim":"grounding","met":"not met"},{"dim":"safety","met":"pass"}]}`, "", want3},
+		{"keys in caps", `{"Criteria":[{"Dim":"accuracy","Met":true,"Explanation":"x"},{"DIM":"grounding","MET":false},{"dim":"safety","met":true}]}`, "", want3},
+		{"dims in other case", `{"criteria":[{"dim":"Accuracy","met":true},{"dim":" GROUNDING ","met":false},{"dim":"safety","met":true}]}`, "", want3},
+		{"other order", `{"criteria":[{"dim":"safety","met":true},{"dim":"accuracy","met":true},{"dim":"grounding","met":false}]}`, "", want3},
+		{"synonym keys", `{"criteria":[{"criterion":"accuracy","satisfied":true,"reason":"a"},{"criterion":"grounding","satisfied":false},{"criterion":"safety","satisfied":true}]}`, "", want3},
+		{"bare list", `[{"dim":"accuracy","met":true},{"dim":"grounding","met":false},{"dim":"safety","met":true}]`, "", want3},
+		{"positional without dims", `{"criteria":[{"met":true},{"met":false},{"met":true}]}`, "", want3},
+		{"trailing commas", `{"criteria":[{"dim":"accuracy","met":true,},{"dim":"grounding","met":false},{"dim":"safety","met":true},]}`, "", want3},
+		{"blank content, reasoning holds JSON", "", "I graded: " + plain, want3},
+		{"whitespace content, reasoning holds JSON", "  \n ", plain, want3},
+		{"same verdict twice", plain + "\nTo repeat:\n" + plain, "", want3},
+		{"extra keys ignored", `{"score":0.6,"criteria":[{"dim":"accuracy","met":true,"weight":1},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", want3},
+		{"nested explanation braces", `{"criteria":[{"dim":"accuracy","met":true,"explanation":"says {yes} and [1]"},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", want3},
+		{"blank", "", "", "error: the reply is blank"},
+		{"prose only", "The answer is correct on accuracy and safety but not grounding.", "", "error: no JSON verdict found"},
+		{"truncated", `{"criteria":[{"dim":"accuracy","met":true},{"dim":"grounding","met":fa`, "", `error: missing criteria "grounding", "safety"`},
+		{"truncated early", `{"criteria":[{"dim":"accu`, "", "error: no JSON verdict found"},
+		{"missing criterion", `{"criteria":[{"dim":"accuracy","met":true},{"dim":"safety","met":true}]}`, "", `error: missing criteria "grounding"`},
+		{"duplicate criterion", `{"criteria":[{"dim":"accuracy","met":true},{"dim":"accuracy","met":false},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", `error: criteria graded twice "accuracy"`},
+		{"extra criterion", `{"criteria":[{"dim":"accuracy","met":true},{"dim":"grounding","met":false},{"dim":"safety","met":true},{"dim":"style","met":true}]}`, "", `error: unknown criteria "style"`},
+		{"wrong met type", `{"criteria":[{"dim":"accuracy","met":"partially"},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", `error: criterion "accuracy" has "met": "partially"`},
+		{"score instead of met", `{"criteria":[{"dim":"accuracy","met":0.5},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", `error: criterion "accuracy" has "met": 0.5`},
+		{"no met key", `{"criteria":[{"dim":"accuracy","explanation":"x"},{"dim":"grounding","met":false},{"dim":"safety","met":true}]}`, "", `error: criterion "accuracy" has no "met"`},
+		{"positional count mismatch", `{"criteria":[{"met":true},{"met":false}]}`, "", "error: the reply grades 2 criteria without dims, want 3"},
+		{"some dims missing", `{"criteria":[{"dim":"accuracy","met":true},{"met":false},{"dim":"safety","met":true}]}`, "", `error: some criteria have no "dim"`},
+		{"two different verdicts", plain + "\n" + strings.Replace(plain, `"grounding","met":false`, `"grounding","met":true`, 1), "", "error: the reply holds 2 different verdicts"},
+		{"criteria not a list", `{"criteria":{"accuracy":true}}`, "", "error: no JSON verdict found"},
+		{"python booleans", `{"criteria":[{"dim":"accuracy","met":True}]}`, "", "error: no JSON verdict found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseVerdict(tc.content, tc.reasoning, labels3)
+			if wantErr, isErr := strings.CutPrefix(tc.want, "error: "); isErr {
+				var pe *ParseError
+				if !errors.As(err, &pe) || !strings.Contains(pe.Reason, wantErr) {
+					t.Errorf("ParseVerdict(%q) = %v, %v; want a *ParseError containing %q", tc.content, got, err, wantErr)
+				}
+				return
+			}
+			if err != nil || render(got) != tc.want {
+				t.Errorf("ParseVerdict(%q) = %s, %v; want %s", tc.content, render(got), err, tc.want)
+			}
+		})
+	}
+	if n := len(tests); n < 30 {
+		t.Errorf("only %d reply shapes; the rubric issue asks for at least 30", n)
+	}
+}
+
+func TestParseVerdictExplanations(t *testing.T) {
+	t.Parallel()
+	got, err := ParseVerdict(plain, "", labels3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Explanation != "right" || got[1].Explanation != "no" {
+		t.Errorf("explanations = %+v", got)
+	}
+}
+
+// FuzzParseVerdict checks the parser's promises on any reply: no panic,
+// and a verdict, when there is one, that has exactly the item's criteria.
+func FuzzParseVerdict(f *testing.F) {
+	for _, s := range []string{
+		plain, "```json\n" + plain + "\n```", "<think>x</think>" + plain, `[{"dim":"accuracy","met":1}]`,
+		`{"criteria":[{"met":"yes"},{"met":"no"},{"met":true}]}`, "", "{", "[[[[", `{"criteria":[{"dim":"accuracy","met":true,},]}`,
+	} {
+		f.Add(s, "")
+	}
+	f.Add("", plain)
+	f.Fuzz(func(t *testing.T, content, reasoning string) {
+		got, err := ParseVerdict(content, reasoning, labels3)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			return
+		}
+		if len(got) != len(labels3) {
+			t.Fatalf("ParseVerdict(%q) gave %d marks for %d criteria", content, len(got), len(labels3))
+		}
+	})
+}

@@ -1,0 +1,78 @@
+package reports
+
+import (
+	"math"
+	"strings"
+
+	"github.com/psveval/psveval/eval"
+)
+
+// A PaperRow is a published row of the MOFT paper's PSV2026 table.
+type PaperRow struct {
+	Name string
+	// ByType holds the six accuracies in eval.QuestionTypes order.
+	ByType [6]float64
+	// Avg is the published Avg. It is not the mean of the six columns.
+	Avg float64
+}
+
+// Paper holds the three published rows.
+var Paper = []PaperRow{
+	{"Lingshu-7B", [6]float64{61.5, 78.9, 67.2, 54.4, 43.4, 63.1}, 54.3},
+	{"+SFT", [6]float64{71.1, 84.2, 74.8, 64.1, 51.7, 72.8}, 63.0},
+	{"MOFT-Lingshu-7B", [6]float64{73.1, 86.1, 76.9, 66.1, 54.9, 72.5}, 65.5},
+}
+
+// PaperRowFor returns the published row a run label is compared with: the
+// MOFT row for labels naming MOFT, the +SFT row for labels naming SFT, and
+// the zero-shot Lingshu-7B row otherwise.
+func PaperRowFor(label string) PaperRow {
+	l := strings.ToLower(label)
+	switch {
+	case strings.Contains(l, "moft"):
+		return Paper[2]
+	case strings.Contains(l, "sft"):
+		return Paper[1]
+	}
+	return Paper[0]
+}
+
+// addPaper appends the published rows, then one difference row per run.
+// Published values fill the six PSV2026 columns and the Avg (micro)
+// column, since the paper's Avg. is instance-weighted; macro is left
+// empty.
+func addPaper(t *table, groups []string, runs []Run) {
+	col := map[string]int{}
+	for i, g := range groups {
+		col[g] = i
+	}
+	micro := len(groups)
+	paperCells := func(p PaperRow) []cell {
+		cells := make([]cell, len(t.columns))
+		for i := range cells {
+			cells[i] = cell{v: math.NaN()}
+		}
+		for k, typ := range eval.QuestionTypes {
+			cells[col[typ]] = cell{v: p.ByType[k]}
+		}
+		cells[micro] = cell{v: p.Avg}
+		return cells
+	}
+	for _, p := range Paper {
+		t.rows = append(t.rows, row{label: p.Name + " (paper)", cells: paperCells(p), paper: true})
+	}
+	for i, r := range runs {
+		p := PaperRowFor(r.Label)
+		pc := paperCells(p)
+		d := row{label: "Δ " + r.Label + " − " + p.Name, diff: true}
+		for c, rc := range t.rows[i].cells {
+			v := math.NaN()
+			if !math.IsNaN(rc.v) && !math.IsNaN(pc[c].v) {
+				v = round1(rc.v) - pc[c].v
+			}
+			d.cells = append(d.cells, cell{v: v, isDiff: true})
+		}
+		t.rows = append(t.rows, d)
+	}
+	t.notes = append(t.notes, "paper rows: the MOFT paper's PSV2026 table; its Avg. (e.g. 54.3) is not the mean of its six columns (61.4), so it is shown as the instance-weighted Avg; Δ rows subtract the published row from the run's rounded value")
+}
