@@ -96,6 +96,8 @@ type Runner struct {
 	Cache    *Cache
 	Logger   *slog.Logger
 	Progress *Progress
+
+	inflight flights
 }
 
 // A FatalError is a run-level failure from an endpoint: the run stopped.
@@ -147,6 +149,11 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 		return
 	}
 	key := AnswerKey(r.ModelID, &it)
+	release := r.inflight.acquire(ctx, key)
+	if release == nil {
+		return
+	}
+	defer release()
 	var rec AnswerRecord
 	ok, err := r.Answers.Get(key, &rec)
 	if err != nil {
@@ -183,6 +190,7 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 		return
 	}
 	it.Images = nil // the judges read text only; free the bytes early
+	release()       // before blocking on the judge pool
 	judges.Go(func() { r.judge(ctx, cancel, it, rec) })
 }
 
@@ -206,33 +214,17 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it I
 		if r.Judgments.Has(key) {
 			continue
 		}
-		var rec JudgmentRecord
-		if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
-			rec.Item, rec.Cached = it.ID, true
-			r.Progress.JudgedCached.Add(1)
-		} else {
-			start := time.Now()
-			v, err := j.Judge.Judge(ctx, it, ans.Answer)
-			if ctx.Err() != nil {
-				return
-			}
-			if fatal(err) {
-				cancel(&FatalError{err})
-				return
-			}
-			rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
-			if err != nil {
-				rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
-				failed = true
-				r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
-			} else if r.Cache != nil {
-				if err := r.Cache.Put(key, rec); err != nil {
-					r.Logger.Warn("could not write the judgment cache", "err", err)
-				}
-			}
+		release := r.inflight.acquire(ctx, key)
+		if release == nil {
+			return
 		}
-		if err := r.Judgments.Append(key, rec); err != nil {
-			cancel(fmt.Errorf("record judgment: %w", err))
+		if r.Judgments.Has(key) { // judged by another item meanwhile
+			release()
+			continue
+		}
+		done := r.judgeOne(ctx, cancel, j, key, it, ans, &failed)
+		release()
+		if !done {
 			return
 		}
 	}
@@ -240,6 +232,41 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it I
 		r.Progress.Errors.Add(1)
 	}
 	r.Progress.Judged.Add(1)
+}
+
+// judgeOne records one judge's verdict on it; it reports false when the
+// run is over.
+func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j JudgeSpec, key string, it Item, ans AnswerRecord, failed *bool) bool {
+	var rec JudgmentRecord
+	if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
+		rec.Item, rec.Cached = it.ID, true
+		r.Progress.JudgedCached.Add(1)
+	} else {
+		start := time.Now()
+		v, err := j.Judge.Judge(ctx, it, ans.Answer)
+		if ctx.Err() != nil {
+			return false
+		}
+		if fatal(err) {
+			cancel(&FatalError{err})
+			return false
+		}
+		rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
+		if err != nil {
+			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			*failed = true
+			r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
+		} else if r.Cache != nil {
+			if err := r.Cache.Put(key, rec); err != nil {
+				r.Logger.Warn("could not write the judgment cache", "err", err)
+			}
+		}
+	}
+	if err := r.Judgments.Append(key, rec); err != nil {
+		cancel(fmt.Errorf("record judgment: %w", err))
+		return false
+	}
+	return true
 }
 
 func fatal(err error) bool {

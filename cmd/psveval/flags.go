@@ -33,11 +33,30 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 // flags override the file. The file's keys are flag names; a list sets a
 // repeatable flag several times; a mapping sets key=value flags (--map,
 // --model-param) once per key.
+//
+// Positional arguments may come before, between or after flags.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return &usageError{err}
 		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest := fs.Args()
+		if rest[0] == "--" || len(rest) == len(args) && rest[0] == args[0] && strings.HasPrefix(rest[0], "-") {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Parse the positionals back in, so fs.Args returns them.
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return &usageError{err}
 	}
 	cfg := fs.Lookup("config")

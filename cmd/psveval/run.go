@@ -94,8 +94,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
 		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, limit: df.limit,
-		logger: logger, resume: "psveval run " + shellJoin(args), title: titleOf(ctx),
-		manifest: &eval.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: args,
+		logger: logger, resume: "psveval run " + shellJoin(redactArgs(args)), title: titleOf(ctx),
+		manifest: &eval.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
 				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 				"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
@@ -129,6 +129,8 @@ type job struct {
 	seed func(dir string) error
 	// title labels the printed table.
 	title string
+	// sourceFingerprint is the source run's, for psveval judge.
+	sourceFingerprint string
 }
 
 func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
@@ -140,6 +142,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "skipped %s (%s): %s\n", s.ID, s.Pos, s.Reason)
 	}
 	j.manifest.Dataset = datasetInfo(j.ds, fp, j.limit)
+	if j.sourceFingerprint != "" && j.sourceFingerprint != fp.SHA256 {
+		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", short(fp.SHA256), short(j.sourceFingerprint))
+	}
 	if j.manifest.Tool.Version == "" {
 		j.manifest.Tool = toolInfo()
 	}
@@ -322,6 +327,24 @@ func datasetInfo(ds *eval.Dataset, fp eval.Fingerprint, limit int) eval.DatasetI
 		Mapping: m, Skipped: fp.Skipped,
 		DefaultRubric: eval.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
 	}
+}
+
+// redactArgs removes credentials from URL arguments (--model-url
+// http://user:pw@host/v1), so a printed resume command or a manifest never
+// shows them. Keys never appear in arguments: they come from the
+// environment.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if name, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") && strings.Contains(val, "://") {
+			out[i] = name + "=" + llm.RedactURL(val)
+		} else if strings.Contains(a, "://") {
+			out[i] = llm.RedactURL(a)
+		} else {
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // shellJoin quotes args for a shell.
