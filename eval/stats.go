@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -18,34 +19,63 @@ type Interval struct {
 	Hi float64 `json:"hi"`
 }
 
-// sampler draws uniform indices fast: bootstrap loops draw millions.
-type sampler struct{ r *rand.PCG }
+// A sampler draws uniform numbers fast: a bootstrap of 9,264 items draws
+// 18.5 million. It is wyrand (one multiply per draw), seeded through PCG
+// so that every (seed, stream) pair starts far from every other.
+type sampler struct{ state uint64 }
 
-func newSampler(seed uint64, stream uint64) sampler {
-	return sampler{rand.NewPCG(seed, stream*0x9e3779b97f4a7c15+1)}
+func newSampler(seed uint64, stream uint64) *sampler {
+	return &sampler{rand.NewPCG(seed, stream*0x9e3779b97f4a7c15+1).Uint64()}
 }
 
-// index returns a uniform index in [0, n) by Lemire's multiply-shift; the
-// bias for n far below 2^32 is far below the bootstrap's own error.
-func (s sampler) index(n int) int {
-	return int((s.r.Uint64() >> 32) * uint64(n) >> 32)
+func (s *sampler) uint64() uint64 {
+	s.state += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(s.state, s.state^0xe7037ed1a0b428db)
+	return hi ^ lo
+}
+
+// index returns a uniform index in [0, n) by Lemire's multiply-high; the
+// bias for n far below 2^64 is nil for any practical purpose.
+func (s *sampler) index(n int) int {
+	hi, _ := bits.Mul64(s.uint64(), uint64(n))
+	return int(hi)
 }
 
 // bootstrapMeans returns resamples bootstrap means of xs (resampling with
 // replacement, seeded).
 func bootstrapMeans(xs []float32, resamples int, seed, stream uint64) []float64 {
+	return resampleMeans(xs, resamples, seed, stream)
+}
+
+// resampleMeans is the bootstrap loop: by counts when xs has few distinct
+// values (see binomial.go), else item by item, with four accumulators to
+// break the chain of dependent additions.
+func resampleMeans[F float32 | float64](xs []F, resamples int, seed, stream uint64) []float64 {
 	out := make([]float64, resamples)
-	if len(xs) == 0 {
+	n := len(xs)
+	if n == 0 {
 		return out
 	}
 	s := newSampler(seed, stream)
-	n := len(xs)
-	for b := range out {
-		var sum float64
-		for range n {
-			sum += float64(xs[s.index(n)])
+	if t, ok := tallyOf(xs); ok {
+		for b := range out {
+			out[b] = t.resampleMean(s)
 		}
-		out[b] = sum / float64(n)
+		return out
+	}
+	for b := range out {
+		var s0, s1, s2, s3 float64
+		i := 0
+		for ; i+4 <= n; i += 4 {
+			s0 += float64(xs[s.index(n)])
+			s1 += float64(xs[s.index(n)])
+			s2 += float64(xs[s.index(n)])
+			s3 += float64(xs[s.index(n)])
+		}
+		for ; i < n; i++ {
+			s0 += float64(xs[s.index(n)])
+		}
+		out[b] = (s0 + s1 + s2 + s3) / float64(n)
 	}
 	return out
 }

@@ -146,11 +146,14 @@ var errReported = errors.New("reported")
 func exitCode(err error) int {
 	var ue *usageError
 	var ie *eval.InputError
+	var inc *incompleteError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errGateFailed):
 		return 1
+	case errors.As(err, &inc):
+		return 3 // checked first: an unfinished run is operational, not bad input
 	case errors.As(err, &ue), errors.As(err, &ie):
 		return 2
 	}

@@ -418,3 +418,44 @@ func TestRejudgeReproducesVerdicts(t *testing.T) {
 		}
 	}
 }
+
+func TestSeveralJudgesVote(t *testing.T) {
+	t.Parallel()
+	srv := fakeServer(t, llmtest.Config{})
+	out := filepath.Join(t.TempDir(), "run")
+	args := runArgs(srv, out, "--judge-model", "fake-judge-b", "--judge-model", "fake-judge-c", "--max-error-rate", "1")
+	_, stderr, code := cli(t, t.Context(), args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var sum eval.Summary
+	readJSON(t, filepath.Join(out, "summary.json"), &sum)
+	ag := sum.Agreement
+	if ag == nil || len(ag.Judges) != 3 || ag.FleissKappa == nil || ag.Units != 300 || ag.Percent <= 0 || ag.Percent >= 100 {
+		t.Fatalf("agreement = %+v", ag)
+	}
+	var m eval.Manifest
+	readJSON(t, filepath.Join(out, "manifest.json"), &m)
+	if len(m.Judges) != 3 || m.Judges[1].Model != "fake-judge-b" {
+		t.Errorf("manifest judges: %+v", m.Judges)
+	}
+	// Each result holds the three votes, and the verdict is their majority.
+	for _, l := range readLines(t, filepath.Join(out, "results.jsonl")) {
+		var r eval.Result
+		json.Unmarshal([]byte(l), &r)
+		if len(r.Judges) != 3 {
+			t.Fatalf("result has %d votes: %s", len(r.Judges), l)
+		}
+		for c := range r.Criteria {
+			yes := 0
+			for _, v := range r.Judges {
+				if *v.Met[c] {
+					yes++
+				}
+			}
+			if *r.Criteria[c].Met != (yes >= 2) {
+				t.Fatalf("criterion %d: %d of 3 said met, verdict %v", c, yes, *r.Criteria[c].Met)
+			}
+		}
+	}
+}

@@ -8,7 +8,4 @@ import (
 
 var errNotYet = errors.New("not built yet")
 
-func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error  { return errNotYet }
-func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errNotYet }
-func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error    { return errNotYet }
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errNotYet }
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errNotYet }

@@ -1,6 +1,7 @@
 // Package llmtest is a fake OpenAI-compatible server for tests, benchmarks
 // and the demo. It serves GET /v1/models and POST /v1/chat/completions with
-// two personalities, told apart by the request's model name:
+// two personalities, told apart by the request's model name (a name that
+// starts with the judge's name, "fake-judge" by default, is a judge):
 //
 //   - the model under test answers like vLLM (usage, finish_reason,
 //     stop_reason): deterministically given the question, a seeded share of
@@ -224,8 +225,8 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := "model"
-	if req.Model == h.cfg.JudgeModel {
-		kind = "judge"
+	if strings.HasPrefix(req.Model, h.cfg.JudgeModel) {
+		kind = "judge" // fake-judge, or another judge such as fake-judge-b
 	}
 	n := h.counts[kindIndex(kind)].Add(1)
 	rec := Record{Kind: kind, Session: h.Session.Load()}
@@ -441,8 +442,11 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	if Matches(ans, ref) {
 		p = 0.92
 	}
+	// Judges other than the default one vote with their own coin, so
+	// several judges can disagree.
+	who := strings.TrimPrefix(req.Model, h.cfg.JudgeModel)
 	for _, d := range dims {
-		met := unit(h.cfg.Seed, "met", q, ref, ans, d) < p
+		met := unit(h.cfg.Seed, "met"+who, q, ref, ans, d) < p
 		why := "The answer does not satisfy this criterion."
 		if met {
 			why = "The answer satisfies this criterion."
@@ -466,7 +470,7 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	prompt := tokens(req.Messages[0].Content) + tokens(user)
 	completion := tokens(content) + 1
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": h.cfg.JudgeModel,
+		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": req.Model,
 		"choices": []map[string]any{{
 			"index":         0,
 			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},

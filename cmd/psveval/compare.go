@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/reports"
+)
+
+// compareFlags are shared by compare and gate.
+type compareFlags struct {
+	statFlags
+	alpha   float64
+	minN    int
+	maxDrop float64
+}
+
+func (c *compareFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	Uint64Var(*uint64, string, uint64, string)
+	Float64Var(*float64, string, float64, string)
+}) {
+	c.statFlags.register(fs)
+	fs.Float64Var(&c.alpha, "alpha", eval.DefaultThresholds.Alpha, "significance level")
+	fs.IntVar(&c.minN, "min-n", eval.DefaultThresholds.MinN, "groups with fewer paired items are reported but never gated")
+	fs.Float64Var(&c.maxDrop, "max-drop", eval.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` that does not count as a regression")
+}
+
+func (c *compareFlags) compare(base, cand *eval.RunDir) *eval.Comparison {
+	return eval.Compare(base.Scores, cand.Scores, eval.CompareOptions{
+		By: c.by, Resamples: c.resamples, Seed: c.seed,
+		Thresholds: eval.Thresholds{MinN: c.minN, MaxDrop: c.maxDrop, Alpha: c.alpha},
+	})
+}
+
+// comparableNotes warns when two runs did not evaluate the same thing.
+func comparableNotes(base, cand *eval.RunDir) []string {
+	bm, cm := base.Manifest, cand.Manifest
+	if bm == nil || cm == nil {
+		return nil
+	}
+	var notes []string
+	if bm.Dataset.Fingerprint != cm.Dataset.Fingerprint {
+		notes = append(notes, fmt.Sprintf("warning: the runs evaluated different items (dataset fingerprints %s vs %s); only items with the same id are paired", short(bm.Dataset.Fingerprint), short(cm.Dataset.Fingerprint)))
+	}
+	var bj, cj []string
+	for _, j := range bm.Judges {
+		bj = append(bj, j.Fingerprint)
+	}
+	for _, j := range cm.Judges {
+		cj = append(cj, j.Fingerprint)
+	}
+	if strings.Join(bj, ",") != strings.Join(cj, ",") {
+		notes = append(notes, "warning: the runs were judged differently (judge model, parameters, prompt or mode); differences mix model and judge")
+	}
+	if bm.Scoring.Rule != cm.Scoring.Rule {
+		notes = append(notes, fmt.Sprintf("warning: scoring rules differ (%s vs %s)", bm.Scoring.Rule, cm.Scoring.Rule))
+	}
+	return notes
+}
+
+func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", "[flags] BASE_DIR CAND_DIR", stderr)
+	var cf compareFlags
+	cf.register(fs)
+	format := fs.String("format", "text", "output `format`: text, markdown or json")
+	flips := fs.Bool("flips", false, "list the items whose score changed, with question, both answers and both verdicts")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageErrorf("compare takes two run directories: BASE_DIR CAND_DIR")
+	}
+	runs, err := loadRuns(fs.Args(), cf.aggregate(false))
+	if err != nil {
+		return reportErr(err)
+	}
+	base, cand := runs[0], runs[1]
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand)}
+	if cr.Base == cr.Cand {
+		cr.Base, cr.Cand = "base", "candidate"
+	}
+	if err := cr.Render(stdout, *format); err != nil {
+		return &usageError{err}
+	}
+	if *flips {
+		return printFlips(stdout, base, cand)
+	}
+	return nil
+}
+
+// printFlips lists the paired items whose score changed, worst first.
+func printFlips(w io.Writer, base, cand *eval.RunDir) error {
+	changed := map[string]bool{}
+	for id, b := range base.Scores {
+		if c, ok := cand.Scores[id]; ok && c.Score != b.Score {
+			changed[id] = true
+		}
+	}
+	pick := func(dir string) (map[string]eval.Result, error) {
+		out := map[string]eval.Result{}
+		err := eval.ReadResults(dir+"/results.jsonl", func(r eval.Result) error {
+			if changed[r.ID] {
+				out[r.ID] = r
+			}
+			return nil
+		})
+		return out, err
+	}
+	br, err := pick(base.Dir)
+	if err != nil {
+		return err
+	}
+	cr, err := pick(cand.Dir)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(changed))
+	for id := range changed {
+		ids = append(ids, id)
+	}
+	sortFlips(ids, br, cr)
+	fmt.Fprintf(w, "\n%d items changed score:\n", len(ids))
+	for _, id := range ids {
+		b, c := br[id], cr[id]
+		fmt.Fprintf(w, "\n%s [%s] %.2f -> %.2f\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",
+			id, b.QuestionType, *b.Score, *c.Score, oneLine(b.Question), oneLine(b.Reference),
+			oneLine(b.Answer), verdictLine(b), oneLine(c.Answer), verdictLine(c))
+	}
+	return nil
+}
+
+func sortFlips(ids []string, br, cr map[string]eval.Result) {
+	delta := func(id string) float64 { return *cr[id].Score - *br[id].Score }
+	slices.SortFunc(ids, func(a, b string) int {
+		if da, db := delta(a), delta(b); da != db {
+			if da < db {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+func verdictLine(r eval.Result) string {
+	parts := make([]string, len(r.Criteria))
+	for i, c := range r.Criteria {
+		mark := "?"
+		if c.Met != nil {
+			mark = map[bool]string{true: "met", false: "not met"}[*c.Met]
+		}
+		parts[i] = c.Dim + " " + mark
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/reports"
+)
+
+// gatedGroups turns --types into a predicate over comparison rows: "avg"
+// (Avg micro, the default), "all" (every group and both averages), or a
+// list of groups by name or abbreviation, with avg and macro for the
+// averages.
+func gatedGroups(spec string) (func(string) bool, error) {
+	spec = strings.TrimSpace(spec)
+	switch strings.ToLower(spec) {
+	case "", "avg":
+		return func(g string) bool { return g == eval.AvgMicro }, nil
+	case "all":
+		return nil, nil
+	}
+	want := map[string]bool{}
+	for part := range strings.SplitSeq(spec, ",") {
+		p := strings.TrimSpace(part)
+		switch strings.ToLower(p) {
+		case "avg", "micro":
+			want[eval.AvgMicro] = true
+			continue
+		case "macro":
+			want[eval.AvgMacro] = true
+			continue
+		}
+		name := eval.NormalizeType(p)
+		for full, abbr := range eval.QuestionTypeAbbrev {
+			if strings.EqualFold(abbr, p) {
+				name = full
+			}
+		}
+		want[name] = true
+	}
+	return func(g string) bool { return want[g] }, nil
+}
+
+func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("gate", "--baseline DIR --candidate DIR [--max-drop 1.0] [--alpha 0.05] [--types avg|all|LIST]", stderr)
+	var cf compareFlags
+	cf.register(fs)
+	baseline := fs.String("baseline", "", "baseline run `directory`")
+	candidate := fs.String("candidate", "", "candidate run `directory`")
+	types := fs.String("types", "avg", "gated columns: avg (Avg micro), all, or a list such as VP,DI,avg,macro")
+	maxErr := fs.Float64("max-error-rate", 0.01, "exit 3 when either run's unscored plus errored items exceed this share")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *baseline == "" || *candidate == "" || fs.NArg() > 0 {
+		return usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
+	}
+	gated, err := gatedGroups(*types)
+	if err != nil {
+		return &usageError{err}
+	}
+	runs, err := loadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
+	if err != nil {
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return reportErr(err)
+	}
+	base, cand := runs[0], runs[1]
+	for _, r := range runs {
+		s := r.Summary
+		if bad := s.NUnscored + s.NErrors; s.NItems == 0 || float64(bad) > *maxErr*float64(s.NItems) {
+			err := fmt.Errorf("%s: %d of %d items unscored or errored, above --max-error-rate %g: resume or re-judge it before gating", r.Dir, bad, s.NItems, *maxErr)
+			fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+			return &incompleteError{err}
+		}
+	}
+	c := cf.compare(base, cand)
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand)}
+	if cr.Base == cr.Cand {
+		cr.Base, cr.Cand = "baseline", "candidate"
+	}
+	for _, r := range c.Rows {
+		if r.Small && (gated == nil || gated(r.Group)) {
+			cr.Notes = append(cr.Notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, cf.minN))
+		}
+	}
+	if gated != nil && !slices.ContainsFunc(c.Rows, func(r eval.CompareRow) bool { return gated(r.Group) }) {
+		return usageErrorf("--types %q matches no column of this comparison", *types)
+	}
+	regressed := c.Regressions(gated)
+	verdict := verdictLine1(regressed, c, gated, cf.maxDrop, cf.alpha)
+	fmt.Fprintln(stdout, verdict)
+	if err := cr.Text(stdout); err != nil {
+		return err
+	}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := appendSummary(path, verdict, cr); err != nil {
+			fmt.Fprintf(stderr, "warning: could not write $GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
+	if len(regressed) > 0 {
+		return errGateFailed
+	}
+	return nil
+}
+
+func verdictLine1(regressed []eval.CompareRow, c *eval.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
+	if len(regressed) > 0 {
+		parts := make([]string, len(regressed))
+		for i, r := range regressed {
+			parts[i] = fmt.Sprintf("%s %+.1f points [%+.1f, %+.1f], p=%.3f", r.Group, r.Delta, r.CI.Lo, r.CI.Hi, r.P)
+		}
+		return fmt.Sprintf("gate: FAIL: significant drop over %.1f points (α=%g): %s", maxDrop, alpha, strings.Join(parts, "; "))
+	}
+	var checked []string
+	for _, r := range c.Rows {
+		if gated == nil || gated(r.Group) {
+			checked = append(checked, fmt.Sprintf("%s %+.1f (p=%.3f)", r.Group, r.Delta, r.P))
+		}
+	}
+	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %.1f points: %s", maxDrop, strings.Join(checked, "; "))
+}
+
+func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
+	err = cr.Markdown(f)
+	return errors.Join(err, f.Close())
+}

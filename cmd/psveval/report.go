@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/reports"
+)
+
+// statFlags are the statistics settings shared by report, compare and gate.
+type statFlags struct {
+	by        string
+	resamples int
+	seed      uint64
+}
+
+func (s *statFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	Uint64Var(*uint64, string, uint64, string)
+}) {
+	fs.StringVar(&s.by, "by", "", "group by this result `field` instead of question_type: modality, main_topic, source, or any meta column")
+	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples (at least 2000 for the published intervals)")
+	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, so equal inputs give equal intervals")
+}
+
+func (s *statFlags) aggregate(ci bool) eval.AggregateOptions {
+	o := eval.AggregateOptions{By: s.by, Resamples: s.resamples, Seed: s.seed}
+	if !ci {
+		o.Resamples = -1 // no intervals asked for: skip the bootstrap
+	}
+	return o
+}
+
+// loadRuns loads run directories in parallel.
+func loadRuns(dirs []string, opts eval.AggregateOptions) ([]*eval.RunDir, error) {
+	p := pool.NewWithResults[*eval.RunDir]().WithErrors().WithMaxGoroutines(4)
+	for _, d := range dirs {
+		p.Go(func() (*eval.RunDir, error) { return eval.LoadRun(d, opts) })
+	}
+	runs, err := p.Wait()
+	if err != nil {
+		return nil, err
+	}
+	// Results come back in completion order; restore the given order.
+	byDir := map[string]*eval.RunDir{}
+	for _, r := range runs {
+		byDir[r.Dir] = r
+	}
+	out := make([]*eval.RunDir, len(dirs))
+	for i, d := range dirs {
+		out[i] = byDir[d]
+	}
+	return out, nil
+}
+
+func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", "[flags] RUN_DIR...", stderr)
+	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
+	ci := fs.Bool("ci", false, "add 95% bootstrap intervals")
+	paper := fs.Bool("paper", false, "add the paper's three published rows and each run's difference")
+	dims := fs.Bool("dims", false, "report pass rates per rubric dimension")
+	var labels listFlag
+	fs.Var(&labels, "label", "row `label` for the runs, in order (repeatable; default: each run's model)")
+	var sf statFlags
+	sf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageErrorf("report takes one or more run directories")
+	}
+	if len(labels) > fs.NArg() {
+		return usageErrorf("%d labels for %d runs", len(labels), fs.NArg())
+	}
+	rep, err := reports.ByName(*format)
+	if err != nil {
+		return &usageError{err}
+	}
+	dirs := fs.Args()
+	loaded, err := loadRuns(dirs, sf.aggregate(*ci))
+	if err != nil {
+		return reportErr(err)
+	}
+	runs := make([]reports.Run, len(loaded))
+	for i, r := range loaded {
+		runs[i] = reports.Run{Label: r.Label(), Summary: r.Summary, Manifest: r.Manifest}
+		if i < len(labels) {
+			runs[i].Label = labels[i]
+		}
+	}
+	return rep.Report(stdout, runs, reports.Options{CI: *ci, Paper: *paper, Dims: *dims})
+}
+
+// reportErr marks an unfinished or unreadable run as an input error.
+func reportErr(err error) error {
+	if errors.Is(err, eval.ErrNoResults) || errors.Is(err, eval.ErrInconsistent) {
+		return &incompleteError{err}
+	}
+	return err
+}
+
+// An incompleteError is a run that cannot be reported yet: exit 3.
+type incompleteError struct{ err error }
+
+func (e *incompleteError) Error() string { return e.err.Error() }
+func (e *incompleteError) Unwrap() error { return e.err }

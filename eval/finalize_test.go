@@ -1,0 +1,44 @@
+package eval
+
+import "testing"
+
+func TestCombineMajority(t *testing.T) {
+	t.Parallel()
+	tr, fa := true, false
+	v := func(ms ...*bool) Verdict {
+		var cs []CriterionVerdict
+		for _, m := range ms {
+			cs = append(cs, CriterionVerdict{Met: m})
+		}
+		return Verdict{Criteria: cs}
+	}
+	show := func(ms []*bool) string {
+		s := ""
+		for _, m := range ms {
+			switch {
+			case m == nil:
+				s += "?"
+			case *m:
+				s += "T"
+			default:
+				s += "F"
+			}
+		}
+		return s
+	}
+	// Three judges: majority per criterion; one abstention leaves a tie.
+	met, reason := combine([]Verdict{v(&tr, &tr, &fa, nil), v(&tr, &fa, &fa, &tr), v(&fa, &tr, &tr, &fa)})
+	if show(met) != "TTF?" || reason != "the judges tied on a criterion" {
+		t.Errorf("combine = %s, %q", show(met), reason)
+	}
+	// Two judges that disagree tie.
+	met, reason = combine([]Verdict{v(&tr, &fa), v(&fa, &fa)})
+	if show(met) != "?F" || reason == "" {
+		t.Errorf("two judges disagreeing: %s, %q", show(met), reason)
+	}
+	// No judge scored it.
+	met, reason = combine([]Verdict{v(nil), v(nil)})
+	if show(met) != "?" || reason != "no judge could score a criterion" {
+		t.Errorf("all abstain: %s, %q", show(met), reason)
+	}
+}

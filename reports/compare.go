@@ -1,0 +1,143 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/psveval/psveval/eval"
+)
+
+// A ComparisonReport is a comparison with the labels of its two runs and,
+// for a gate, which rows are gated.
+type ComparisonReport struct {
+	Base, Cand string
+	C          *eval.Comparison
+	// Gated, when set, marks the rows a gate checks.
+	Gated func(group string) bool
+	Notes []string
+}
+
+// delta formats a row's difference as benchstat does: "~" when the
+// difference is not significant.
+func delta(r eval.CompareRow) string {
+	if !r.Significant {
+		return "~"
+	}
+	return fmt.Sprintf("%+.1f", r.Delta)
+}
+
+// pvalue formats a p-value to three places, or as "<0.001".
+func pvalue(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
+	header = []string{"group", "n", cr.Base, cr.Cand, "Δ", "95% CI", "p", "verdict"}
+	for _, r := range cr.C.Rows {
+		verdict := ""
+		switch {
+		case r.Regressed:
+			verdict = "REGRESSED"
+		case r.Small:
+			verdict = "too few to gate"
+		case r.Significant && r.Delta > 0:
+			verdict = "improved"
+		case r.Significant:
+			verdict = "worse, within max drop"
+		}
+		if cr.Gated != nil && cr.Gated(r.Group) {
+			verdict = strings.TrimSpace("gated " + verdict)
+		}
+		rows = append(rows, []string{
+			shortName(r.Group), fmt.Sprint(r.N), fmt.Sprintf("%.1f", r.Base), fmt.Sprintf("%.1f", r.Cand),
+			delta(r), fmt.Sprintf("[%+.1f, %+.1f]", r.CI.Lo, r.CI.Hi), pvalue(r.P), verdict,
+		})
+	}
+	return header, rows
+}
+
+func (cr *ComparisonReport) footer() []string {
+	c := cr.C
+	lines := []string{
+		fmt.Sprintf("%d items paired: %d improved, %d worsened, %d unchanged", c.Paired, c.Improved, c.Worsened, c.Paired-c.Improved-c.Worsened),
+	}
+	if c.OnlyBase+c.OnlyCand > 0 {
+		lines = append(lines, fmt.Sprintf("left out: %d items scored only in %s, %d only in %s", c.OnlyBase, cr.Base, c.OnlyCand, cr.Cand))
+	}
+	t := c.Thresholds
+	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s; ~ means not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %.1f points with n ≥ %d",
+		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, t.MaxDrop, t.MinN))
+	return append(lines, cr.Notes...)
+}
+
+// Text renders the comparison with tablewriter.
+func (cr *ComparisonReport) Text(w io.Writer) error {
+	header, rows := cr.rows()
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, l := range cr.footer() {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Markdown renders the comparison as a GitHub table.
+func (cr *ComparisonReport) Markdown(w io.Writer) error {
+	header, rows := cr.rows()
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|---" + strings.Repeat("|---:", len(header)-2) + "|---|\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+	for _, l := range cr.footer() {
+		b.WriteString(l + "\n\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// JSON renders the comparison for machines.
+func (cr *ComparisonReport) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Base       string           `json:"base"`
+		Candidate  string           `json:"candidate"`
+		Comparison *eval.Comparison `json:"comparison"`
+		Notes      []string         `json:"notes"`
+	}{cr.Base, cr.Cand, cr.C, append([]string{}, cr.Notes...)})
+}
+
+// Render renders in the named format: text, markdown or json.
+func (cr *ComparisonReport) Render(w io.Writer, format string) error {
+	switch format {
+	case "text":
+		return cr.Text(w)
+	case "markdown", "md":
+		return cr.Markdown(w)
+	case "json":
+		return cr.JSON(w)
+	}
+	return fmt.Errorf("unknown format %q (want text, markdown or json)", format)
+}
