@@ -3,6 +3,8 @@ package eval
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,27 +26,54 @@ import (
 type Journal struct {
 	path string
 
-	mu     sync.Mutex
-	f      *os.File
-	size   int64
-	index  map[string]span
-	failed map[string]span // the last failed record of keys not in index
-	closed bool
-
-	// Group commit: appended counts lines written, synced the lines known
-	// to be on disk. One appender at a time syncs; the others wait on cond
-	// for a sync that covers their line.
-	syncMu   sync.Mutex
+	// mu guards everything below. Appended lines wait in pending until the
+	// one appender that syncs writes them all in one write and one fsync
+	// (group commit); the others wait on cond for a sync that covers their
+	// line. A line is indexed once it is written, so Get never reads past
+	// what the file holds.
+	mu       sync.Mutex
 	cond     *sync.Cond
+	f        *os.File
+	end      int64 // the file's length once pending is written
+	index    map[jkey]span
+	failed   map[jkey]span // the last failed record of keys not in index
+	pending  []byte
+	spans    []pendingSpan
+	queued   map[jkey]bool // keys with a success in pending or being written
 	appended int64
 	synced   int64
 	syncing  bool
 	syncErr  error
+	closed   bool
+}
+
+type pendingSpan struct {
+	key    jkey
+	failed bool
+	s      span
 }
 
 type span struct {
 	off int64
 	n   int32
+}
+
+// A jkey is a key in 16 bytes: keys are hex SHA-256 digests, and the index
+// holds one per item, so their size is what the journal's memory grows
+// with. 128 bits keep collisions out of reach. Keys that are not hex are
+// hashed to the same size.
+type jkey [16]byte
+
+func keyOf(key string) jkey {
+	var k jkey
+	if len(key) >= 32 {
+		if _, err := hex.Decode(k[:], []byte(key[:32])); err == nil {
+			return k
+		}
+	}
+	sum := sha256.Sum256([]byte(key))
+	copy(k[:], sum[:])
+	return k
 }
 
 // journalLine is the part of every record the journal itself reads.
@@ -61,8 +90,8 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	j = &Journal{path: path, f: f, index: map[string]span{}, failed: map[string]span{}}
-	j.cond = sync.NewCond(&j.syncMu)
+	j = &Journal{path: path, f: f, index: map[jkey]span{}, failed: map[jkey]span{}, queued: map[jkey]bool{}}
+	j.cond = sync.NewCond(&j.mu)
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
 	for lineNo := 1; ; lineNo++ {
@@ -85,13 +114,13 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 			warning = fmt.Sprintf("%s: dropped a torn last line (%d bytes) left by an interrupted write; its item will be redone", path, len(line))
 			break
 		}
-		j.put(rec.Key, rec.Error != "", span{off, int32(len(line))})
+		j.put(keyOf(rec.Key), rec.Error != "", span{off, int32(len(line))})
 		off += int64(len(line))
 		if rerr == io.EOF {
 			break
 		}
 	}
-	j.size = off
+	j.end = off
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		f.Close()
 		return nil, "", err
@@ -100,7 +129,7 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 }
 
 // put indexes a line. Call with j.mu held (or before j is shared).
-func (j *Journal) put(key string, failed bool, s span) {
+func (j *Journal) put(key jkey, failed bool, s span) {
 	if failed {
 		if _, ok := j.index[key]; !ok {
 			j.failed[key] = s
@@ -122,14 +151,14 @@ func (j *Journal) Len() int {
 func (j *Journal) Has(key string) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, ok := j.index[key]
+	_, ok := j.index[keyOf(key)]
 	return ok
 }
 
 // Get reads key's record into v. It reports false when there is none.
 func (j *Journal) Get(key string, v any) (bool, error) {
 	j.mu.Lock()
-	s, ok := j.index[key]
+	s, ok := j.index[keyOf(key)]
 	j.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -141,7 +170,7 @@ func (j *Journal) Get(key string, v any) (bool, error) {
 // one into v. It reports false when there is none.
 func (j *Journal) GetFailed(key string, v any) (bool, error) {
 	j.mu.Lock()
-	s, ok := j.failed[key]
+	s, ok := j.failed[keyOf(key)]
 	j.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -160,10 +189,11 @@ func (j *Journal) read(s span, key string, v any) error {
 	return nil
 }
 
-// Append writes rec, whose JSON form must have a "key" and, for a failed
-// attempt, a non-empty "error", as one line and waits until it is synced.
+// Append writes rec as one line and waits until it is synced. rec's JSON
+// form must have a "key" equal to key and, when failed, a non-empty
+// "error": that is how a reopened journal tells failures from successes.
 // A record whose key is already indexed is not written again.
-func (j *Journal) Append(key string, rec any) error {
+func (j *Journal) Append(key string, failed bool, rec any) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -171,38 +201,25 @@ func (j *Journal) Append(key string, rec any) error {
 	if bytes.IndexByte(b, '\n') >= 0 {
 		return errors.New("journal: record marshals to several lines")
 	}
-	var errored journalLine
-	_ = json.Unmarshal(b, &errored)
 	b = append(b, '\n')
 
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.closed {
-		j.mu.Unlock()
 		return errors.New("journal: closed")
 	}
-	if _, dup := j.index[key]; dup {
-		j.mu.Unlock()
-		return nil
+	k := keyOf(key)
+	if _, dup := j.index[k]; dup || j.queued[k] {
+		return nil // a success for this key is on disk or on its way
 	}
-	off := j.size
-	if _, err := j.f.Write(b); err != nil {
-		j.mu.Unlock()
-		return fmt.Errorf("%s: %w", j.path, err)
+	if !failed {
+		j.queued[k] = true
 	}
-	j.size += int64(len(b))
-	j.put(key, errored.Error != "", span{off, int32(len(b))})
-	j.syncMu.Lock()
+	j.spans = append(j.spans, pendingSpan{k, failed, span{j.end, int32(len(b))}})
+	j.pending = append(j.pending, b...)
+	j.end += int64(len(b))
 	j.appended++
 	seq := j.appended
-	j.syncMu.Unlock()
-	j.mu.Unlock()
-	return j.waitSynced(seq)
-}
-
-// waitSynced returns once line seq is on disk, syncing if no one else is.
-func (j *Journal) waitSynced(seq int64) error {
-	j.syncMu.Lock()
-	defer j.syncMu.Unlock()
 	for j.synced < seq {
 		if j.syncErr != nil {
 			return j.syncErr
@@ -211,28 +228,43 @@ func (j *Journal) waitSynced(seq int64) error {
 			j.cond.Wait()
 			continue
 		}
-		// Subtleness ahead: every line counted in appended was written
-		// before its count was taken, so one fsync now covers them all.
-		j.syncing = true
-		target := j.appended
-		j.syncMu.Unlock()
-		err := j.f.Sync()
-		j.syncMu.Lock()
-		j.syncing = false
-		if err != nil {
-			j.syncErr = fmt.Errorf("%s: sync: %w", j.path, err)
-		} else {
-			j.synced = target
-		}
-		j.cond.Broadcast()
+		j.flush()
 	}
 	return nil
+}
+
+// flush writes and syncs everything pending. Call with j.mu held; it is
+// released while the disk works.
+func (j *Journal) flush() {
+	j.syncing = true
+	buf, spans, target := j.pending, j.spans, j.appended
+	j.pending, j.spans = nil, nil
+	j.mu.Unlock()
+	_, err := j.f.Write(buf)
+	if err == nil {
+		err = j.f.Sync()
+	}
+	j.mu.Lock()
+	j.syncing = false
+	if err != nil {
+		j.syncErr = fmt.Errorf("%s: %w", j.path, err)
+	} else {
+		for _, p := range spans {
+			j.put(p.key, p.failed, p.s)
+			delete(j.queued, p.key)
+		}
+		j.synced = target
+	}
+	j.cond.Broadcast()
 }
 
 // Close closes the file. Appends after Close fail.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for j.syncing {
+		j.cond.Wait()
+	}
 	if j.closed {
 		return nil
 	}

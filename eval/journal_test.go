@@ -32,16 +32,16 @@ func TestJournalAppendGetReopen(t *testing.T) {
 			if i%10 == 0 {
 				r.Error = "boom"
 			}
-			if err := j.Append(key, r); err != nil {
+			if err := j.Append(key, r.Error != "", r); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if err := j.Append("k001", rec{Key: "k001", Value: -1}); err != nil { // a duplicate is not written
+	if err := j.Append("k001", false, rec{Key: "k001", Value: -1}); err != nil { // a duplicate is not written
 		t.Fatal(err)
 	}
-	if err := j.Append("k010", rec{Key: "k010", Value: 10}); err != nil { // a retried failure is
+	if err := j.Append("k010", false, rec{Key: "k010", Value: 10}); err != nil { // a retried failure is
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
@@ -93,7 +93,7 @@ func TestJournalTornLastLine(t *testing.T) {
 		if !strings.Contains(warn, "torn last line") || j.Len() != 2 || j.Has("c") {
 			t.Errorf("%s: warn %q, Len %d", name, warn, j.Len())
 		}
-		if err := j.Append("c", rec{Key: "c", Value: 3}); err != nil {
+		if err := j.Append("c", false, rec{Key: "c", Value: 3}); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()

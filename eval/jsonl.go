@@ -1,12 +1,14 @@
 package eval
 
 import (
+	"unicode/utf8"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"iter"
 	"os"
 	"strings"
@@ -93,20 +95,80 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 	}
 }
 
+// decodeObject decodes one JSONL line. Top-level members are walked with
+// jsonscan and decoded member by member: strings without escapes and
+// numbers (kept as json.Number) need no reflection, and only nested
+// values go through encoding/json. Everything is validated: a line that
+// is not one JSON object is an error.
 func decodeObject(b []byte) (record, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var rec record
-	if err := dec.Decode(&rec); err != nil {
+	rec := record{}
+	end, err := jsonscan.Object(b, func([]byte) bool { return true }, func(k, raw []byte) error {
+		key, err := jsonString(k)
+		if err != nil {
+			return err
+		}
+		v, err := jsonValue(raw)
+		if err != nil {
+			return fmt.Errorf("member %q: %w", key, err)
+		}
+		rec[key] = v
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("not a JSON object: %w", err)
 	}
-	if rec == nil {
-		return nil, errors.New("not a JSON object: null")
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if jsonscan.SkipSpace(b, end) < len(b) {
 		return nil, errors.New("not a JSON object: text after the object")
 	}
 	return rec, nil
+}
+
+// jsonString decodes a JSON string's content (as found between quotes by
+// jsonscan, or with its quotes).
+func jsonString(raw []byte) (string, error) {
+	if len(raw) == 0 || raw[0] != '"' {
+		raw = append(append([]byte{'"'}, raw...), '"')
+	}
+	plain := bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0
+	for _, c := range raw {
+		if c < 0x20 {
+			plain = false
+			break
+		}
+	}
+	if plain && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+func jsonValue(raw []byte) (any, error) {
+	switch c := raw[0]; {
+	case c == '"':
+		return jsonString(raw)
+	case c == '-' || (c >= '0' && c <= '9'):
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("bad number %q", raw)
+		}
+		return json.Number(raw), nil
+	case string(raw) == "true":
+		return true, nil
+	case string(raw) == "false":
+		return false, nil
+	case string(raw) == "null":
+		return nil, nil
+	case c == '{' || c == '[':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("bad value %q", raw)
 }
 
 // jsonShape describes a JSON value in the terms of shapeOf; for display

@@ -1,8 +1,10 @@
 package eval
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -178,12 +180,26 @@ func ReadManifest(dir string) (*Manifest, error) {
 // WriteFileAtomic writes b to path through a temporary file and a rename,
 // so a reader (or a crash) never sees half a file.
 func WriteFileAtomic(path string, b []byte) error {
+	return WriteFileFunc(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// WriteFileFunc is WriteFileAtomic for content that write streams, through
+// a buffer, so the content is never held in memory whole.
+func WriteFileFunc(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -142,7 +143,7 @@ func (d *liteDecoder) str(raw []byte) (string, error) {
 // decode reads the members of a results.jsonl line that reports use,
 // skipping the long texts without decoding them.
 func (d *liteDecoder) decode(r *resultLite, line []byte) error {
-	return objectFields(line, func(key []byte) bool {
+	return jsonscan.Fields(line, func(key []byte) bool {
 		switch string(key) {
 		case "question", "reference", "answer", "error", "explanation", "latency_ms", "judge_latency_ms":
 			return false
@@ -168,7 +169,7 @@ func (d *liteDecoder) decode(r *resultLite, line []byte) error {
 		case "all_met":
 			r.AllMet, err = rawBool(raw)
 		case "meta":
-			err = objectFields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+			err = jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
 				s, err := rawString(v)
 				if err != nil || s == "" {
 					return err
@@ -180,7 +181,7 @@ func (d *liteDecoder) decode(r *resultLite, line []byte) error {
 				return nil
 			})
 		case "usage":
-			err = objectFields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+			err = jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
 				u := &r.Usage.Model
 				if string(k) == "judge" {
 					u = &r.Usage.Judge
@@ -197,7 +198,7 @@ func (d *liteDecoder) decode(r *resultLite, line []byte) error {
 }
 
 func decodeUsage(u *Usage, raw []byte) error {
-	return objectFields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		switch string(k) {
 		case "prompt_tokens":
@@ -231,7 +232,7 @@ func rawFloat(raw []byte) (*float64, error) {
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil {
-		return nil, errSyntax
+		return nil, jsonscan.ErrSyntax
 	}
 	return &f, nil
 }
@@ -244,27 +245,27 @@ func rawBool(raw []byte) (*bool, error) {
 		b := raw[0] == 't'
 		return &b, nil
 	}
-	return nil, errSyntax
+	return nil, jsonscan.ErrSyntax
 }
 
 // decodeCriteria reads the criteria array, skipping explanations.
 func (r *resultLite) decodeCriteria(d *liteDecoder, raw []byte) error {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if string(raw[i:]) == "null" {
 		return nil
 	}
 	if i >= len(raw) || raw[i] != '[' {
-		return errSyntax
+		return jsonscan.ErrSyntax
 	}
-	i = skipSpace(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	r.Criteria = []liteCriterion{}
 	for i < len(raw) && raw[i] != ']' {
-		end, err := skipValue(raw, i)
+		end, err := jsonscan.SkipValue(raw, i)
 		if err != nil {
 			return err
 		}
 		var c liteCriterion
-		err = objectFields(raw[i:end], func(key []byte) bool { return string(key) != "explanation" }, func(key, v []byte) error {
+		err = jsonscan.Fields(raw[i:end], func(key []byte) bool { return string(key) != "explanation" }, func(key, v []byte) error {
 			var err error
 			switch string(key) {
 			case "dim":
@@ -280,9 +281,9 @@ func (r *resultLite) decodeCriteria(d *liteDecoder, raw []byte) error {
 			return err
 		}
 		r.Criteria = append(r.Criteria, c)
-		i = skipSpace(raw, end)
+		i = jsonscan.SkipSpace(raw, end)
 		if i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		}
 	}
 	return nil

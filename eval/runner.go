@@ -96,6 +96,10 @@ type Runner struct {
 	Cache    *Cache
 	Logger   *slog.Logger
 	Progress *Progress
+	// Naive runs the design the pipeline replaces, for benchmarks: one
+	// pool of min(Concurrency, JudgeConcurrency) workers, each answering
+	// and then judging its item.
+	Naive bool
 
 	inflight flights
 }
@@ -122,6 +126,13 @@ func (r *Runner) Run(ctx context.Context, ds *Dataset) error {
 	defer cancel(nil)
 	answers := pool.New().WithMaxGoroutines(max(1, r.Concurrency))
 	judges := pool.New().WithMaxGoroutines(max(1, r.JudgeConcurrency))
+	next := func(it Item, rec AnswerRecord) {
+		judges.Go(func() { r.judge(ctx, cancel, it, rec) })
+	}
+	if r.Naive {
+		answers = pool.New().WithMaxGoroutines(max(1, min(r.Concurrency, r.JudgeConcurrency)))
+		next = func(it Item, rec AnswerRecord) { r.judge(ctx, cancel, it, rec) }
+	}
 	var readErr error
 	for it, err := range ds.All() {
 		if err != nil {
@@ -132,7 +143,7 @@ func (r *Runner) Run(ctx context.Context, ds *Dataset) error {
 		if ctx.Err() != nil {
 			break // interrupted, or a task hit a fatal error
 		}
-		answers.Go(func() { r.answer(ctx, cancel, it, judges) })
+		answers.Go(func() { r.answer(ctx, cancel, it, next) })
 	}
 	answers.Wait()
 	judges.Wait()
@@ -143,8 +154,8 @@ func (r *Runner) Run(ctx context.Context, ds *Dataset) error {
 }
 
 // answer answers it, unless its answer is in the journal, then hands it to
-// the judge pool. It blocks while the judge pool is full.
-func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it Item, judges *pool.Pool) {
+// next: the judge pool, whose Go blocks while the pool is full.
+func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it Item, next func(Item, AnswerRecord)) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -177,7 +188,7 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 			r.Progress.Errors.Add(1)
 			r.Logger.Debug("answer failed", "item", it.ID, "err", err)
 		}
-		if err := r.Answers.Append(key, rec); err != nil {
+		if err := r.Answers.Append(key, rec.Error != "", rec); err != nil {
 			cancel(fmt.Errorf("record answer: %w", err))
 			return
 		}
@@ -191,7 +202,7 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 	}
 	it.Images = nil // the judges read text only; free the bytes early
 	release()       // before blocking on the judge pool
-	judges.Go(func() { r.judge(ctx, cancel, it, rec) })
+	next(it, rec)
 }
 
 // judged reports whether every judge's verdict on answer is recorded.
@@ -262,7 +273,7 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 			}
 		}
 	}
-	if err := r.Judgments.Append(key, rec); err != nil {
+	if err := r.Judgments.Append(key, rec.Error != "", rec); err != nil {
 		cancel(fmt.Errorf("record judgment: %w", err))
 		return false
 	}

@@ -134,6 +134,7 @@ func (e *endpointFlags) clientConfig(name, url, key string, params map[string]an
 	return llm.Config{
 		Name: name, BaseURL: url, APIKey: key, Params: params, MaxAttempts: e.maxAttempts,
 		CallTimeout: e.callTimeout, MaxBodyBytes: e.maxRespBytes, RPS: rps, RetryBlank: true, Logger: logger,
+		IdleConns: max(e.concurrency, e.judgeConc),
 	}
 }
 

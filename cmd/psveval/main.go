@@ -48,6 +48,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/psveval/psveval/eval"
@@ -57,10 +58,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = withStop(ctx, stop)
+	if path := os.Getenv("PSVEVAL_CPUPROFILE"); path != "" {
+		// A profiling aid: PSVEVAL_CPUPROFILE=cpu.prof psveval run ...
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close() // os.Exit skips defers: StopCPUProfile is called below
+		}
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
 		fmt.Fprintln(os.Stderr, "psveval:", err)
 	}
+	pprof.StopCPUProfile()
 	os.Exit(exitCode(err))
 }
 

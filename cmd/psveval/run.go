@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,15 +25,11 @@ const runSynopsis = "--data FILE --model-url URL --model NAME --judge-url URL --
 // runFlags are the flags of psveval run that are not about endpoints.
 type runFlags struct {
 	config, out, cacheDir, progress, logLevel string
-	noCache, dryRun                           bool
+	noCache, dryRun, naive                    bool
 	priceIn, priceOut, maxErrorRate           float64
 }
 
-func (r *runFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	Float64Var(*float64, string, float64, string)
-}) {
+func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.config, "config", "", "YAML `file` of settings, keyed by flag name; flags given on the command line win")
 	fs.StringVar(&r.out, "out", "", "run `directory`: created, or resumed when it holds a run with the same settings")
 	fs.StringVar(&r.cacheDir, "cache", eval.DefaultCacheDir(), "judgment cache `directory`, shared across runs")
@@ -43,6 +40,7 @@ func (r *runFlags) register(fs interface {
 	fs.Float64Var(&r.maxErrorRate, "max-error-rate", 0.01, "exit 3 when unscored plus errored items exceed this share")
 	fs.StringVar(&r.progress, "progress", "auto", "progress on stderr: auto, bar, lines or none")
 	fs.StringVar(&r.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&r.naive, "naive", false, "for benchmarks: answer and judge each item in one pool, the design the pipeline replaces")
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -183,6 +181,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		Model: j.model, ModelID: j.manifest.Model.ModelID(), Judges: j.judges,
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc,
 		Answers: answers, Judgments: judgments, Cache: cache, Logger: j.logger, Progress: &eval.Progress{},
+		Naive: j.flags.naive,
 	}
 	r.Progress.Total.Store(int64(fp.Items))
 	stopProgress := startProgress(stderr, r.Progress, j.clients, j.flags.progress)
@@ -247,14 +246,15 @@ func (j *job) prepareDir() (bool, error) {
 // journals, updates the manifest and prints the table.
 func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal, fp eval.Fingerprint) error {
 	agg := eval.NewAggregator(eval.AggregateOptions{})
-	var buf bytes.Buffer
-	tot, err := eval.WriteResults(&buf, j.ds, answers, judgments, eval.FinalizeOptions{
-		ModelID: j.manifest.Model.ModelID(), Judges: j.judges, Rule: j.rule,
-	}, agg.Add)
-	if err != nil {
+	var tot eval.RunTotals
+	err := eval.WriteFileFunc(filepath.Join(j.out, "results.jsonl"), func(w io.Writer) error {
+		var err error
+		tot, err = eval.WriteResults(w, j.ds, answers, judgments, eval.FinalizeOptions{
+			ModelID: j.manifest.Model.ModelID(), Judges: j.judges, Rule: j.rule,
+		}, agg.Add)
 		return err
-	}
-	if err := eval.WriteFileAtomic(filepath.Join(j.out, "results.jsonl"), buf.Bytes()); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	s, err := agg.Summary()

@@ -63,6 +63,9 @@ type Options struct {
 	Compression string
 	// QuestionBytes pads questions to about this many bytes (0: natural).
 	QuestionBytes int
+	// UniqueQuestions appends the row number to each question, so that no
+	// two items share an answer.
+	UniqueQuestions bool
 }
 
 // Fixture is the options of the committed testdata/psv-mini fixture.
@@ -110,6 +113,9 @@ func row(r *rand.Rand, i int, opts Options) Row {
 		q, a = fmt.Sprintf("What is the most likely diagnosis given %s in the %s?", finding, organ), fmt.Sprintf("%s disease with %s", organ, finding)
 	default:
 		q, a = fmt.Sprintf("What is the next step in management for %s in the %s?", finding, organ), []string{"biopsy", "follow-up imaging", "surgical referral", "drainage"}[r.IntN(4)]
+	}
+	if opts.UniqueQuestions {
+		q += fmt.Sprintf(" [item %d]", i)
 	}
 	if opts.QuestionBytes > len(q) {
 		pad := make([]byte, 0, opts.QuestionBytes-len(q))

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,9 +37,16 @@ type Config struct {
 	// RetryBlank retries a completion whose content and reasoning are both
 	// empty, within MaxAttempts.
 	RetryBlank bool
-	// Base sends requests (default http.DefaultTransport).
-	Base   http.RoundTripper
-	Logger *slog.Logger
+	// Base sends requests. The default is a clone of
+	// http.DefaultTransport that keeps IdleConns connections per host open
+	// between requests.
+	Base http.RoundTripper
+	// IdleConns is how many idle connections to keep per host (default
+	// 128). Keep it at the concurrency or above: the standard library's
+	// default of 2 makes every request beyond the second dial a new
+	// connection.
+	IdleConns int
+	Logger    *slog.Logger
 }
 
 // A Client calls one endpoint's chat completions. It is safe for
@@ -52,6 +60,12 @@ type Client struct {
 
 // New returns a client for cfg.
 func New(cfg Config) *Client {
+	if cfg.Base == nil {
+		ht := http.DefaultTransport.(*http.Transport).Clone()
+		ht.MaxIdleConnsPerHost = cmp.Or(cfg.IdleConns, 128)
+		ht.MaxIdleConns = 0 // no overall cap
+		cfg.Base = ht
+	}
 	t := &Transport{
 		Base: cfg.Base, Params: cfg.Params, MaxAttempts: cfg.MaxAttempts, CallTimeout: cfg.CallTimeout,
 		RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax, MaxBodyBytes: cfg.MaxBodyBytes,

@@ -14,11 +14,14 @@
 package llm
 
 import (
+	"slices"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -333,24 +336,45 @@ func (t *Transport) body(req *http.Request) ([]byte, error) {
 }
 
 // MergeParams writes params into the JSON object b, leaving any key b
-// already has. The result's keys are sorted, so equal requests have equal
-// bodies.
+// already has. The new members follow b's, in sorted key order, so equal
+// requests have equal bodies. b is walked, not decoded: a judge prompt is
+// long, and this runs for every request.
 func MergeParams(b []byte, params map[string]any) ([]byte, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
+	have := map[string]bool{}
+	err := jsonscan.Fields(b, func([]byte) bool { return true }, func(k, _ []byte) error {
+		have[string(k)] = true
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("llm: request body is not a JSON object: %w", err)
 	}
-	for k, v := range params {
-		if _, ok := obj[k]; ok {
-			continue
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if !have[k] {
+			keys = append(keys, k)
 		}
-		raw, err := json.Marshal(v)
+	}
+	if len(keys) == 0 {
+		return b, nil
+	}
+	slices.Sort(keys)
+	end := bytes.LastIndexByte(b, '}')
+	out := make([]byte, 0, len(b)+32*len(keys))
+	out = append(out, bytes.TrimRight(b[:end], " \t\r\n")...)
+	sep := len(have) > 0
+	for _, k := range keys {
+		v, err := json.Marshal(params[k])
 		if err != nil {
 			return nil, fmt.Errorf("llm: parameter %s: %w", k, err)
 		}
-		obj[k] = raw
+		kb, _ := json.Marshal(k)
+		if sep {
+			out = append(out, ',')
+		}
+		sep = true
+		out = append(append(append(out, kb...), ':'), v...)
 	}
-	return json.Marshal(obj)
+	return append(out, b[end:]...), nil
 }
 
 // RedactURL removes credentials from u: the user information, and the

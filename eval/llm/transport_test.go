@@ -98,9 +98,22 @@ func TestMergeParamsKeepsRequestValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"max_tokens":4096,"model":"m","temperature":0,"thinking":{"type":"disabled"}}`
+	want := `{"model":"m","max_tokens":4096,"temperature":0,"thinking":{"type":"disabled"}}`
 	if string(got) != want {
 		t.Errorf("MergeParams = %s, want %s", got, want)
+	}
+	for in, want := range map[string]string{
+		`{}`:                          `{"temperature":0}`,
+		` { "m" : "a}\"}" } `:         ` { "m" : "a}\"}","temperature":0} `,
+		`{"temperature":0.7,"x":[1]}`: `{"temperature":0.7,"x":[1]}`,
+	} {
+		got, err := MergeParams([]byte(in), map[string]any{"temperature": 0})
+		if err != nil || string(got) != want {
+			t.Errorf("MergeParams(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := MergeParams([]byte(`[1]`), map[string]any{"a": 1}); err == nil {
+		t.Error("MergeParams accepted a body that is not an object")
 	}
 }
 

@@ -14,7 +14,8 @@
 // Latency follows a configurable distribution, and faults can be injected
 // at configurable rates: 429 with Retry-After, 500, 503, connection resets,
 // responses slower than the client's timeout, blank content, malformed
-// JSON, and a <think> block before the JSON.
+// JSON, and a <think> block before the JSON. GET /stats returns the chat
+// requests counted so far, by kind.
 package llmtest
 
 import (
@@ -202,6 +203,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}})
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
 		h.chat(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/stats":
+		writeJSON(w, http.StatusOK, map[string]int64{"model": h.Requests("model"), "judge": h.Requests("judge")})
 	default:
 		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	}
