@@ -13,6 +13,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// TestMain lets the test binary stand in for psveval itself, so tests can
+// run it as a child process (and kill -9 it) without building it: with
+// PSVEVAL_TEST_MAIN=1 it runs main and exits.
+func TestMain(m *testing.M) {
+	if os.Getenv("PSVEVAL_TEST_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 // cli runs psveval with args as main would and returns stdout, stderr and
 // the exit code.
 func cli(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
