@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/psveval/psveval/eval"
@@ -141,4 +142,26 @@ func TestCache(t *testing.T) {
 	if c2.Get(key, &r) {
 		t.Error("a corrupt entry counts as a hit")
 	}
+}
+
+// BenchmarkJournalAppend appends from 64 goroutines, as the runner does;
+// each Append returns only once its line is synced.
+func BenchmarkJournalAppend(b *testing.B) {
+	j, _, err := eval.OpenJournal(filepath.Join(b.TempDir(), "j.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	var next atomic.Int64
+	b.SetParallelism(32) // 2 cores × 32 = 64 writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			key := fmt.Sprintf("%064x", i)
+			if err := j.Append(key, false, rec{Key: key, Value: int(i)}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -127,3 +127,29 @@ func FuzzParseVerdict(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseVerdict(b *testing.B) {
+	reply := "<think>Checking each criterion against the reference.</think>\n```json\n" + plain + "\n```"
+	for b.Loop() {
+		if _, err := ParseVerdict(reply, "", labels3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
+}
+
+func ExampleParseVerdict() {
+	reply := "Here is my grading:\n```json\n" +
+		`{"criteria":[{"dim":"safety","met":"no"},{"dim":"accuracy","met":true,"explanation":"same finding"},{"dim":"grounding","met":0}]}` +
+		"\n```"
+	marks, err := ParseVerdict(reply, "", []string{"accuracy", "grounding", "safety"})
+	fmt.Println(err)
+	for _, m := range marks {
+		fmt.Printf("%v %q\n", m.Met, m.Explanation)
+	}
+	// Output:
+	// <nil>
+	// true "same finding"
+	// false ""
+	// false ""
+}

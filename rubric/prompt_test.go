@@ -117,3 +117,16 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("render differs from %s:\n--- got ---\n%s", path, got)
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	p := rubric.MustPrompt(rubric.PromptJoint)
+	cs := rubric.Default().Criteria
+	in := rubric.PromptInput{Question: "What abnormality is seen in the left lower lobe on this CT?", Reference: "consolidation",
+		Answer: "There is a consolidation in the left lower lobe, consistent with pneumonia.", Criteria: cs, Labels: rubric.Labels(cs)}
+	for b.Loop() {
+		if _, _, err := p.Render(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "prompts/s")
+}
