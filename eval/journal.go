@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"io"
 	"os"
 	"sync"
@@ -34,9 +36,9 @@ type Journal struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	f        *os.File
-	end      int64 // the file's length once pending is written
-	index    map[jkey]span
-	failed   map[jkey]span // the last failed record of keys not in index
+	end      int64          // the file's length once pending is written
+	index    map[jkey]int64 // offsets of lines
+	failed   map[jkey]int64 // the last failed record of keys not in index
 	pending  []byte
 	spans    []pendingSpan
 	queued   map[jkey]bool // keys with a success in pending or being written
@@ -50,30 +52,26 @@ type Journal struct {
 type pendingSpan struct {
 	key    jkey
 	failed bool
-	s      span
+	off    int64
 }
 
-type span struct {
-	off int64
-	n   int32
-}
-
-// A jkey is a key in 16 bytes: keys are hex SHA-256 digests, and the index
+// A jkey is a key in 8 bytes. Keys are hex SHA-256 digests, and the index
 // holds one per item, so their size is what the journal's memory grows
-// with. 128 bits keep collisions out of reach. Keys that are not hex are
-// hashed to the same size.
-type jkey [16]byte
+// with: with 64 bits, the chance that two of 100,000 keys collide is about
+// 3·10⁻¹⁰. Keys that are not hex are hashed first.
+type jkey uint64
 
 func keyOf(key string) jkey {
-	var k jkey
-	if len(key) >= 32 {
-		if _, err := hex.Decode(k[:], []byte(key[:32])); err == nil {
-			return k
-		}
+	var b [8]byte
+	if len(key) < 16 {
+		sum := sha256.Sum256([]byte(key))
+		return jkey(binary.LittleEndian.Uint64(sum[:]))
 	}
-	sum := sha256.Sum256([]byte(key))
-	copy(k[:], sum[:])
-	return k
+	if _, err := hex.Decode(b[:], []byte(key[:16])); err != nil {
+		sum := sha256.Sum256([]byte(key))
+		return jkey(binary.LittleEndian.Uint64(sum[:]))
+	}
+	return jkey(binary.LittleEndian.Uint64(b[:]))
 }
 
 // journalLine is the part of every record the journal itself reads.
@@ -90,7 +88,7 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	j = &Journal{path: path, f: f, index: map[jkey]span{}, failed: map[jkey]span{}, queued: map[jkey]bool{}}
+	j = &Journal{path: path, f: f, index: map[jkey]int64{}, failed: map[jkey]int64{}, queued: map[jkey]bool{}}
 	j.cond = sync.NewCond(&j.mu)
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
@@ -114,7 +112,7 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 			warning = fmt.Sprintf("%s: dropped a torn last line (%d bytes) left by an interrupted write; its item will be redone", path, len(line))
 			break
 		}
-		j.put(keyOf(rec.Key), rec.Error != "", span{off, int32(len(line))})
+		j.put(keyOf(rec.Key), rec.Error != "", off)
 		off += int64(len(line))
 		if rerr == io.EOF {
 			break
@@ -129,14 +127,14 @@ func OpenJournal(path string) (j *Journal, warning string, err error) {
 }
 
 // put indexes a line. Call with j.mu held (or before j is shared).
-func (j *Journal) put(key jkey, failed bool, s span) {
+func (j *Journal) put(key jkey, failed bool, off int64) {
 	if failed {
 		if _, ok := j.index[key]; !ok {
-			j.failed[key] = s
+			j.failed[key] = off
 		}
 		return
 	}
-	j.index[key] = s
+	j.index[key] = off
 	delete(j.failed, key)
 }
 
@@ -158,33 +156,56 @@ func (j *Journal) Has(key string) bool {
 // Get reads key's record into v. It reports false when there is none.
 func (j *Journal) Get(key string, v any) (bool, error) {
 	j.mu.Lock()
-	s, ok := j.index[keyOf(key)]
+	off, ok := j.index[keyOf(key)]
 	j.mu.Unlock()
 	if !ok {
 		return false, nil
 	}
-	return true, j.read(s, key, v)
+	return true, j.read(off, key, v)
 }
 
 // GetFailed reads the last failed record of a key that has no successful
 // one into v. It reports false when there is none.
 func (j *Journal) GetFailed(key string, v any) (bool, error) {
 	j.mu.Lock()
-	s, ok := j.failed[keyOf(key)]
+	off, ok := j.failed[keyOf(key)]
 	j.mu.Unlock()
 	if !ok {
 		return false, nil
 	}
-	return true, j.read(s, key, v)
+	return true, j.read(off, key, v)
 }
 
-func (j *Journal) read(s span, key string, v any) error {
-	buf := make([]byte, s.n)
-	if _, err := j.f.ReadAt(buf, s.off); err != nil {
-		return fmt.Errorf("%s: %w", j.path, err)
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// read decodes the line at off into v. Lines are found by their offset
+// alone; reading on to the newline costs less than keeping each length.
+func (j *Journal) read(off int64, key string, v any) error {
+	var line []byte
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := j.f.ReadAt(buf, off+int64(len(line)))
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			line = append(line, buf[:i]...)
+			break
+		}
+		line = append(line, buf[:n]...)
+		if err != nil {
+			return fmt.Errorf("%s: record %s: %w", j.path, key, err)
+		}
 	}
-	if err := json.Unmarshal(buf, v); err != nil {
+	if err := json.Unmarshal(line, v); err != nil {
 		return fmt.Errorf("%s: record %s: %w", j.path, key, err)
+	}
+	var got string
+	_ = jsonscan.Fields(line, func(k []byte) bool { return string(k) == "key" }, func(_, raw []byte) error {
+		got, _ = rawString(raw)
+		return nil
+	})
+	if got != key {
+		return fmt.Errorf("%s: the record at byte %d has key %s, not %s: two keys share their first 64 bits", j.path, off, got, key)
 	}
 	return nil
 }
@@ -215,7 +236,7 @@ func (j *Journal) Append(key string, failed bool, rec any) error {
 	if !failed {
 		j.queued[k] = true
 	}
-	j.spans = append(j.spans, pendingSpan{k, failed, span{j.end, int32(len(b))}})
+	j.spans = append(j.spans, pendingSpan{k, failed, j.end})
 	j.pending = append(j.pending, b...)
 	j.end += int64(len(b))
 	j.appended++
@@ -250,7 +271,7 @@ func (j *Journal) flush() {
 		j.syncErr = fmt.Errorf("%s: %w", j.path, err)
 	} else {
 		for _, p := range spans {
-			j.put(p.key, p.failed, p.s)
+			j.put(p.key, p.failed, p.off)
 			delete(j.queued, p.key)
 		}
 		j.synced = target

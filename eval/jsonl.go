@@ -82,7 +82,7 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 				yield(posRecord{}, &InputError{File: s.path, Pos: pos, Err: err})
 				return
 			}
-			if !yield(posRecord{pos: pos, rec: rec}, nil) {
+			if !yield(posRecord{pos: pos, num: line, rec: rec}, nil) {
 				return
 			}
 		}

@@ -106,7 +106,7 @@ func (s *parquetSource) readGroup(rg parquet.RowGroup, row *int, yield func(posR
 			return false, &InputError{File: s.path, Pos: pos, Err: fmt.Errorf("corrupt parquet data: %w", err)}
 		}
 		*row++
-		if !yield(posRecord{pos: pos, rec: m}, nil) {
+		if !yield(posRecord{pos: pos, num: *row - 1, rec: m}, nil) {
 			return false, nil
 		}
 	}

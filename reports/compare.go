@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/psveval/psveval/eval"
@@ -81,16 +80,7 @@ func (cr *ComparisonReport) footer() []string {
 // Text renders the comparison with tablewriter.
 func (cr *ComparisonReport) Text(w io.Writer) error {
 	header, rows := cr.rows()
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	t.Header(header)
-	if err := t.Bulk(rows); err != nil {
-		return err
-	}
-	if err := t.Render(); err != nil {
+	if err := render(w, header, rows, tw.AlignRight); err != nil {
 		return err
 	}
 	for _, l := range cr.footer() {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/psveval/psveval/eval"
@@ -347,17 +346,7 @@ func (Text) Report(w io.Writer, runs []Run, opts Options) error {
 			return err
 		}
 	}
-	tbl := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignRight),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	tbl.Header(t.header())
-	if err := tbl.Bulk(t.strings()); err != nil {
-		return err
-	}
-	if err := tbl.Render(); err != nil {
+	if err := render(w, t.header(), t.strings(), tw.AlignRight); err != nil {
 		return err
 	}
 	return writeNotes(w, t, "")

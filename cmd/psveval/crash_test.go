@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,17 +113,7 @@ func TestKill9Resume(t *testing.T) {
 	if kills < 5 {
 		t.Fatalf("only %d kills", kills)
 	}
-	// The end equals an uninterrupted run.
-	got := stripTimes(t, readLines(t, filepath.Join(out, "results.jsonl")))
-	want := stripTimes(t, readLines(t, filepath.Join(ref, "results.jsonl")))
-	if !slices.Equal(got, want) {
-		t.Error("results.jsonl after kills and resumes differs from an uninterrupted run's")
-	}
-	a, _ := os.ReadFile(filepath.Join(out, "summary.json"))
-	b, _ := os.ReadFile(filepath.Join(ref, "summary.json"))
-	if !bytes.Equal(a, b) {
-		t.Errorf("summary.json differs:\n%s\nvs\n%s", a, b)
-	}
+	sameRun(t, out, ref) // the end equals an uninterrupted run
 	// Nothing recorded before a kill was asked for again.
 	repeats := 0
 	for _, rec := range srv.Records() {

@@ -79,9 +79,9 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 }
 
 // references reads a dataset's question → reference map for the fake
-// model.
+// model. Images are not read: the fake model does not look at them.
 func references(path string) (map[string]string, error) {
-	ds, err := eval.Open(path, eval.DatasetOptions{})
+	ds, err := eval.Open(path, eval.DatasetOptions{Map: eval.Mapping{eval.RoleImage: "-"}})
 	if err != nil {
 		return nil, err
 	}

@@ -63,8 +63,10 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 // stripTimes removes the wall-clock fields, the only ones that may differ
-// between two runs of the same items.
-func stripTimes(t *testing.T, lines []string) []string {
+// between two runs of the same items. With judgeUsage, it also removes the
+// judge's token usage, which counts the repairs that malformed replies
+// cost in a run with faults.
+func stripTimes(t *testing.T, lines []string, judgeUsage ...bool) []string {
 	t.Helper()
 	out := make([]string, len(lines))
 	for i, l := range lines {
@@ -74,10 +76,29 @@ func stripTimes(t *testing.T, lines []string) []string {
 		}
 		delete(m, "latency_ms")
 		delete(m, "judge_latency_ms")
+		if len(judgeUsage) > 0 && judgeUsage[0] {
+			delete(m["usage"].(map[string]any), "judge")
+		}
 		b, _ := json.Marshal(m)
 		out[i] = string(b)
 	}
 	return out
+}
+
+// sameRun fails unless run directory out ended as ref did: the same
+// results (but for times) and the same summary, byte for byte.
+func sameRun(t *testing.T, out, ref string) {
+	t.Helper()
+	got := stripTimes(t, readLines(t, filepath.Join(out, "results.jsonl")))
+	want := stripTimes(t, readLines(t, filepath.Join(ref, "results.jsonl")))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s/results.jsonl differs from %s/results.jsonl", out, ref)
+	}
+	a, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	b, _ := os.ReadFile(filepath.Join(ref, "summary.json"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("summary.json differs:\n%s\nvs\n%s", a, b)
+	}
 }
 
 func TestRunWritesEverything(t *testing.T) {
@@ -220,16 +241,7 @@ func TestInterruptedRunEqualsUninterrupted(t *testing.T) {
 			t.Fatal("the run never finished")
 		}
 	}
-	got := stripTimes(t, readLines(t, filepath.Join(out, "results.jsonl")))
-	want := stripTimes(t, readLines(t, filepath.Join(ref, "results.jsonl")))
-	if !slices.Equal(got, want) {
-		t.Error("an interrupted and resumed run differs from an uninterrupted one")
-	}
-	a, _ := os.ReadFile(filepath.Join(out, "summary.json"))
-	b, _ := os.ReadFile(filepath.Join(ref, "summary.json"))
-	if !bytes.Equal(a, b) {
-		t.Errorf("summary.json differs:\n%s\nvs\n%s", a, b)
-	}
+	sameRun(t, out, ref) // an interrupted and resumed run ends as an uninterrupted one
 	answers := readLines(t, filepath.Join(out, "answers.jsonl"))
 	if len(answers) != 60 {
 		t.Errorf("answers.jsonl has %d lines, want 60: no answer is recorded twice", len(answers))
