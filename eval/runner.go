@@ -78,7 +78,13 @@ type Progress struct {
 // judging run in two bounded pools: an item leaves the answer pool for the
 // judge pool as soon as it is answered, so both endpoints stay busy, and a
 // full judge pool holds back the answer pool, so memory holds at most
-// Concurrency + JudgeConcurrency items.
+// 2·(Concurrency + JudgeConcurrency) items.
+//
+// Each pool has twice as many workers as its endpoint has request slots,
+// and a worker holds a slot only while its request is in flight: journaling
+// a result (an fsync) then happens off the endpoint's critical path, and
+// the endpoint always has Concurrency (JudgeConcurrency) requests in flight
+// while work remains.
 //
 // Per-item failures are data, recorded with the item; only a fatal
 // endpoint error (see [llm.StatusError.Fatal]), a journal that cannot be
@@ -101,7 +107,8 @@ type Runner struct {
 	// and then judging its item.
 	Naive bool
 
-	inflight flights
+	inflight               flights
+	modelSlots, judgeSlots chan struct{}
 }
 
 // A FatalError is a run-level failure from an endpoint: the run stopped.
@@ -124,13 +131,15 @@ func (r *Runner) Run(ctx context.Context, ds *Dataset) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	answers := pool.New().WithMaxGoroutines(max(1, r.Concurrency))
-	judges := pool.New().WithMaxGoroutines(max(1, r.JudgeConcurrency))
+	mc, jc := max(1, r.Concurrency), max(1, r.JudgeConcurrency)
+	r.modelSlots, r.judgeSlots = make(chan struct{}, mc), make(chan struct{}, jc)
+	answers := pool.New().WithMaxGoroutines(2 * mc)
+	judges := pool.New().WithMaxGoroutines(2 * jc)
 	next := func(it Item, rec AnswerRecord) {
 		judges.Go(func() { r.judge(ctx, cancel, it, rec) })
 	}
 	if r.Naive {
-		answers = pool.New().WithMaxGoroutines(max(1, min(r.Concurrency, r.JudgeConcurrency)))
+		answers = pool.New().WithMaxGoroutines(min(mc, jc))
 		next = func(it Item, rec AnswerRecord) { r.judge(ctx, cancel, it, rec) }
 	}
 	var readErr error
@@ -174,7 +183,11 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 	if ok {
 		r.Progress.AnswersResumed.Add(1)
 	} else {
+		if !acquire(ctx, r.modelSlots) {
+			return
+		}
 		a, err := r.Model.Answer(ctx, it)
+		<-r.modelSlots
 		if ctx.Err() != nil {
 			return
 		}
@@ -253,8 +266,12 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 		rec.Item, rec.Cached = it.ID, true
 		r.Progress.JudgedCached.Add(1)
 	} else {
+		if !acquire(ctx, r.judgeSlots) {
+			return false
+		}
 		start := time.Now()
 		v, err := j.Judge.Judge(ctx, it, ans.Answer)
+		<-r.judgeSlots
 		if ctx.Err() != nil {
 			return false
 		}
@@ -278,6 +295,16 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 		return false
 	}
 	return true
+}
+
+// acquire takes a request slot, or reports false when ctx ends first.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func fatal(err error) bool {

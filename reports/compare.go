@@ -30,8 +30,8 @@ func delta(r eval.CompareRow) string {
 	return fmt.Sprintf("%+.1f", r.Delta)
 }
 
-// pvalue formats a p-value to three places, or as "<0.001".
-func pvalue(p float64) string {
+// FormatP formats a p-value to three places, or as "<0.001".
+func FormatP(p float64) string {
 	if p < 0.001 {
 		return "<0.001"
 	}
@@ -57,7 +57,7 @@ func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
 		}
 		rows = append(rows, []string{
 			shortName(r.Group), fmt.Sprint(r.N), fmt.Sprintf("%.1f", r.Base), fmt.Sprintf("%.1f", r.Cand),
-			delta(r), fmt.Sprintf("[%+.1f, %+.1f]", r.CI.Lo, r.CI.Hi), pvalue(r.P), verdict,
+			delta(r), fmt.Sprintf("[%+.1f, %+.1f]", r.CI.Lo, r.CI.Hi), FormatP(r.P), verdict,
 		})
 	}
 	return header, rows

@@ -113,14 +113,14 @@ func verdictLine1(regressed []eval.CompareRow, c *eval.Comparison, gated func(st
 	if len(regressed) > 0 {
 		parts := make([]string, len(regressed))
 		for i, r := range regressed {
-			parts[i] = fmt.Sprintf("%s %+.1f points [%+.1f, %+.1f], p=%.3f", r.Group, r.Delta, r.CI.Lo, r.CI.Hi, r.P)
+			parts[i] = fmt.Sprintf("%s %+.1f points [%+.1f, %+.1f], p %s", r.Group, r.Delta, r.CI.Lo, r.CI.Hi, pText(r.P))
 		}
 		return fmt.Sprintf("gate: FAIL: significant drop over %.1f points (α=%g): %s", maxDrop, alpha, strings.Join(parts, "; "))
 	}
 	var checked []string
 	for _, r := range c.Rows {
 		if gated == nil || gated(r.Group) {
-			checked = append(checked, fmt.Sprintf("%s %+.1f (p=%.3f)", r.Group, r.Delta, r.P))
+			checked = append(checked, fmt.Sprintf("%s %+.1f (p %s)", r.Group, r.Delta, pText(r.P)))
 		}
 	}
 	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %.1f points: %s", maxDrop, strings.Join(checked, "; "))
@@ -134,4 +134,13 @@ func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
 	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
 	err = cr.Markdown(f)
 	return errors.Join(err, f.Close())
+}
+
+// pText renders a p-value for the verdict line: "= 0.412" or "< 0.001".
+func pText(p float64) string {
+	s := reports.FormatP(p)
+	if strings.HasPrefix(s, "<") {
+		return "< " + s[1:]
+	}
+	return "= " + s
 }

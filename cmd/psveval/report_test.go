@@ -223,7 +223,6 @@ func TestGate(t *testing.T) {
 		}
 		return r
 	})
-	summary := filepath.Join(dir, "step-summary.md")
 	for _, tc := range []struct {
 		name, cand string
 		extra      []string
@@ -256,7 +255,8 @@ func TestGate(t *testing.T) {
 	if code != 2 {
 		t.Errorf("gate without --candidate: exit %d, want 2", code)
 	}
-	_ = summary
+	out, _, _ := cli(t, t.Context(), "gate", "--baseline", base, "--candidate", worse, "--types", "VP,avg")
+	golden(t, "gate-fail", strings.ReplaceAll(out, dir, "RUNS"))
 }
 
 func TestGateStepSummary(t *testing.T) {

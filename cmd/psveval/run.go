@@ -176,7 +176,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if resumed {
 		verb = fmt.Sprintf("resuming (%d answers, %d judgments recorded)", answers.Len(), judgments.Len())
 	}
-	fmt.Fprintf(stderr, "%s %s: %d items (fingerprint %s)\n", verb, j.out, fp.Items, fp.SHA256[:12])
+	fmt.Fprintf(stderr, "%s %s: %d items (fingerprint %s); columns: %s\n", verb, j.out, fp.Items, fp.SHA256[:12], j.ds.Mapping)
 	r := &eval.Runner{
 		Model: j.model, ModelID: j.manifest.Model.ModelID(), Judges: j.judges,
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc,
