@@ -1,9 +1,12 @@
 package eval_test
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,5 +81,37 @@ func FuzzReadParquet(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkWalk(t, path)
+	})
+}
+
+// FuzzDecodeObject checks the JSONL line decoder against encoding/json:
+// both accept the same lines, and decode them to the same values.
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":[1,2,{"c":"d\"e"}],"e":{"f":null,"g":true},"h":-1.5e3}`,
+		`{"a":"\u00e9\n","b":[],"c":{}}`, `{"a":[1,]}`, `{"a":01}`, `{"a":"x"} x`, `{"a":tru}`, `{}`, `[]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		got, gotErr := eval.DecodeObjectForTest([]byte(line))
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		var want map[string]any
+		wantErr := dec.Decode(&want)
+		if wantErr == nil {
+			if _, err := dec.Token(); err != io.EOF {
+				wantErr = errors.New("trailing data")
+			}
+		}
+		if wantErr == nil && want == nil {
+			wantErr = errors.New("null")
+		}
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("decodeObject(%q): err %v, encoding/json: %v", line, gotErr, wantErr)
+		}
+		if gotErr == nil && !reflect.DeepEqual(map[string]any(got), want) {
+			t.Fatalf("decodeObject(%q) = %#v, encoding/json: %#v", line, got, want)
+		}
 	})
 }

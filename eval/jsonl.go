@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 
 	"bufio"
@@ -95,11 +96,10 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 	}
 }
 
-// decodeObject decodes one JSONL line. Top-level members are walked with
-// jsonscan and decoded member by member: strings without escapes and
-// numbers (kept as json.Number) need no reflection, and only nested
-// values go through encoding/json. Everything is validated: a line that
-// is not one JSON object is an error.
+// decodeObject decodes one JSONL line into the values encoding/json's
+// UseNumber would give, walking it with jsonscan: strings without escapes,
+// numbers (kept as json.Number), objects and arrays need no reflection.
+// Everything is validated: a line that is not one JSON object is an error.
 func decodeObject(b []byte) (record, error) {
 	rec := record{}
 	end, err := jsonscan.Object(b, func([]byte) bool { return true }, func(k, raw []byte) error {
@@ -124,24 +124,53 @@ func decodeObject(b []byte) (record, error) {
 }
 
 // jsonString decodes a JSON string's content (as found between quotes by
-// jsonscan, or with its quotes).
+// jsonscan, or with its quotes). Plain strings (no escapes, no control
+// characters, valid UTF-8), nearly all of them, are copied as they are;
+// the rest go through encoding/json.
 func jsonString(raw []byte) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		raw = append(append([]byte{'"'}, raw...), '"')
 	}
-	plain := bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0
-	for _, c := range raw {
-		if c < 0x20 {
-			plain = false
-			break
-		}
-	}
-	if plain && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+	body := raw[1 : len(raw)-1]
+	if plainASCII(body) || (!needsEscapeWork(body) && utf8.Valid(body)) {
+		return string(body), nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)
 	return s, err
+}
+
+// plainASCII reports whether b is printable ASCII without backslashes,
+// eight bytes at a time.
+func plainASCII(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		ctl := (x - 0x20*lo) & ^x & hi // a byte below 0x20
+		bs := x ^ 0x5c*lo              // zero where a byte is '\\'
+		back := (bs - lo) & ^bs & hi   // a zero byte
+		if ctl|back|(x&hi) != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// needsEscapeWork reports whether b holds a backslash or a control
+// character.
+func needsEscapeWork(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonValue(raw []byte) (any, error) {
@@ -159,16 +188,56 @@ func jsonValue(raw []byte) (any, error) {
 		return false, nil
 	case string(raw) == "null":
 		return nil, nil
-	case c == '{' || c == '[':
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		return v, nil
+	case c == '{':
+		m := map[string]any{}
+		_, err := jsonscan.Object(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+			key, err := jsonString(k)
+			if err != nil {
+				return err
+			}
+			m[key], err = jsonValue(v)
+			return err
+		})
+		return m, err
+	case c == '[':
+		return jsonArray(raw)
 	}
 	return nil, fmt.Errorf("bad value %q", raw)
+}
+
+// jsonArray decodes a JSON array with jsonValue, element by element.
+func jsonArray(raw []byte) ([]any, error) {
+	out := []any{}
+	i := jsonscan.SkipSpace(raw, 1)
+	if i < len(raw) && raw[i] == ']' {
+		return out, nil
+	}
+	for {
+		end, err := jsonscan.SkipValue(raw, i)
+		if err != nil {
+			return nil, err
+		}
+		v, err := jsonValue(raw[i:end])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		i = jsonscan.SkipSpace(raw, end)
+		if i >= len(raw) {
+			return nil, jsonscan.ErrSyntax
+		}
+		switch raw[i] {
+		case ',':
+			i = jsonscan.SkipSpace(raw, i+1)
+		case ']':
+			if jsonscan.SkipSpace(raw, i+1) != len(raw) {
+				return nil, jsonscan.ErrSyntax
+			}
+			return out, nil
+		default:
+			return nil, jsonscan.ErrSyntax
+		}
+	}
 }
 
 // jsonShape describes a JSON value in the terms of shapeOf; for display
