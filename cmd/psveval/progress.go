@@ -87,7 +87,7 @@ func (m *progressMeter) show() {
 	elapsed := time.Since(m.start)
 	rate := float64(p.Judged.Load()) / max(elapsed.Seconds(), 1e-9)
 	if m.bar != nil {
-		m.bar.Describe(fmt.Sprintf("answered %d, judged", answered))
+		m.bar.Describe(fmt.Sprintf("answered %d, %d retries, %d errors, judged", answered, retries, p.Errors.Load()))
 		_ = m.bar.Set64(judged + p.Errors.Load())
 		return
 	}
