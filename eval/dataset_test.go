@@ -201,15 +201,13 @@ func writeMulti(t *testing.T, rows []multiRow) string {
 	return writeFile(t, t.TempDir(), "multi.parquet", b.Bytes())
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestParquetMultiImageAndMapping(t *testing.T) {
 	t.Parallel()
 	jpg, png := evaltest.Picture(8, 1, true), evaltest.Picture(8, 2, false)
 	path := writeMulti(t, []multiRow{
-		{QID: 7, Query: "q one", GT: ptr("a one"), Category: "clinical-management",
+		{QID: 7, Query: "q one", GT: new("a one"), Category: "clinical-management",
 			Images: []evaltest.Image{{Bytes: jpg}, {Bytes: png}}, Extra: 0.5},
-		{QID: 8, Query: "q two", GT: ptr("a two"), Images: []evaltest.Image{{Bytes: png}},
+		{QID: 8, Query: "q two", GT: new("a two"), Images: []evaltest.Image{{Bytes: png}},
 			Rubric: []evaltest.Criterion{{Dim: "x", Score: 3, Description: "d"}, {Dim: "y", Score: -1, Description: "e"}}},
 	})
 	ds := open(t, path, eval.DatasetOptions{})

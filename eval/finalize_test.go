@@ -1,6 +1,9 @@
 package eval
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCombineMajority(t *testing.T) {
 	t.Parallel()
@@ -13,18 +16,18 @@ func TestCombineMajority(t *testing.T) {
 		return Verdict{Criteria: cs}
 	}
 	show := func(ms []*bool) string {
-		s := ""
+		var s strings.Builder
 		for _, m := range ms {
 			switch {
 			case m == nil:
-				s += "?"
+				s.WriteString("?")
 			case *m:
-				s += "T"
+				s.WriteString("T")
 			default:
-				s += "F"
+				s.WriteString("F")
 			}
 		}
-		return s
+		return s.String()
 	}
 	// Three judges: majority per criterion; one abstention leaves a tie.
 	met, reason := combine([]Verdict{v(&tr, &tr, &fa, nil), v(&tr, &fa, &fa, &tr), v(&fa, &tr, &tr, &fa)})

@@ -53,8 +53,8 @@ func LoadRun(dir string, opts AggregateOptions) (*RunDir, error) {
 	dec := liteDecoder{meta: opts.By != "" && opts.By != "question_type", intern: map[string]string{}}
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
+		if before, after, ok := bytes.Cut(data, []byte{'\n'}); ok {
+			l, data = before, after
 		} else {
 			l, data = data, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
@@ -197,7 +198,16 @@ func markBest(t *table) {
 	}
 }
 
-func round1(x float64) float64 { return math.Round(x*10) / 10 }
+// round1 rounds x to one decimal exactly as the tables print it (%.1f
+// rounds exact ties to even), so that a difference from a published value
+// is the difference of the printed numbers.
+func round1(x float64) float64 {
+	if math.IsNaN(x) {
+		return x
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 1, 64), 64)
+	return v
+}
 
 // warnings lists what the reader must know: runs whose manifests disagree
 // on what was evaluated or how it was judged, and small groups.

@@ -66,8 +66,6 @@ func TestLabels(t *testing.T) {
 	}
 }
 
-func b(v bool) *bool { return &v }
-
 func TestScore(t *testing.T) {
 	t.Parallel()
 	five := []rubric.Criterion{{Points: 1}, {Points: 1}, {Points: 1}, {Points: 1}, {Points: 1}}
@@ -80,18 +78,18 @@ func TestScore(t *testing.T) {
 		score             float64
 		allPassed, scored bool
 	}{
-		{"points 3 of 5", rubric.RulePoints, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0.6, false, true},
-		{"all 3 of 5", rubric.RuleAll, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0, false, true},
-		{"mean 3 of 5", rubric.RuleMean, five, []*bool{b(true), b(true), b(false), b(true), b(false)}, 0.6, false, true},
-		{"all met", rubric.RuleAll, five, []*bool{b(true), b(true), b(true), b(true), b(true)}, 1, true, true},
-		{"points weighted", rubric.RulePoints, weighted, []*bool{b(true), b(false), b(false)}, 0.75, false, true},
-		{"penalty met subtracts", rubric.RulePoints, weighted, []*bool{b(true), b(true), b(true)}, 0.5, false, true},
-		{"penalty clipped at 0", rubric.RulePoints, weighted, []*bool{b(false), b(true), b(true)}, 0, false, true},
-		{"penalty avoided passes", rubric.RuleAll, weighted, []*bool{b(true), b(true), b(false)}, 1, true, true},
-		{"penalty met fails all", rubric.RuleAll, weighted, []*bool{b(true), b(true), b(true)}, 0, false, true},
-		{"mean counts avoided penalty", rubric.RuleMean, weighted, []*bool{b(false), b(true), b(false)}, 2.0 / 3, false, true},
-		{"unscorable criterion", rubric.RulePoints, five, []*bool{b(true), nil, b(true), b(true), b(true)}, 0, false, false},
-		{"unscorable under all", rubric.RuleAll, five, []*bool{b(true), b(true), b(true), b(true), nil}, 0, false, false},
+		{"points 3 of 5", rubric.RulePoints, five, []*bool{new(true), new(true), new(false), new(true), new(false)}, 0.6, false, true},
+		{"all 3 of 5", rubric.RuleAll, five, []*bool{new(true), new(true), new(false), new(true), new(false)}, 0, false, true},
+		{"mean 3 of 5", rubric.RuleMean, five, []*bool{new(true), new(true), new(false), new(true), new(false)}, 0.6, false, true},
+		{"all met", rubric.RuleAll, five, []*bool{new(true), new(true), new(true), new(true), new(true)}, 1, true, true},
+		{"points weighted", rubric.RulePoints, weighted, []*bool{new(true), new(false), new(false)}, 0.75, false, true},
+		{"penalty met subtracts", rubric.RulePoints, weighted, []*bool{new(true), new(true), new(true)}, 0.5, false, true},
+		{"penalty clipped at 0", rubric.RulePoints, weighted, []*bool{new(false), new(true), new(true)}, 0, false, true},
+		{"penalty avoided passes", rubric.RuleAll, weighted, []*bool{new(true), new(true), new(false)}, 1, true, true},
+		{"penalty met fails all", rubric.RuleAll, weighted, []*bool{new(true), new(true), new(true)}, 0, false, true},
+		{"mean counts avoided penalty", rubric.RuleMean, weighted, []*bool{new(false), new(true), new(false)}, 2.0 / 3, false, true},
+		{"unscorable criterion", rubric.RulePoints, five, []*bool{new(true), nil, new(true), new(true), new(true)}, 0, false, false},
+		{"unscorable under all", rubric.RuleAll, five, []*bool{new(true), new(true), new(true), new(true), nil}, 0, false, false},
 	}
 	for _, tc := range tests {
 		score, all, scored := tc.rule.Score(tc.cs, tc.met)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -170,9 +171,7 @@ func (f *mappingFlag) Set(s string) error {
 	if f.m == nil {
 		f.m = eval.Mapping{}
 	}
-	for r, c := range m {
-		f.m[r] = c
-	}
+	maps.Copy(f.m, m)
 	return nil
 }
 

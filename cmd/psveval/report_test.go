@@ -209,7 +209,7 @@ func TestGate(t *testing.T) {
 	})
 	// Noise: a few items move each way.
 	noisy := write("noisy", func(r []eval.Result) []eval.Result {
-		for i := 0; i < 40; i++ {
+		for i := range 40 {
 			j := (i * 37) % len(r)
 			r[j] = evaltest.Result(r[j].ID, r[j].QuestionType, (i*3)%6)
 		}
@@ -218,7 +218,7 @@ func TestGate(t *testing.T) {
 	incomplete := filepath.Join(dir, "incomplete")
 	os.MkdirAll(incomplete, 0o755)
 	errored := write("errored", func(r []eval.Result) []eval.Result {
-		for i := 0; i < 40; i++ {
+		for i := range 40 {
 			r[i].Status, r[i].Score, r[i].AllMet, r[i].Error = eval.StatusError, nil, nil, "answer: HTTP 500"
 		}
 		return r

@@ -544,11 +544,11 @@ func messageText(m openai.ChatCompletionMessage) string {
 // section returns the text between <tag> and </tag>, trimmed.
 func section(s, tag string) string {
 	open, close := "<"+tag+">", "</"+tag+">"
-	i := strings.Index(s, open)
-	if i < 0 {
+	_, after, ok := strings.Cut(s, open)
+	if !ok {
 		return ""
 	}
-	rest := s[i+len(open):]
+	rest := after
 	j := strings.LastIndex(rest, close)
 	if j < 0 {
 		return ""
