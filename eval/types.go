@@ -3,8 +3,6 @@ package eval
 import (
 	"context"
 	"time"
-
-	"github.com/psveval/psveval/rubric"
 )
 
 // A Model answers an item. Implementations must be safe for concurrent use.
@@ -101,15 +99,4 @@ type JudgeSpec struct {
 	// and reply format.
 	Fingerprint string
 	Judge       Judge
-}
-
-// unscorableVerdict returns a verdict for cs with every criterion
-// unscorable, for reason.
-func unscorableVerdict(cs []rubric.Criterion, reason string) Verdict {
-	v := Verdict{Unscorable: reason, Criteria: make([]CriterionVerdict, len(cs))}
-	labels := rubric.Labels(cs)
-	for i := range cs {
-		v.Criteria[i].Dim = labels[i]
-	}
-	return v
 }

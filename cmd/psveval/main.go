@@ -65,7 +65,7 @@ func main() {
 		}
 	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errGateFailed) { // gate printed its verdict
 		fmt.Fprintln(os.Stderr, "psveval:", err)
 	}
 	pprof.StopCPUProfile()
@@ -146,9 +146,6 @@ func usageErrorf(format string, args ...any) error {
 
 // errGateFailed is returned by gate when the candidate regressed: exit 1.
 var errGateFailed = errors.New("gate failed")
-
-// errReported wraps an error whose message was already printed.
-var errReported = errors.New("reported")
 
 // exitCode maps an error to the exit codes in the package comment.
 func exitCode(err error) int {
