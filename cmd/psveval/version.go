@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"github.com/psveval/psveval/eval"
 )
@@ -32,7 +38,35 @@ func toolInfo() eval.ToolInfo {
 			ti.Revision += "+modified"
 		}
 	}
+	if ti.Revision == "unknown" {
+		ti.Revision = gitRevision()
+	}
 	return ti
+}
+
+// gitRevision asks git for the revision of the source this binary was
+// built from, for builds that carry none (go run, or GOFLAGS=-buildvcs=false):
+// the source folder is known when the binary runs beside its checkout.
+func gitRevision() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "unknown"
+	}
+	dir := filepath.Dir(file)
+	if _, err := os.Stat(dir); err != nil {
+		return "unknown"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rev, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	r := strings.TrimSpace(string(rev))
+	if st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		r += "+modified"
+	}
+	return r
 }
 
 func versionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
