@@ -40,9 +40,6 @@ func OpenCache(dir string) (*Cache, error) {
 	return &Cache{dir: d}, nil
 }
 
-// Dir returns the cache's folder.
-func (c *Cache) Dir() string { return filepath.Dir(c.dir) }
-
 func (c *Cache) path(key string) string {
 	return filepath.Join(c.dir, key[:2], key+".json")
 }

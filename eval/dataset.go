@@ -77,6 +77,9 @@ type Column struct {
 	Type string `json:"type"`
 }
 
+// Limit returns the number of items a walk stops after (0: all).
+func (d *Dataset) Limit() int { return d.opts.Limit }
+
 // A Skip records an item left out by DatasetOptions.SkipBadItems.
 type Skip struct {
 	ID     string `json:"id"`
@@ -101,6 +104,7 @@ type Dataset struct {
 	Skipped []Skip
 
 	opts    DatasetOptions
+	mapped  map[string]bool // the columns the mapping uses
 	root    string
 	src     source
 	imgMu   sync.Mutex
@@ -180,6 +184,10 @@ func Open(path string, opts DatasetOptions) (*Dataset, error) {
 	}
 	if err := d.checkTypes(); err != nil {
 		return nil, &InputError{File: path, Err: err}
+	}
+	d.mapped = map[string]bool{}
+	for _, c := range d.Mapping {
+		d.mapped[c] = true
 	}
 	return d, nil
 }
@@ -371,12 +379,9 @@ func (d *Dataset) item(pr posRecord, n int) (Item, error) {
 		it.Rubric = d.Rubric.Criteria
 		it.DefaultRubric = true
 	}
-	mapped := map[string]bool{}
-	for _, c := range d.Mapping {
-		mapped[c] = true
-	}
+	it.rubricJSON = rubricJSON(it.Rubric)
 	for k, v := range rec {
-		if mapped[k] {
+		if d.mapped[k] {
 			continue
 		}
 		if s, ok := scalarText(v); ok {

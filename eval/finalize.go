@@ -93,7 +93,6 @@ func result(it *Item, answers, judgments *Journal, opts FinalizeOptions, tot *Ru
 			if ok, err = judgments.GetFailed(jkey, &jr); err != nil || !ok {
 				return res, cmpErr(err, fmt.Errorf("%w: item %q has no judgment by %s", ErrIncomplete, it.ID, j.Name))
 			}
-			res.Answer, res.FinishReason = ans.Text, ans.FinishReason
 			res.Status, res.Error, res.ErrorKind = StatusError, "judge "+j.Name+": "+jr.Error, jr.ErrorKind
 			return res, nil
 		}

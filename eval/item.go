@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -43,6 +44,18 @@ type Item struct {
 	Meta map[string]string
 	// Terms holds the med_terms list.
 	Terms []string
+
+	// rubricJSON caches Rubric's JSON form, which judgment keys hash for
+	// every judge and pass; items read from a Dataset have it.
+	rubricJSON []byte
+}
+
+func rubricJSON(cs []rubric.Criterion) []byte {
+	b, err := json.Marshal(cs)
+	if err != nil {
+		panic(err) // strings and integers only
+	}
+	return b
 }
 
 // NoType is the question type of an item whose type label is missing.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,7 +55,10 @@ func AnswerKey(modelID string, it *Item) string {
 // fingerprint, the question, the reference, the rubric and the answer.
 func JudgmentKey(judgeFP string, it *Item, answer string) string {
 	h := sha256.New()
-	rub, _ := json.Marshal(it.Rubric)
+	rub := it.rubricJSON
+	if rub == nil { // an item built by hand
+		rub = rubricJSON(it.Rubric)
+	}
 	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference, string(rub), answer} {
 		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
 	}

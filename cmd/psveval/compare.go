@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -19,12 +20,7 @@ type compareFlags struct {
 	maxDrop float64
 }
 
-func (c *compareFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	Uint64Var(*uint64, string, uint64, string)
-	Float64Var(*float64, string, float64, string)
-}) {
+func (c *compareFlags) register(fs *flag.FlagSet) {
 	c.statFlags.register(fs)
 	fs.Float64Var(&c.alpha, "alpha", eval.DefaultThresholds.Alpha, "significance level")
 	fs.IntVar(&c.minN, "min-n", eval.DefaultThresholds.MinN, "groups with fewer paired items are reported but never gated")

@@ -75,7 +75,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	j := &job{
 		ds: ds, model: missing, judges: specs, clients: clients, rule: rule, out: rf.out,
-		conc: 1, judgeConc: ef.judgeConc, flags: rf, limit: sm.Dataset.Limit, logger: logger,
+		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger,
 		resume: "psveval judge " + shellJoin(redactArgs(args)),
 		manifest: &eval.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),

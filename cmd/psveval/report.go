@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"io"
 
 	"github.com/sourcegraph/conc/pool"
@@ -18,11 +19,7 @@ type statFlags struct {
 	seed      uint64
 }
 
-func (s *statFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	Uint64Var(*uint64, string, uint64, string)
-}) {
+func (s *statFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.by, "by", "", "group by this result `field` instead of question_type: modality, main_topic, source, or any meta column")
 	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples (at least 2000 for the published intervals)")
 	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, so equal inputs give equal intervals")

@@ -91,7 +91,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	j := &job{
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
-		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, limit: df.limit,
+		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf,
 		logger: logger, resume: "psveval run " + shellJoin(redactArgs(args)), title: titleOf(ctx),
 		manifest: &eval.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
@@ -117,7 +117,6 @@ type job struct {
 	out       string
 	conc      int
 	judgeConc int
-	limit     int
 	flags     runFlags
 	manifest  *eval.Manifest
 	logger    *slog.Logger
@@ -139,7 +138,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	for _, s := range fp.Skipped {
 		fmt.Fprintf(stderr, "skipped %s (%s): %s\n", s.ID, s.Pos, s.Reason)
 	}
-	j.manifest.Dataset = datasetInfo(j.ds, fp, j.limit)
+	j.manifest.Dataset = datasetInfo(j.ds, fp)
 	if j.sourceFingerprint != "" && j.sourceFingerprint != fp.SHA256 {
 		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", short(fp.SHA256), short(j.sourceFingerprint))
 	}
@@ -316,14 +315,14 @@ func (j *job) label() string {
 	return m.Model
 }
 
-func datasetInfo(ds *eval.Dataset, fp eval.Fingerprint, limit int) eval.DatasetInfo {
+func datasetInfo(ds *eval.Dataset, fp eval.Fingerprint) eval.DatasetInfo {
 	m := map[string]string{}
 	for r, c := range ds.Mapping {
 		m[string(r)] = c
 	}
 	path, _ := filepath.Abs(ds.Path)
 	return eval.DatasetInfo{
-		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: limit,
+		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(),
 		Mapping: m, Skipped: fp.Skipped,
 		DefaultRubric: eval.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
 	}
