@@ -1,10 +1,12 @@
 package eval
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"slices"
 	"strings"
 )
@@ -23,8 +25,8 @@ type AggregateOptions struct {
 
 // An Aggregator accumulates results into a [Summary], like vegeta's
 // Metrics: Add is O(1) per result and keeps counts and each scored item's
-// score (4 bytes), which the bootstrap needs; Summary computes rates and
-// intervals once.
+// score (8 bytes), which the bootstrap needs, and an exact sum of the
+// scores; Summary computes rates and intervals once.
 //
 // An Aggregator is not safe for concurrent use.
 type Aggregator struct {
@@ -42,7 +44,10 @@ type Aggregator struct {
 
 type group struct {
 	n, scored, unscored, errors, allMet int
-	scores                              []float32
+	// sum is the exact sum of the scored items' scores; scores keeps each
+	// as a float64 for the bootstrap, which needs only the distribution.
+	sum    big.Rat
+	scores []float64
 }
 
 // NewAggregator returns an empty aggregator.
@@ -86,7 +91,8 @@ func (a *Aggregator) Add(r Result) {
 	case StatusOK:
 		g.scored++
 		if r.Score != nil {
-			g.scores = append(g.scores, float32(*r.Score))
+			g.sum.Add(&g.sum, ratOf(*r.Score))
+			g.scores = append(g.scores, *r.Score)
 		}
 		if r.AllMet != nil && *r.AllMet {
 			g.allMet++
@@ -150,7 +156,9 @@ func (a *Aggregator) addVotes(votes []JudgeVote) {
 }
 
 // A Summary is a run's aggregate statistics: the content of summary.json.
-// Accuracies and rates are percentages.
+// Accuracies and rates are percentages, held exactly (see [Pct]); they are
+// null where no item was scored. Intervals are present only when the
+// bootstrap ran.
 type Summary struct {
 	NItems    int `json:"n_items"`
 	NScored   int `json:"n_scored"`
@@ -159,18 +167,19 @@ type Summary struct {
 	// GroupBy names what ByType groups by ("question_type" by default).
 	GroupBy string `json:"group_by"`
 	// ByType holds one row per group: PSV2026's six types in the paper's
-	// order first, then other labels alphabetically.
+	// order first, then other labels alphabetically. It is empty, never
+	// nil, for a run without items.
 	ByType []TypeStats `json:"by_type"`
 	// AvgMicro weights every scored item equally (the paper's "Avg.");
 	// AvgMacro is the mean of the groups' accuracies.
-	AvgMicro   float64  `json:"avg_micro"`
-	AvgMicroCI Interval `json:"avg_micro_ci"`
-	AvgMacro   float64  `json:"avg_macro"`
-	AvgMacroCI Interval `json:"avg_macro_ci"`
+	AvgMicro   Pct       `json:"avg_micro"`
+	AvgMicroCI *Interval `json:"avg_micro_ci,omitempty"`
+	AvgMacro   Pct       `json:"avg_macro"`
+	AvgMacroCI *Interval `json:"avg_macro_ci,omitempty"`
 	// AllMet is the share of scored items that passed every criterion,
 	// with a Wilson interval.
-	AllMet   float64  `json:"all_met"`
-	AllMetCI Interval `json:"all_met_ci"`
+	AllMet   Pct       `json:"all_met"`
+	AllMetCI *Interval `json:"all_met_ci,omitempty"`
 	// Dims holds pass rates per rubric dimension.
 	Dims []DimStats `json:"dims"`
 	// Truncated counts answers cut off by the model's max tokens.
@@ -179,7 +188,7 @@ type Summary struct {
 	Unscorable map[string]int `json:"unscorable,omitempty"`
 	Usage      ResultUsage    `json:"usage"`
 	Agreement  *Agreement     `json:"judge_agreement,omitempty"`
-	Bootstrap  BootstrapInfo  `json:"bootstrap"`
+	Bootstrap  *BootstrapInfo `json:"bootstrap,omitempty"`
 	// Run holds what the run added: retries, cost, served models. It is
 	// nil for summaries computed from results alone.
 	Run *RunInfo `json:"run,omitempty"`
@@ -187,22 +196,22 @@ type Summary struct {
 
 // TypeStats is one group's row.
 type TypeStats struct {
-	QuestionType string   `json:"question_type"`
-	N            int      `json:"n"`
-	NScored      int      `json:"n_scored"`
-	NUnscored    int      `json:"n_unscored"`
-	NErrors      int      `json:"n_errors"`
-	Accuracy     float64  `json:"accuracy"`
-	CI           Interval `json:"ci"`
-	AllMet       float64  `json:"all_met"`
+	QuestionType string    `json:"question_type"`
+	N            int       `json:"n"`
+	NScored      int       `json:"n_scored"`
+	NUnscored    int       `json:"n_unscored"`
+	NErrors      int       `json:"n_errors"`
+	Accuracy     Pct       `json:"accuracy"`
+	CI           *Interval `json:"ci,omitempty"`
+	AllMet       Pct       `json:"all_met"`
 }
 
 // DimStats is the pass rate of one rubric dimension.
 type DimStats struct {
-	Dim    string  `json:"dim"`
-	N      int     `json:"n"`
-	Passed int     `json:"passed"`
-	Rate   float64 `json:"rate"`
+	Dim    string `json:"dim"`
+	N      int    `json:"n"`
+	Passed int    `json:"passed"`
+	Rate   Pct    `json:"rate"`
 }
 
 // Agreement measures how often several judges agree, over the criteria
@@ -242,19 +251,20 @@ var ErrInconsistent = errors.New("eval: inconsistent counts")
 // the items and that scored, unscored and errored items add up to the
 // items, overall and per group.
 func (a *Aggregator) Summary() (*Summary, error) {
-	s := &Summary{GroupBy: cmpOr(a.opts.By, "question_type"), Usage: a.usage, Truncated: a.trunc}
+	s := &Summary{GroupBy: cmp.Or(strings.TrimSpace(a.opts.By), "question_type"), Usage: a.usage, Truncated: a.trunc, ByType: []TypeStats{}, Dims: []DimStats{}}
 	if len(a.unscore) > 0 {
 		s.Unscorable = maps.Clone(a.unscore)
 	}
 	keys := slices.SortedFunc(maps.Keys(a.groups), TypeOrder)
-	level := 0.95
-	if a.opts.Resamples > 0 {
-		s.Bootstrap = BootstrapInfo{Resamples: a.opts.Resamples, Seed: a.opts.Seed, Level: level,
+	const level = 0.95
+	boot := a.opts.Resamples > 0
+	if boot {
+		s.Bootstrap = &BootstrapInfo{Resamples: a.opts.Resamples, Seed: a.opts.Seed, Level: level,
 			Method: "percentile bootstrap over items, stratified by group; Wilson for all-met"}
 	}
 	var reps [][]float64
-	var sum float64
-	var allMet int
+	var sum, macro big.Rat
+	var allMet, scoredGroups int
 	for i, k := range keys {
 		g := a.groups[k]
 		if g.scored+g.unscored+g.errors != g.n {
@@ -264,50 +274,41 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		if len(g.scores) != g.scored {
 			return nil, fmt.Errorf("%w: group %q has %d scored items but %d scores", ErrInconsistent, k, g.scored, len(g.scores))
 		}
-		var gs float64
-		for _, x := range g.scores {
-			gs += float64(x)
-		}
+		var r []float64
 		if g.scored > 0 {
-			ts.Accuracy = 100 * gs / float64(g.scored)
-			ts.AllMet = 100 * float64(g.allMet) / float64(g.scored)
+			mean := new(big.Rat).Quo(&g.sum, new(big.Rat).SetInt64(int64(g.scored)))
+			macro.Add(&macro, mean)
+			scoredGroups++
+			ts.Accuracy = pctRat(mean)
+			ts.AllMet = PctOf(int64(g.allMet), int64(g.scored))
+			if boot {
+				r = resampleMeans(g.scores, a.opts.Resamples, a.opts.Seed, uint64(i))
+				ci := percentileInterval(slices.Clone(r), level).percent()
+				ts.CI = &ci
+			}
 		}
-		if a.opts.Resamples > 0 && g.scored > 0 {
-			r := bootstrapMeans(g.scores, a.opts.Resamples, a.opts.Seed, uint64(i))
-			reps = append(reps, r)
-			ci := percentileInterval(slices.Clone(r), level)
-			ts.CI = Interval{100 * ci.Lo, 100 * ci.Hi}
-		} else {
-			reps = append(reps, nil)
-		}
+		reps = append(reps, r)
 		s.ByType = append(s.ByType, ts)
 		s.NItems += g.n
 		s.NScored += g.scored
 		s.NUnscored += g.unscored
 		s.NErrors += g.errors
-		sum += gs
+		sum.Add(&sum, &g.sum)
 		allMet += g.allMet
 	}
 	if s.NItems != a.n {
 		return nil, fmt.Errorf("%w: groups hold %d items, %d were added", ErrInconsistent, s.NItems, a.n)
 	}
 	if s.NScored > 0 {
-		s.AvgMicro = 100 * sum / float64(s.NScored)
-		s.AllMet = 100 * float64(allMet) / float64(s.NScored)
-		w := wilson(allMet, s.NScored)
-		s.AllMetCI = Interval{100 * w.Lo, 100 * w.Hi}
-	}
-	scoredGroups := 0
-	for _, t := range s.ByType {
-		if t.NScored > 0 {
-			s.AvgMacro += t.Accuracy
-			scoredGroups++
+		s.AvgMicro = pctRat(sum.Quo(&sum, new(big.Rat).SetInt64(int64(s.NScored))))
+		s.AvgMacro = pctRat(macro.Quo(&macro, new(big.Rat).SetInt64(int64(scoredGroups))))
+		s.AllMet = PctOf(int64(allMet), int64(s.NScored))
+		if boot {
+			w := wilson(allMet, s.NScored).percent()
+			s.AllMetCI = &w
 		}
 	}
-	if scoredGroups > 0 {
-		s.AvgMacro /= float64(scoredGroups)
-	}
-	if a.opts.Resamples > 0 && s.NScored > 0 {
+	if boot && s.NScored > 0 {
 		micro := make([]float64, a.opts.Resamples)
 		macro := make([]float64, a.opts.Resamples)
 		for b := range micro {
@@ -321,14 +322,13 @@ func (a *Aggregator) Summary() (*Summary, error) {
 			micro[b] /= float64(s.NScored)
 			macro[b] /= float64(scoredGroups)
 		}
-		ci := percentileInterval(micro, level)
-		s.AvgMicroCI = Interval{100 * ci.Lo, 100 * ci.Hi}
-		ci = percentileInterval(macro, level)
-		s.AvgMacroCI = Interval{100 * ci.Lo, 100 * ci.Hi}
+		mi := percentileInterval(micro, level).percent()
+		ma := percentileInterval(macro, level).percent()
+		s.AvgMicroCI, s.AvgMacroCI = &mi, &ma
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.dims)) {
 		d := *a.dims[k]
-		d.Rate = 100 * float64(d.Passed) / float64(d.N)
+		d.Rate = PctOf(int64(d.Passed), int64(d.N))
 		s.Dims = append(s.Dims, d)
 	}
 	s.Agreement = a.agreement()
@@ -365,11 +365,4 @@ func finite(x float64) *float64 {
 		return nil
 	}
 	return &x
-}
-
-func cmpOr(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
 }

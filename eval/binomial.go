@@ -2,7 +2,6 @@ package eval
 
 import (
 	"math"
-	"slices"
 )
 
 // The bootstrap of a mean resamples n items with replacement, which takes n
@@ -149,20 +148,24 @@ type tally struct {
 // tallyOf counts xs's distinct values; ok is false when there are more
 // than maxDistinct.
 func tallyOf[F float32 | float64](xs []F) (tally, bool) {
+	// Values keep the order of their first appearance: a fixed order keeps
+	// seeded draws reproducible, and unlike sorting it is the same for xs
+	// and for -xs, so a paired comparison with its runs swapped draws the
+	// same counts and gets every replicate negated exactly.
 	m := map[float64]int{}
-	for _, x := range xs {
-		m[float64(x)]++
-		if len(m) > maxDistinct {
-			return tally{}, false
-		}
-	}
 	t := tally{n: len(xs)}
-	for v := range m {
-		t.values = append(t.values, v)
-	}
-	slices.Sort(t.values) // a fixed order keeps seeded draws reproducible
-	for _, v := range t.values {
-		t.counts = append(t.counts, m[v])
+	for _, x := range xs {
+		j, ok := m[float64(x)]
+		if !ok {
+			if len(t.values) == maxDistinct {
+				return tally{}, false
+			}
+			j = len(t.values)
+			m[float64(x)] = j
+			t.values = append(t.values, float64(x))
+			t.counts = append(t.counts, 0)
+		}
+		t.counts[j]++
 	}
 	return t, true
 }
@@ -180,15 +183,4 @@ func (t *tally) resampleMean(s *sampler) float64 {
 	}
 	sum += t.values[len(t.values)-1] * float64(rem)
 	return sum / float64(t.n)
-}
-
-// signFlipMean draws one randomisation mean: each value keeps or flips its
-// sign by a fair coin, so the count kept is Binomial(count, ½).
-func (t *tally) signFlipMean(s *sampler, n int) float64 {
-	var sum float64
-	for j, v := range t.values {
-		kept := s.binomial(t.counts[j], 0.5)
-		sum += v * float64(2*kept-t.counts[j])
-	}
-	return sum / float64(n)
 }

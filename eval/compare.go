@@ -3,18 +3,21 @@ package eval
 import (
 	"maps"
 	"math"
+	"math/big"
 	"slices"
+	"strconv"
 )
 
 // Thresholds configure comparisons and gates.
 type Thresholds struct {
 	// MinN is the fewest paired items for a group to be gated; smaller
-	// groups are compared with a warning and never gated.
+	// groups are compared with a warning and never gated. At least 1.
 	MinN int `json:"min_n"`
 	// MaxDrop is the largest drop, in accuracy points, that a gate lets
-	// pass however significant.
+	// pass however significant. At least 0.
 	MaxDrop float64 `json:"max_drop"`
-	// Alpha is the significance level.
+	// Alpha is the significance level, in (0, 1). Intervals are at level
+	// 1 - Alpha, so that an interval excludes 0 exactly when p < Alpha.
 	Alpha float64 `json:"alpha"`
 }
 
@@ -58,12 +61,13 @@ type CompareRow struct {
 	Group string `json:"group"`
 	// N is the paired items of the group.
 	N int `json:"n"`
-	// Base and Cand are the accuracies over the paired items; Delta is
-	// Cand - Base, in points, with a paired bootstrap interval CI and a
-	// two-sided p-value from a paired sign-flip randomisation test.
-	Base  float64  `json:"base"`
-	Cand  float64  `json:"candidate"`
-	Delta float64  `json:"delta"`
+	// Base and Cand are the exact accuracies over the paired items; Delta
+	// is Cand - Base, in points, with a paired bootstrap interval CI at
+	// level 1 - Alpha and the two-sided p-value inverted from the same
+	// replicates: CI excludes 0 exactly when P < Alpha.
+	Base  Pct      `json:"base"`
+	Cand  Pct      `json:"candidate"`
+	Delta Pct      `json:"delta"`
 	CI    Interval `json:"ci"`
 	P     float64  `json:"p"`
 	// Significant is P < Alpha. Regressed is a significant drop larger
@@ -81,8 +85,16 @@ type Scored struct {
 }
 
 // Compare pairs base and cand by item id, over the items scored in both.
+//
+// Every number comes from one paired procedure: a bootstrap over items,
+// stratified by group, whose replicates give both the interval and the
+// p-value. Its randomness is tied to the items, not to the order of the
+// arguments: items are visited in id order and the sampler draws the same
+// indices whichever run is the base, so Compare(cand, base) is
+// Compare(base, cand) with every difference and interval negated exactly
+// and every p-value equal.
 func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
-	if opts.Resamples == 0 {
+	if opts.Resamples <= 0 {
 		opts.Resamples = DefaultResamples
 	}
 	if opts.Seed == 0 {
@@ -91,12 +103,16 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	if opts.Thresholds == (Thresholds{}) {
 		opts.Thresholds = DefaultThresholds
 	}
-	c := &Comparison{Thresholds: opts.Thresholds, Bootstrap: BootstrapInfo{
-		Resamples: opts.Resamples, Seed: opts.Seed, Level: 0.95,
-		Method: "paired percentile bootstrap over items, stratified by group; p from a paired sign-flip randomisation test",
+	t := opts.Thresholds
+	c := &Comparison{Thresholds: t, Bootstrap: BootstrapInfo{
+		Resamples: opts.Resamples, Seed: opts.Seed, Level: 1 - t.Alpha,
+		Method: "paired bootstrap over items, stratified by group; the interval is its percentile interval at level 1-alpha and p is inverted from it",
 	}}
-	diffs := map[string][]float64{}
-	baseSum, candSum := map[string]float64{}, map[string]float64{}
+	type pairs struct {
+		d          []float64 // 100·(cand - base), in id order
+		base, cand big.Rat   // exact sums of the scores
+	}
+	byGroup := map[string]*pairs{}
 	for _, id := range slices.Sorted(maps.Keys(base)) {
 		b := base[id]
 		k, ok := cand[id]
@@ -105,130 +121,106 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 			continue
 		}
 		c.Paired++
-		d := 100 * (k.Score - b.Score)
+		g := min(b.Group, k.Group) // the same whichever run is the base
+		p := byGroup[g]
+		if p == nil {
+			p = &pairs{}
+			byGroup[g] = p
+		}
 		switch {
-		case d > 0:
+		case k.Score > b.Score:
 			c.Improved++
-		case d < 0:
+		case k.Score < b.Score:
 			c.Worsened++
 		}
-		diffs[b.Group] = append(diffs[b.Group], d)
-		baseSum[b.Group] += 100 * b.Score
-		candSum[b.Group] += 100 * k.Score
+		p.d = append(p.d, 100*(k.Score-b.Score))
+		p.base.Add(&p.base, ratOf(b.Score))
+		p.cand.Add(&p.cand, ratOf(k.Score))
 	}
 	for id := range cand {
 		if _, ok := base[id]; !ok {
 			c.OnlyCand++
 		}
 	}
-	groups := slices.SortedFunc(maps.Keys(diffs), TypeOrder)
-	// Bootstrap and sign-flip replicates per group, kept to combine into
-	// the averages with the same resamples.
+	groups := slices.SortedFunc(maps.Keys(byGroup), TypeOrder)
 	boot := make([][]float64, len(groups))
-	flip := make([][]float64, len(groups))
-	var all []float64
-	var baseAll, candAll float64
+	var baseAll, candAll, baseMacro, candMacro big.Rat
 	for i, g := range groups {
-		d := diffs[g]
-		n := float64(len(d))
-		boot[i] = bootstrapMeans64(d, opts.Resamples, opts.Seed, uint64(i))
-		flip[i] = signFlipMeans(d, opts.Resamples, opts.Seed, uint64(1000+i))
-		row := CompareRow{Group: g, N: len(d), Base: baseSum[g] / n, Cand: candSum[g] / n}
-		row.Delta = row.Cand - row.Base
-		c.finish(&row, boot[i], flip[i])
+		p := byGroup[g]
+		n := new(big.Rat).SetInt64(int64(len(p.d)))
+		bm := new(big.Rat).Quo(&p.base, n)
+		cm := new(big.Rat).Quo(&p.cand, n)
+		baseMacro.Add(&baseMacro, bm)
+		candMacro.Add(&candMacro, cm)
+		baseAll.Add(&baseAll, &p.base)
+		candAll.Add(&candAll, &p.cand)
+		boot[i] = resampleMeans(p.d, opts.Resamples, opts.Seed, uint64(i))
+		row := CompareRow{Group: g, N: len(p.d), Base: pctRat(bm), Cand: pctRat(cm)}
+		c.finish(&row, boot[i])
 		c.Rows = append(c.Rows, row)
-		all = append(all, d...)
-		baseAll += baseSum[g]
-		candAll += candSum[g]
 	}
 	if c.Paired == 0 {
 		return c
 	}
 	// Averages: micro weights items (groups by their size), macro weights
 	// groups equally; both from the same per-group replicates.
-	micro := CompareRow{Group: AvgMicro, N: c.Paired, Base: baseAll / float64(c.Paired), Cand: candAll / float64(c.Paired)}
-	micro.Delta = micro.Cand - micro.Base
-	macro := CompareRow{Group: AvgMacro, N: c.Paired}
-	for _, r := range c.Rows {
-		macro.Base += r.Base / float64(len(groups))
-		macro.Cand += r.Cand / float64(len(groups))
-	}
-	macro.Delta = macro.Cand - macro.Base
-	mb, mf := make([]float64, opts.Resamples), make([]float64, opts.Resamples)
-	ab, af := make([]float64, opts.Resamples), make([]float64, opts.Resamples)
+	np := new(big.Rat).SetInt64(int64(c.Paired))
+	ng := new(big.Rat).SetInt64(int64(len(groups)))
+	micro := CompareRow{Group: AvgMicro, N: c.Paired, Base: pctRat(baseAll.Quo(&baseAll, np)), Cand: pctRat(candAll.Quo(&candAll, np))}
+	macro := CompareRow{Group: AvgMacro, N: c.Paired, Base: pctRat(baseMacro.Quo(&baseMacro, ng)), Cand: pctRat(candMacro.Quo(&candMacro, ng))}
+	mb, ab := make([]float64, opts.Resamples), make([]float64, opts.Resamples)
 	for r := range opts.Resamples {
-		for i := range groups {
-			w := float64(len(diffs[groups[i]])) / float64(c.Paired)
-			mb[r] += w * boot[i][r]
-			mf[r] += w * flip[i][r]
+		for i, g := range groups {
+			mb[r] += float64(len(byGroup[g].d)) / float64(c.Paired) * boot[i][r]
 			ab[r] += boot[i][r] / float64(len(groups))
-			af[r] += flip[i][r] / float64(len(groups))
 		}
 	}
-	c.finish(&micro, mb, mf)
-	c.finish(&macro, ab, af)
+	c.finish(&micro, mb)
+	c.finish(&macro, ab)
 	c.Rows = append(c.Rows, micro, macro)
 	return c
 }
 
-// finish fills a row's interval, p-value and verdicts from replicates of
-// the mean difference (boot) and of its null distribution (flip).
-func (c *Comparison) finish(row *CompareRow, boot, flip []float64) {
-	row.CI = percentileInterval(slices.Clone(boot), 0.95) // boot is combined later: keep its order
-	extreme := 0
-	obs := math.Abs(row.Delta)
-	for _, f := range flip {
-		if math.Abs(f) >= obs-1e-9 {
-			extreme++
+// finish fills a row's difference, interval, p-value and verdicts from
+// bootstrap replicates of the mean difference.
+//
+// Subtleness ahead: the interval's ends are order statistics chosen so
+// that it excludes 0 exactly when p < Alpha. With B sorted replicates and
+// j the largest integer below Alpha·B/2, the interval is [r_j, r_{B-1-j}]
+// (from 0), and p = 2·min(#{r ≤ 0}, #{r ≥ 0})/B: r_j > 0 holds exactly
+// when fewer than Alpha·B/2 replicates are ≤ 0, which is p < Alpha.
+func (c *Comparison) finish(row *CompareRow, boot []float64) {
+	t := c.Thresholds
+	row.Delta = row.Cand.Sub(row.Base)
+	// Replicates are snapped to 9 decimals: a mean that is exactly 0 may
+	// come out of float sums as 1e-15, and must not count as above 0.
+	sorted := make([]float64, len(boot)) // boot is combined later: keep its order
+	for i, x := range boot {
+		sorted[i] = clean(x)
+	}
+	slices.Sort(sorted)
+	b := len(sorted)
+	j := int(math.Ceil(t.Alpha*float64(b)/2)) - 1
+	j = max(0, min(j, (b-1)/2))
+	row.CI = Interval{Lo: sorted[j], Hi: sorted[b-1-j]}
+	var le, ge int
+	for _, x := range sorted {
+		if x <= 0 {
+			le++
+		}
+		if x >= 0 {
+			ge++
 		}
 	}
-	row.P = float64(extreme+1) / float64(len(flip)+1)
-	if row.Delta == 0 {
-		row.P = 1
-	}
-	t := c.Thresholds
+	row.P = min(1, 2*float64(min(le, ge))/float64(b))
 	row.Significant = row.P < t.Alpha
 	row.Small = row.N < t.MinN
-	row.Regressed = row.Significant && !row.Small && row.Delta < -t.MaxDrop
+	row.Regressed = row.Significant && !row.Small && row.Delta.Cmp(maxDropPct(t.MaxDrop).Neg()) < 0
 }
 
-// bootstrapMeans64 is bootstrapMeans for float64 data.
-func bootstrapMeans64(xs []float64, resamples int, seed, stream uint64) []float64 {
-	return resampleMeans(xs, resamples, seed, stream)
-}
-
-// signFlipMeans returns replicates of the mean of d with each difference's
-// sign flipped at random: the distribution of the mean if the two runs
-// were exchangeable. Zero differences cannot flip, so only the others are
-// drawn.
-func signFlipMeans(d []float64, resamples int, seed, stream uint64) []float64 {
-	nz := slices.DeleteFunc(slices.Clone(d), func(x float64) bool { return x == 0 })
-	out := make([]float64, resamples)
-	if len(nz) == 0 || len(d) == 0 {
-		return out
-	}
-	s := newSampler(seed, stream)
-	n := float64(len(d))
-	if t, ok := tallyOf(nz); ok {
-		for b := range out {
-			out[b] = t.signFlipMean(s, len(d))
-		}
-		return out
-	}
-	for b := range out {
-		var sum float64
-		for i := 0; i < len(nz); i += 64 {
-			bits := s.uint64()
-			for j := i; j < min(i+64, len(nz)); j++ {
-				// Flip the sign bit without a branch: a coin flip is
-				// what a branch predictor cannot learn.
-				sum += math.Float64frombits(math.Float64bits(nz[j]) ^ (bits&1)<<63)
-				bits >>= 1
-			}
-		}
-		out[b] = sum / n
-	}
-	return out
+// maxDropPct is the gate's threshold as an exact decimal.
+func maxDropPct(x float64) Pct {
+	return MustPct(strconv.FormatFloat(x, 'f', -1, 64))
 }
 
 // Regressions returns the rows a gate on groups fails: every regressed

@@ -101,6 +101,12 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 // numbers (kept as json.Number), objects and arrays need no reflection.
 // Everything is validated: a line that is not one JSON object is an error.
 func decodeObject(b []byte) (record, error) {
+	if !json.Valid(b) {
+		// jsonscan skips what it need not decode; encoding/json's
+		// validator makes sure no malformed value hides there.
+		var v any
+		return nil, fmt.Errorf("not a JSON object: %w", json.Unmarshal(b, &v))
+	}
 	rec := record{}
 	end, err := jsonscan.Object(b, func([]byte) bool { return true }, func(k, raw []byte) error {
 		key, err := jsonString(k)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // A RunDir is a finished run directory loaded for reporting: its manifest,
@@ -23,28 +24,88 @@ type RunDir struct {
 	Scores map[string]Scored
 }
 
-// ErrNoResults reports a run directory without results.jsonl: the run has
-// not finished.
-var ErrNoResults = errors.New("no results.jsonl: the run has not finished (run the same command again to finish it)")
+// ErrNoResults reports a run directory whose run has not finished.
+var ErrNoResults = errors.New("the run has not finished (run the same command again to finish it)")
 
-// LoadRun reads dir's manifest (if any) and results.jsonl, aggregating as
-// opts says. Reading skips the long text fields, so loading many runs
-// stays fast.
-func LoadRun(dir string, opts AggregateOptions) (*RunDir, error) {
-	rd := &RunDir{Dir: dir, Scores: map[string]Scored{}}
-	m, err := ReadManifest(dir)
+// ErrNotRunDir reports a path that is not a run directory: missing, a
+// file, or a folder without manifest.json.
+var ErrNotRunDir = errors.New("not a run directory")
+
+// OpenRunDir checks that dir is a run directory and reads its manifest.
+// Errors wrap [ErrNotRunDir] for a path that is not one, and
+// [ErrNoResults] for a run that has not finished (its manifest's Args
+// give the command that finishes it).
+func OpenRunDir(dir string) (*Manifest, error) {
+	st, err := os.Stat(dir)
 	switch {
-	case err == nil:
-		rd.Manifest = m
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s: %w: it does not exist", dir, ErrNotRunDir)
+	case err != nil:
+		return nil, err
+	case !st.IsDir():
+		return nil, fmt.Errorf("%s: %w: it is a file (give the --out directory of psveval run)", dir, ErrNotRunDir)
+	}
+	m, err := ReadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w: it has no manifest.json (give the --out directory of psveval run)", dir, ErrNotRunDir)
+	}
+	if err != nil {
 		return nil, err
 	}
+	if m.Finished == "" {
+		return m, &UnfinishedError{Dir: dir, Args: m.Args}
+	}
+	return m, nil
+}
+
+// An UnfinishedError is a run directory whose run has not finished. Args
+// are the recorded (redacted) arguments of the command that started it.
+type UnfinishedError struct {
+	Dir  string
+	Args []string
+}
+
+func (e *UnfinishedError) Error() string {
+	msg := e.Dir + ": " + ErrNoResults.Error()
+	if len(e.Args) > 0 {
+		msg = e.Dir + ": the run has not finished; finish it with: psveval " + ShellJoin(e.Args)
+	}
+	return msg
+}
+
+// Unwrap returns [ErrNoResults].
+func (e *UnfinishedError) Unwrap() error { return ErrNoResults }
+
+// ShellJoin quotes args for a POSIX shell where they need it.
+func ShellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@", r))
+		}) < 0 {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}
+
+// LoadRun reads dir's manifest and results.jsonl, aggregating as opts
+// says. Every line is validated as JSON; the long text fields are not
+// kept, so loading many runs stays fast.
+func LoadRun(dir string, opts AggregateOptions) (*RunDir, error) {
+	m, err := OpenRunDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	rd := &RunDir{Dir: dir, Manifest: m, Scores: map[string]Scored{}}
 	path := filepath.Join(dir, "results.jsonl")
 	// One read of the whole file: results.jsonl is about 1.3 KB an item,
 	// so 12 MB for 9,264 items, and line by line reads cost more.
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", dir, ErrNoResults)
+		return nil, &UnfinishedError{Dir: dir, Args: m.Args}
 	}
 	if err != nil {
 		return nil, err
@@ -141,8 +202,13 @@ func (d *liteDecoder) str(raw []byte) (string, error) {
 }
 
 // decode reads the members of a results.jsonl line that reports use,
-// skipping the long texts without decoding them.
+// skipping the long texts without decoding them. The whole line is
+// validated first, skipped members included: a line encoding/json would
+// refuse is refused.
 func (d *liteDecoder) decode(r *resultLite, line []byte) error {
+	if !json.Valid(line) {
+		return errors.New("not valid JSON")
+	}
 	return jsonscan.Fields(line, func(key []byte) bool {
 		switch string(key) {
 		case "question", "reference", "answer", "error", "explanation", "latency_ms", "judge_latency_ms":

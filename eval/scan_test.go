@@ -29,7 +29,8 @@ func TestResultLiteMatchesJSON(t *testing.T) {
 			t.Errorf("decode(%s)\n= %+v\nwant %+v", l, fast, slow)
 		}
 	}
-	for _, bad := range []string{`{"id":"a"`, `{"id":"a",}`, `["id"]`, `{"id":"a" "x":1}`, `{"id":"unterminated}`} {
+	for _, bad := range []string{`{"id":"a"`, `{"id":"a",}`, `["id"]`, `{"id":"a" "x":1}`, `{"id":"unterminated}`,
+		`{"id":"a","question":[1}}`, `{"id":"a","x":tru}`, `{"id":"a","answer":"x","latency_ms":1e}`, `{"id":"a","meta":{"k":"v",}}`} {
 		var r resultLite
 		d := liteDecoder{meta: true, intern: map[string]string{}}
 		if err := d.decode(&r, []byte(bad)); err == nil {
@@ -41,9 +42,15 @@ func TestResultLiteMatchesJSON(t *testing.T) {
 func FuzzResultLite(f *testing.F) {
 	f.Add(`{"id":"a","criteria":[{"dim":"d","points":1,"met":true}],"score":1,"status":"ok"}`)
 	f.Add(`{"id":"a\\","question":"\"}"}`)
+	f.Add(`{"id":"a","question":[1}}`)
+	f.Add(`{"id":"a","x":tru}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var r resultLite
 		d := liteDecoder{meta: true, intern: map[string]string{}}
-		_ = d.decode(&r, []byte(s)) // must not panic
+		err := d.decode(&r, []byte(s)) // must not panic
+		var slow resultLite
+		if err == nil && json.Unmarshal([]byte(s), &slow) != nil {
+			t.Errorf("decode(%q) accepted what encoding/json refuses", s)
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 )
 
 // DefaultResamples is the number of bootstrap resamples.
@@ -17,6 +18,18 @@ const DefaultSeed = 1
 type Interval struct {
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
+}
+
+// percent returns the interval of a proportion in percent, its ends
+// rounded to 9 decimals so that JSON carries 62.5, not 62.50000000000001.
+func (i Interval) percent() Interval {
+	return Interval{Lo: clean(100 * i.Lo), Hi: clean(100 * i.Hi)}
+}
+
+// clean rounds x to 9 decimals, the precision [FormatFloat] reads.
+func clean(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 9, 64), 64)
+	return v
 }
 
 // A sampler draws uniform numbers fast: a bootstrap of 9,264 items draws
@@ -39,12 +52,6 @@ func (s *sampler) uint64() uint64 {
 func (s *sampler) index(n int) int {
 	hi, _ := bits.Mul64(s.uint64(), uint64(n))
 	return int(hi)
-}
-
-// bootstrapMeans returns resamples bootstrap means of xs (resampling with
-// replacement, seeded).
-func bootstrapMeans(xs []float32, resamples int, seed, stream uint64) []float64 {
-	return resampleMeans(xs, resamples, seed, stream)
 }
 
 // resampleMeans is the bootstrap loop: by counts when xs has few distinct

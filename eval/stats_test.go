@@ -58,12 +58,12 @@ func TestWilson(t *testing.T) {
 func TestBootstrapIsSeededAndCovers(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
-	xs := make([]float32, 500)
+	xs := make([]float64, 500)
 	for i := range xs {
-		xs[i] = float32(r.IntN(6)) / 5
+		xs[i] = float64(r.IntN(6)) / 5
 	}
-	a := bootstrapMeans(xs, 2000, 7, 0)
-	b := bootstrapMeans(xs, 2000, 7, 0)
+	a := resampleMeans(xs, 2000, 7, 0)
+	b := resampleMeans(xs, 2000, 7, 0)
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatal("the same seed gave other resamples")
@@ -106,7 +106,7 @@ func TestCompare(t *testing.T) {
 	base := scored(1000, 0.6, 1, "Visual Perception")
 	same := Compare(base, base, CompareOptions{})
 	for _, r := range same.Rows {
-		if r.Delta != 0 || r.P != 1 || r.Significant || r.Regressed {
+		if r.Delta.Sign() != 0 || r.P != 1 || r.Significant || r.Regressed {
 			t.Errorf("identical runs: %+v", r)
 		}
 	}
@@ -122,7 +122,7 @@ func TestCompare(t *testing.T) {
 	}
 	c := Compare(base, worse, CompareOptions{})
 	row := c.Rows[0]
-	if row.Delta >= -3 || row.P > 0.01 || !row.Regressed || row.CI.Hi >= 0 {
+	if row.Delta.Float64() >= -3 || row.P > 0.01 || !row.Regressed || row.CI.Hi >= 0 {
 		t.Errorf("clear drop: %+v", row)
 	}
 	if c.Worsened == 0 || c.Improved != 0 || c.Paired != 1000 {
@@ -207,7 +207,7 @@ func TestSummaryChecksConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.NItems != 3 || s.NScored != 1 || s.NUnscored != 1 || s.NErrors != 1 || s.AvgMicro != 100 || s.ByType[1].NScored != 0 {
+	if s.NItems != 3 || s.NScored != 1 || s.NUnscored != 1 || s.NErrors != 1 || s.AvgMicro.Format(9) != "100.000000000" || s.ByType[1].NScored != 0 {
 		t.Errorf("summary = %+v", s)
 	}
 }
@@ -226,7 +226,7 @@ func TestMicroAndMacroDiffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.AvgMicro != 10 || s.AvgMacro != 50 {
+	if s.AvgMicro.Cmp(MustPct("10")) != 0 || s.AvgMacro.Cmp(MustPct("50")) != 0 {
 		t.Errorf("micro %v (want 10), macro %v (want 50)", s.AvgMicro, s.AvgMacro)
 	}
 	if s.ByType[0].QuestionType != "Visual Perception" {

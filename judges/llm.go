@@ -144,6 +144,34 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 	return v, nil
 }
 
+// render renders the first request's prompts for the criteria cs.
+func (j *LLM) render(it eval.Item, answer string, cs []rubric.Criterion, labels []string) (sys, user string, err error) {
+	return j.cfg.Prompt.Render(rubric.PromptInput{
+		Question: it.Question, Reference: it.Reference, Answer: answer, Criteria: cs, Labels: labels,
+	})
+}
+
+// Prompts returns the (system, user) prompts of the requests the judge
+// would send first to grade answer: one in joint mode, one per criterion
+// in per-criterion mode; repairs and retries are not counted. It lets a
+// dry run estimate the judge's input from what would really be sent.
+func (j *LLM) Prompts(it eval.Item, answer string) ([][2]string, error) {
+	labels := rubric.Labels(it.Rubric)
+	if j.cfg.Mode == ModeJoint {
+		sys, user, err := j.render(it, answer, it.Rubric, labels)
+		return [][2]string{{sys, user}}, err
+	}
+	out := make([][2]string, len(it.Rubric))
+	for i := range it.Rubric {
+		sys, user, err := j.render(it, answer, it.Rubric[i:i+1], labels[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = [2]string{sys, user}
+	}
+	return out, nil
+}
+
 // call grades the criteria cs (labelled labels) in one conversation: the
 // first request, then repairs and one longer retry as needed.
 func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubric.Criterion, labels []string) (eval.Verdict, error) {
@@ -151,9 +179,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 	for i := range cs {
 		v.Criteria[i].Dim = labels[i]
 	}
-	sys, user, err := j.cfg.Prompt.Render(rubric.PromptInput{
-		Question: it.Question, Reference: it.Reference, Answer: ans.Text, Criteria: cs, Labels: labels,
-	})
+	sys, user, err := j.render(it, ans.Text, cs, labels)
 	if err != nil {
 		return v, err
 	}

@@ -3,6 +3,7 @@ package judges
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -78,8 +79,8 @@ func stripThinking(s string) string {
 // list, a bare list of criterion objects, or a single criterion object.
 // Every JSON value in the text is considered; more than one distinct
 // verdict is an error, since the reply is then ambiguous.
-func findVerdict(text string) ([]map[string]any, error) {
-	var found [][]map[string]any
+func findVerdict(text string) ([]object, error) {
+	var found [][]object
 	tries := 0
 	for i := 0; i < len(text) && tries < maxCandidates; i++ {
 		if text[i] != '{' && text[i] != '[' {
@@ -114,12 +115,13 @@ func findVerdict(text string) ([]map[string]any, error) {
 }
 
 // decodeAt decodes the JSON value at the start of s, tolerating trailing
-// commas. It returns the value and how many bytes it took.
+// commas. It returns the value and how many bytes it took. Objects decode
+// as [object], keeping every member in order, duplicates included, so
+// that matching keys is deterministic and duplicates can be seen.
 func decodeAt(s string) (any, int, bool) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err == nil {
+	if v, err := decodeValue(dec); err == nil {
 		return v, int(dec.InputOffset()), true
 	}
 	// Retry without trailing commas, a common slip, within the value's
@@ -129,10 +131,71 @@ func decodeAt(s string) (any, int, bool) {
 		return nil, 0, false
 	}
 	fixed := trailingComma.ReplaceAllString(s[:end], "$1")
-	if err := json.Unmarshal([]byte(fixed), &v); err != nil {
+	dec = json.NewDecoder(strings.NewReader(fixed))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err != nil || dec.More() {
 		return nil, 0, false
 	}
 	return v, end, true
+}
+
+// An object is a JSON object's members in order.
+type object []member
+
+type member struct {
+	key string
+	val any
+}
+
+// maxDepth bounds nesting, so that a reply of a million brackets cannot
+// exhaust the stack.
+const maxDepth = 64
+
+// decodeValue decodes one JSON value from dec: objects as [object],
+// arrays as []any, numbers as json.Number.
+func decodeValue(dec *json.Decoder) (any, error) {
+	return decodeDepth(dec, 0)
+}
+
+func decodeDepth(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("too deeply nested")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		obj := object{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := kt.(string)
+			v, err := decodeDepth(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, member{k, v})
+		}
+		_, err := dec.Token() // '}'
+		return obj, err
+	case json.Delim('['):
+		list := []any{}
+		for dec.More() {
+			v, err := decodeDepth(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		_, err := dec.Token() // ']'
+		return list, err
+	}
+	return tok, nil
 }
 
 var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
@@ -165,35 +228,33 @@ func bracketEnd(s string) int {
 
 // verdictEntries returns the criterion entries v holds, if v is shaped as
 // a verdict.
-func verdictEntries(v any) ([]map[string]any, bool) {
+func verdictEntries(v any) ([]object, bool) {
 	switch x := v.(type) {
-	case map[string]any:
-		if list, ok := get(x, "criteria", "verdicts", "results", "rubric"); ok {
+	case object:
+		if list, ok := x.find(listKeys...); ok {
 			entries, ok := objects(list)
 			return entries, ok
 		}
-		if _, ok := get(x, metKeys...); ok {
-			return []map[string]any{x}, true // a single criterion
+		if x.has(metKeys...) {
+			return []object{x}, true // a single criterion
 		}
 	case []any:
 		entries, ok := objects(x)
-		if ok && len(entries) > 0 {
-			if _, hasMet := get(entries[0], metKeys...); hasMet {
-				return entries, true
-			}
+		if ok && len(entries) > 0 && entries[0].has(metKeys...) {
+			return entries, true
 		}
 	}
 	return nil, false
 }
 
-func objects(v any) ([]map[string]any, bool) {
+func objects(v any) ([]object, bool) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, false
 	}
-	out := make([]map[string]any, 0, len(list))
+	out := make([]object, 0, len(list))
 	for _, e := range list {
-		m, ok := e.(map[string]any)
+		m, ok := e.(object)
 		if !ok {
 			return nil, false
 		}
@@ -203,25 +264,106 @@ func objects(v any) ([]map[string]any, bool) {
 }
 
 var (
-	dimKeys = []string{"dim", "dimension", "criterion", "name", "id"}
-	metKeys = []string{"met", "satisfied", "meets", "passed", "pass", "verdict"}
-	whyKeys = []string{"explanation", "reason", "rationale", "justification", "comment"}
+	listKeys = []string{"criteria", "verdicts", "results", "rubric"}
+	dimKeys  = []string{"dim", "dimension", "criterion", "name", "id"}
+	metKeys  = []string{"met", "satisfied", "meets", "passed", "pass", "verdict"}
+	whyKeys  = []string{"explanation", "reason", "rationale", "justification", "comment"}
 )
 
-// get returns the value of the first of keys present in m, matching keys
-// case-insensitively.
-func get(m map[string]any, keys ...string) (any, bool) {
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			return v, true
-		}
-		for mk, v := range m {
-			if strings.EqualFold(mk, k) {
-				return v, true
+// has reports whether o has a member named by one of keys, in any case.
+func (o object) has(keys ...string) bool {
+	for _, m := range o {
+		for _, k := range keys {
+			if strings.EqualFold(m.key, k) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// find returns the value of the first of keys that o has (see lookup),
+// ignoring ambiguity: it is for the list that holds the criteria, whose
+// shape decides it.
+func (o object) find(keys ...string) (any, bool) {
+	for _, k := range keys {
+		if v, ok, err := o.lookup(k); ok && err == nil {
+			return v, true
+		}
+	}
 	return nil, false
+}
+
+// lookup returns the value of the member named key. An exact key wins
+// over its case variants; several members of the same name (exact, or
+// case variants when no exact one is there) that disagree are ambiguous.
+// The answer never depends on an iteration order.
+func (o object) lookup(key string) (any, bool, error) {
+	var exact, folded []any
+	for _, m := range o {
+		switch {
+		case m.key == key:
+			exact = append(exact, m.val)
+		case strings.EqualFold(m.key, key):
+			folded = append(folded, m.val)
+		}
+	}
+	vals := exact
+	if len(vals) == 0 {
+		vals = folded
+	}
+	if len(vals) == 0 {
+		return nil, false, nil
+	}
+	for _, v := range vals[1:] {
+		if !reflect.DeepEqual(v, vals[0]) {
+			return nil, false, parseErrorf("the reply gives %q more than once, with different values; give it once", key)
+		}
+	}
+	return vals[0], true, nil
+}
+
+// get returns the value for a field that keys name as synonyms. Every
+// synonym present must give the same value, as same judges (nil: the
+// first synonym present wins); otherwise the reply is ambiguous.
+func (o object) get(same func(a, b any) bool, keys ...string) (any, bool, error) {
+	var val any
+	var from string
+	found := false
+	for _, k := range keys {
+		v, ok, err := o.lookup(k)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			continue
+		}
+		if !found {
+			val, from, found = v, k, true
+			if same == nil {
+				break
+			}
+			continue
+		}
+		if !same(val, v) {
+			return nil, false, parseErrorf("the reply gives both %q and %q, which disagree; give \"%s\" once", from, k, keys[0])
+		}
+	}
+	return val, found, nil
+}
+
+// sameMet reports whether two met values say the same.
+func sameMet(a, b any) bool {
+	x, okx := parseMet(a)
+	y, oky := parseMet(b)
+	return okx == oky && x == y
+}
+
+// sameDim reports whether two dim values name the same criterion.
+func sameDim(a, b any) bool {
+	x, _ := a.(string)
+	y, _ := b.(string)
+	return strings.TrimSpace(x) == strings.TrimSpace(y)
 }
 
 // parseMet reads a met value: a boolean, a yes/no word, or 1/0.
@@ -247,10 +389,10 @@ func parseMet(v any) (bool, bool) {
 	return false, false
 }
 
-func normDim(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// match assigns entries to labels, exactly once each.
-func match(entries []map[string]any, labels []string) ([]Mark, error) {
+// match assigns entries to labels, exactly once each. A dim matches the
+// label it equals; failing that, the one label it equals ignoring case
+// and surrounding space, if only one does.
+func match(entries []object, labels []string) ([]Mark, error) {
 	type entry struct {
 		dim  string
 		hasD bool
@@ -260,20 +402,27 @@ func match(entries []map[string]any, labels []string) ([]Mark, error) {
 	named := 0
 	for i, m := range entries {
 		var e entry
-		if d, ok := get(m, dimKeys...); ok {
+		d, ok, err := m.get(sameDim, dimKeys...)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			if s, ok := d.(string); ok && strings.TrimSpace(s) != "" {
-				e.dim, e.hasD = s, true
+				e.dim, e.hasD = strings.TrimSpace(s), true
 				named++
 			}
 		}
-		mv, ok := get(m, metKeys...)
+		mv, ok, err := m.get(sameMet, metKeys...)
+		if err != nil {
+			return nil, parseErrorf("criterion %s: %s", entryName(e.dim, i), err)
+		}
 		if !ok {
 			return nil, parseErrorf("criterion %s has no \"met\"", entryName(e.dim, i))
 		}
 		if e.mark.Met, ok = parseMet(mv); !ok {
 			return nil, parseErrorf("criterion %s has \"met\": %s; want true or false", entryName(e.dim, i), compact(mv))
 		}
-		if w, ok := get(m, whyKeys...); ok {
+		if w, ok, _ := m.get(nil, whyKeys...); ok {
 			if s, ok := w.(string); ok {
 				e.mark.Explanation = s
 			}
@@ -293,14 +442,22 @@ func match(entries []map[string]any, labels []string) ([]Mark, error) {
 	case named < len(es):
 		return nil, parseErrorf("some criteria have no \"dim\"; give each its dim: %s", strings.Join(labels, ", "))
 	}
-	want := make(map[string]int, len(labels))
+	exact := make(map[string]int, len(labels))
+	folded := make(map[string][]int, len(labels))
 	for i, l := range labels {
-		want[normDim(l)] = i
+		exact[l] = i
+		k := strings.ToLower(strings.TrimSpace(l))
+		folded[k] = append(folded[k], i)
 	}
 	seen := make([]bool, len(labels))
 	var unknown, dups []string
 	for _, e := range es {
-		i, ok := want[normDim(e.dim)]
+		i, ok := exact[e.dim]
+		if !ok {
+			if f := folded[strings.ToLower(e.dim)]; len(f) == 1 {
+				i, ok = f[0], true
+			}
+		}
 		switch {
 		case !ok:
 			unknown = append(unknown, fmt.Sprintf("%q", e.dim))

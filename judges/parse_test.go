@@ -3,6 +3,8 @@ package judges
 import (
 	"errors"
 	"fmt"
+	"github.com/psveval/psveval/rubric"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -109,6 +111,8 @@ func FuzzParseVerdict(f *testing.F) {
 	for _, s := range []string{
 		plain, "```json\n" + plain + "\n```", "<think>x</think>" + plain, `[{"dim":"accuracy","met":1}]`,
 		`{"criteria":[{"met":"yes"},{"met":"no"},{"met":true}]}`, "", "{", "[[[[", `{"criteria":[{"dim":"accuracy","met":true,},]}`,
+		`[{"Met":true,"MET":false},{"met":1},{"met":0}]`, `[{"met":true,"met":false},{"met":1},{"met":0}]`,
+		`[{"met":true,"passed":false},{"met":1},{"met":0}]`,
 	} {
 		f.Add(s, "")
 	}
@@ -124,6 +128,10 @@ func FuzzParseVerdict(f *testing.F) {
 		}
 		if len(got) != len(labels3) {
 			t.Fatalf("ParseVerdict(%q) gave %d marks for %d criteria", content, len(got), len(labels3))
+		}
+		again, err2 := ParseVerdict(content, reasoning, labels3)
+		if err2 != nil || !reflect.DeepEqual(got, again) {
+			t.Fatalf("ParseVerdict(%q) gave %v, then %v, %v", content, got, again, err2)
 		}
 	})
 }
@@ -152,4 +160,85 @@ func ExampleParseVerdict() {
 	// true "same finding"
 	// false ""
 	// false ""
+}
+
+// TestParseIsDeterministic checks that one reply always gives one verdict:
+// an exact key wins over its case variants, and conflicting case
+// variants, duplicate keys or disagreeing synonyms are ambiguous, never a
+// coin flip over a map's order.
+func TestParseIsDeterministic(t *testing.T) {
+	t.Parallel()
+	one := []string{"accuracy"}
+	for _, tc := range []struct {
+		reply string
+		want  string // "true", "false", or "error"
+	}{
+		{`{"dim":"accuracy","met":true,"MET":false}`, "true"},
+		{`{"dim":"accuracy","MET":false,"met":true}`, "true"},
+		{`{"dim":"accuracy","Met":true,"MET":false}`, "error"},
+		{`{"dim":"accuracy","Met":true,"MET":true}`, "true"},
+		{`{"dim":"accuracy","met":true,"met":false}`, "error"},
+		{`{"dim":"accuracy","met":true,"met":true}`, "true"},
+		{`{"dim":"accuracy","met":true,"passed":false}`, "error"},
+		{`{"dim":"accuracy","met":"yes","passed":true}`, "true"},
+		{`{"dim":"accuracy","name":"other","met":true}`, "error"},
+		{`{"DIM":"accuracy","Dim":"completeness","met":true}`, "error"},
+	} {
+		var first string
+		for range 50 {
+			marks, err := ParseVerdict(tc.reply, "", one)
+			got := "error"
+			if err == nil {
+				got = fmt.Sprint(marks[0].Met)
+			}
+			if first == "" {
+				first = got
+			}
+			if got != first {
+				t.Fatalf("ParseVerdict(%s) gave %s, then %s", tc.reply, first, got)
+			}
+		}
+		if first != tc.want {
+			t.Errorf("ParseVerdict(%s) = %s, want %s", tc.reply, first, tc.want)
+		}
+	}
+}
+
+// TestLabelsUniqueAndScoreable checks rubrics whose dims differ only in
+// case, or collide with the numbering of repeated dims: each criterion
+// gets its own label, unique ignoring case, and a reply naming the labels
+// scores every criterion.
+func TestLabelsUniqueAndScoreable(t *testing.T) {
+	t.Parallel()
+	for _, dims := range [][]string{
+		{"Accuracy", "accuracy"},
+		{"acc", "acc", "acc#1"},
+		{"acc#2", "acc", "acc", ""},
+		{"x", "X#1", "x", "X"},
+	} {
+		var cs []rubric.Criterion
+		for _, d := range dims {
+			cs = append(cs, rubric.Criterion{Dim: d, Points: 1, Description: "d"})
+		}
+		labels := rubric.Labels(cs)
+		seen := map[string]bool{}
+		var parts []string
+		for i, l := range labels {
+			k := strings.ToLower(l)
+			if seen[k] || l == "" {
+				t.Fatalf("Labels(%q) = %q: not unique ignoring case", dims, labels)
+			}
+			seen[k] = true
+			parts = append(parts, fmt.Sprintf(`{"dim":%q,"met":%v}`, l, i%2 == 0))
+		}
+		marks, err := ParseVerdict("["+strings.Join(parts, ",")+"]", "", labels)
+		if err != nil {
+			t.Fatalf("dims %q, labels %q: %v", dims, labels, err)
+		}
+		for i, m := range marks {
+			if m.Met != (i%2 == 0) {
+				t.Errorf("dims %q: criterion %d got %v", dims, i, m.Met)
+			}
+		}
+	}
 }

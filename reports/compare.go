@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
@@ -21,13 +23,20 @@ type ComparisonReport struct {
 	Notes []string
 }
 
-// delta formats a row's difference as benchstat does: "~" when the
-// difference is not significant.
-func delta(r eval.CompareRow) string {
+// Delta formats a row's difference by the one rounding rule, with a sign,
+// and marks it "~" when it is not significant, as benchstat does: the
+// estimate stays visible ("-2.6~").
+func Delta(r eval.CompareRow) string {
+	s := eval.FormatSigned(r.Delta, 1)
 	if !r.Significant {
-		return "~"
+		s += "~"
 	}
-	return fmt.Sprintf("%+.1f", r.Delta)
+	return s
+}
+
+// SignedInterval formats a difference's interval: "[-3.1, -0.4]".
+func SignedInterval(i eval.Interval) string {
+	return "[" + eval.FormatFloatSigned(i.Lo, 1) + ", " + eval.FormatFloatSigned(i.Hi, 1) + "]"
 }
 
 // FormatP formats a p-value to three places, or as "<0.001".
@@ -39,7 +48,7 @@ func FormatP(p float64) string {
 }
 
 func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
-	header = []string{"group", "n", cr.Base, cr.Cand, "Δ", "95% CI", "p", "verdict"}
+	header = []string{"group", "n", cr.Base, cr.Cand, "Δ", levelName(cr.C.Bootstrap.Level) + " CI", "p", "verdict"}
 	for _, r := range cr.C.Rows {
 		verdict := ""
 		switch {
@@ -47,7 +56,7 @@ func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
 			verdict = "REGRESSED"
 		case r.Small:
 			verdict = "too few to gate"
-		case r.Significant && r.Delta > 0:
+		case r.Significant && r.Delta.Sign() > 0:
 			verdict = "improved"
 		case r.Significant:
 			verdict = "worse, within max drop"
@@ -56,8 +65,8 @@ func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
 			verdict = strings.TrimSpace("gated " + verdict)
 		}
 		rows = append(rows, []string{
-			shortName(r.Group), fmt.Sprint(r.N), fmt.Sprintf("%.1f", r.Base), fmt.Sprintf("%.1f", r.Cand),
-			delta(r), fmt.Sprintf("[%+.1f, %+.1f]", r.CI.Lo, r.CI.Hi), FormatP(r.P), verdict,
+			shortName(r.Group), fmt.Sprint(r.N), r.Base.Format(1), r.Cand.Format(1),
+			Delta(r), SignedInterval(r.CI), FormatP(r.P), verdict,
 		})
 	}
 	return header, rows
@@ -72,9 +81,14 @@ func (cr *ComparisonReport) footer() []string {
 		lines = append(lines, fmt.Sprintf("left out: %d items scored only in %s, %d only in %s", c.OnlyBase, cr.Base, c.OnlyCand, cr.Cand))
 	}
 	t := c.Thresholds
-	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s; ~ means not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %.1f points with n ≥ %d",
-		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, t.MaxDrop, t.MinN))
+	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s, rounded half away from zero; a trailing ~ marks a difference not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %s points with n ≥ %d",
+		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, eval.FormatDecimal(t.MaxDrop), t.MinN))
 	return append(lines, cr.Notes...)
+}
+
+// levelName names an interval's level: "95%".
+func levelName(level float64) string {
+	return strconv.FormatFloat(math.Round(1e6*100*level)/1e6, 'f', -1, 64) + "%"
 }
 
 // Text renders the comparison with tablewriter.

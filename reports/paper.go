@@ -1,26 +1,34 @@
 package reports
 
 import (
-	"math"
 	"strings"
 
 	"github.com/psveval/psveval/eval"
 )
 
-// A PaperRow is a published row of the MOFT paper's PSV2026 table.
+// A PaperRow is a published row of the MOFT paper's PSV2026 table, its
+// values exact decimals as printed.
 type PaperRow struct {
 	Name string
 	// ByType holds the six accuracies in eval.QuestionTypes order.
-	ByType [6]float64
+	ByType [6]eval.Pct
 	// Avg is the published Avg. It is not the mean of the six columns.
-	Avg float64
+	Avg eval.Pct
+}
+
+func paperRow(name string, avg string, types ...string) PaperRow {
+	p := PaperRow{Name: name, Avg: eval.MustPct(avg)}
+	for i, v := range types {
+		p.ByType[i] = eval.MustPct(v)
+	}
+	return p
 }
 
 // Paper holds the three published rows.
 var Paper = []PaperRow{
-	{"Lingshu-7B", [6]float64{61.5, 78.9, 67.2, 54.4, 43.4, 63.1}, 54.3},
-	{"+SFT", [6]float64{71.1, 84.2, 74.8, 64.1, 51.7, 72.8}, 63.0},
-	{"MOFT-Lingshu-7B", [6]float64{73.1, 86.1, 76.9, 66.1, 54.9, 72.5}, 65.5},
+	paperRow("Lingshu-7B", "54.3", "61.5", "78.9", "67.2", "54.4", "43.4", "63.1"),
+	paperRow("+SFT", "63.0", "71.1", "84.2", "74.8", "64.1", "51.7", "72.8"),
+	paperRow("MOFT-Lingshu-7B", "65.5", "73.1", "86.1", "76.9", "66.1", "54.9", "72.5"),
 }
 
 // PaperRowFor returns the published row a run label is compared with: the
@@ -49,9 +57,6 @@ func addPaper(t *table, groups []string, runs []Run) {
 	micro := len(groups)
 	paperCells := func(p PaperRow) []cell {
 		cells := make([]cell, len(t.columns))
-		for i := range cells {
-			cells[i] = cell{v: math.NaN()}
-		}
 		for k, typ := range eval.QuestionTypes {
 			cells[col[typ]] = cell{v: p.ByType[k]}
 		}
@@ -64,15 +69,11 @@ func addPaper(t *table, groups []string, runs []Run) {
 	for i, r := range runs {
 		p := PaperRowFor(r.Label)
 		pc := paperCells(p)
-		d := row{label: "Δ " + r.Label + " − " + p.Name, diff: true}
+		d := row{label: "Δ " + t.rows[i].label + " − " + p.Name, diff: true}
 		for c, rc := range t.rows[i].cells {
-			v := math.NaN()
-			if !math.IsNaN(rc.v) && !math.IsNaN(pc[c].v) {
-				v = round1(rc.v) - pc[c].v
-			}
-			d.cells = append(d.cells, cell{v: v, isDiff: true})
+			d.cells = append(d.cells, cell{v: rc.v.Sub(pc[c].v), isDiff: true})
 		}
 		t.rows = append(t.rows, d)
 	}
-	t.notes = append(t.notes, "paper rows: the MOFT paper's PSV2026 table; its Avg. (e.g. 54.3) is not the mean of its six columns (61.4), so it is shown as the instance-weighted Avg; Δ rows subtract the published row from the run's rounded value")
+	t.notes = append(t.notes, "paper rows: the MOFT paper's PSV2026 table; its Avg. (e.g. 54.3) is not the mean of its six columns (61.4), so it is shown as the instance-weighted Avg; Δ rows subtract the published value from the run's exact value, rounded once")
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,9 +16,11 @@ import (
 )
 
 // A Run is one row of a report: a label and the run's summary, with its
-// manifest when known.
+// manifest when known. Dir, when set, tells apart runs whose labels are
+// equal: their rows are labelled "label (dir)".
 type Run struct {
 	Label    string
+	Dir      string
 	Summary  *eval.Summary
 	Manifest *eval.Manifest
 }
@@ -61,9 +63,9 @@ func ByName(name string) (Reporter, error) {
 	return nil, fmt.Errorf("unknown format %q (want %s)", name, strings.Join(Formats, ", "))
 }
 
-// A cell is one formatted value.
+// A cell is one value, held exactly until it is printed.
 type cell struct {
-	v      float64 // NaN for none
+	v      eval.Pct // no value: printed as "-"
 	ci     *eval.Interval
 	n      int
 	best   bool
@@ -91,7 +93,7 @@ type row struct {
 // types in the paper's order first, then Avg (micro) and Avg (macro).
 func build(runs []Run, opts Options) *table {
 	if opts.Dims {
-		return buildDims(runs)
+		return buildDims(runs, opts)
 	}
 	var groups []string
 	seen := map[string]bool{}
@@ -126,29 +128,30 @@ func build(runs []Run, opts Options) *table {
 	if allPSV && len(groups) > 0 {
 		t.legend = legend(groups)
 	}
-	for _, r := range runs {
+	labels := rowLabels(runs)
+	for ri, r := range runs {
 		byType := map[string]eval.TypeStats{}
 		for _, ts := range r.Summary.ByType {
 			byType[ts.QuestionType] = ts
 		}
-		rw := row{label: r.Label}
+		rw := row{label: labels[ri]}
 		for _, g := range groups {
 			ts, ok := byType[g]
-			c := cell{v: math.NaN()}
+			var c cell
 			if ok && ts.NScored > 0 {
 				c = cell{v: ts.Accuracy, n: ts.NScored}
-				if opts.CI && r.Summary.Bootstrap.Resamples > 0 {
-					c.ci = &ts.CI
+				if opts.CI {
+					c.ci = ts.CI
 				}
 			}
 			rw.cells = append(rw.cells, c)
 		}
 		s := r.Summary
-		micro, macro := cell{v: math.NaN()}, cell{v: math.NaN()}
+		var micro, macro cell
 		if s.NScored > 0 {
 			micro, macro = cell{v: s.AvgMicro, n: s.NScored}, cell{v: s.AvgMacro, n: s.NScored}
-			if opts.CI && s.Bootstrap.Resamples > 0 {
-				micro.ci, macro.ci = &s.AvgMicroCI, &s.AvgMacroCI
+			if opts.CI {
+				micro.ci, macro.ci = s.AvgMicroCI, s.AvgMacroCI
 			}
 		}
 		rw.cells = append(rw.cells, micro, macro)
@@ -177,36 +180,55 @@ func legend(groups []string) string {
 	return strings.Join(parts, ", ") + "; Avg: instance-weighted (micro), as the paper's Avg.; Macro: mean of the types"
 }
 
+// rowLabels returns the runs' labels, each made unique by the run's
+// directory name where two runs share a label.
+func rowLabels(runs []Run) []string {
+	count := map[string]int{}
+	for _, r := range runs {
+		count[r.Label]++
+	}
+	out := make([]string, len(runs))
+	seen := map[string]int{}
+	for i, r := range runs {
+		out[i] = r.Label
+		if count[r.Label] > 1 {
+			suffix := filepath.Base(r.Dir)
+			if r.Dir == "" {
+				suffix = strconv.Itoa(i + 1)
+			}
+			out[i] = r.Label + " (" + suffix + ")"
+		}
+		// Two directories of the same name: number them too.
+		if seen[out[i]]++; seen[out[i]] > 1 {
+			out[i] += " #" + strconv.Itoa(seen[out[i]])
+		}
+	}
+	return out
+}
+
 // markBest marks the highest value of each column among the runs and
-// published rows (not the difference rows).
+// published rows (not the difference rows), as printed: values that print
+// alike are equally best.
 func markBest(t *table) {
+	if len(t.rows) < 2 {
+		return
+	}
 	for c := range t.columns {
-		best := math.Inf(-1)
+		var best eval.Pct
 		for _, r := range t.rows {
-			if !r.diff && !math.IsNaN(r.cells[c].v) {
-				best = max(best, round1(r.cells[c].v))
+			if !r.diff && r.cells[c].v.Valid() && (!best.Valid() || r.cells[c].v.Cmp(best) > 0) {
+				best = r.cells[c].v
 			}
 		}
-		if len(t.rows) < 2 {
+		if !best.Valid() {
 			continue
 		}
 		for i := range t.rows {
-			if !t.rows[i].diff && round1(t.rows[i].cells[c].v) == best {
+			if v := t.rows[i].cells[c].v; !t.rows[i].diff && v.Valid() && v.Format(1) == best.Format(1) {
 				t.rows[i].cells[c].best = true
 			}
 		}
 	}
-}
-
-// round1 rounds x to one decimal exactly as the tables print it (%.1f
-// rounds exact ties to even), so that a difference from a published value
-// is the difference of the printed numbers.
-func round1(x float64) float64 {
-	if math.IsNaN(x) {
-		return x
-	}
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 1, 64), 64)
-	return v
 }
 
 // warnings lists what the reader must know: runs whose manifests disagree
@@ -249,7 +271,7 @@ func warnings(runs []Run) []string {
 			}
 		}
 		if len(small) > 0 {
-			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: wide intervals, never gated", r.Label, eval.DefaultThresholds.MinN, strings.Join(small, ", ")))
+			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, eval.DefaultThresholds.MinN, strings.Join(small, ", ")))
 		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored items of %d are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, s.NItems))
@@ -273,7 +295,7 @@ func short(h string) string {
 	return h
 }
 
-func buildDims(runs []Run) *table {
+func buildDims(runs []Run, opts Options) *table {
 	var dims []string
 	seen := map[string]bool{}
 	for _, r := range runs {
@@ -293,40 +315,59 @@ func buildDims(runs []Run) *table {
 		}
 		rw := row{label: r.Label}
 		for _, d := range dims {
-			c := cell{v: math.NaN()}
+			var c cell
 			if ds, ok := by[d]; ok && ds.N > 0 {
 				c = cell{v: ds.Rate, n: ds.N}
 			}
 			rw.cells = append(rw.cells, c)
 		}
-		am := cell{v: math.NaN()}
+		var am cell
 		if r.Summary.NScored > 0 {
-			am = cell{v: r.Summary.AllMet, n: r.Summary.NScored, ci: &r.Summary.AllMetCI}
+			am = cell{v: r.Summary.AllMet, n: r.Summary.NScored}
+			if opts.CI {
+				am.ci = r.Summary.AllMetCI
+			}
 		}
 		rw.cells = append(rw.cells, am)
 		t.rows = append(t.rows, rw)
 	}
 	markBest(t)
-	t.legend = "pass rate per rubric dimension, in percent (a negative criterion passes when not met); All met: share of scored items passing every criterion, with a Wilson 95% interval"
+	t.legend = "pass rate per rubric dimension, in percent (a negative criterion passes when not met); All met: share of scored items passing every criterion"
+	if opts.CI {
+		t.legend += ", with a Wilson 95% interval"
+	}
 	return t
 }
 
-// format renders a cell as text.
-func (c cell) format() string {
-	if math.IsNaN(c.v) {
-		return "-"
-	}
-	s := fmt.Sprintf("%.1f", c.v)
+// value renders a cell's value by the one rounding rule (half away from
+// zero, one decimal), with a sign on difference rows.
+func (c cell) value() string {
 	if c.isDiff {
-		s = fmt.Sprintf("%+.1f", c.v)
-		if s == "-0.0" {
-			s = "+0.0"
-		}
+		return eval.FormatSigned(c.v, 1)
 	}
-	if c.ci != nil {
-		s += fmt.Sprintf(" [%.1f, %.1f]", c.ci.Lo, c.ci.Hi)
+	return c.v.Format(1)
+}
+
+// interval renders a cell's interval, or "" when it has none.
+func (c cell) interval() string {
+	if c.ci == nil || !c.v.Valid() {
+		return ""
 	}
-	return s
+	return FormatInterval(*c.ci)
+}
+
+// format renders a cell as text: the value, then its interval.
+func (c cell) format() string {
+	if iv := c.interval(); iv != "" {
+		return c.value() + " " + iv
+	}
+	return c.value()
+}
+
+// FormatInterval renders an interval as "[lo, hi]" by the one rounding
+// rule.
+func FormatInterval(i eval.Interval) string {
+	return "[" + eval.FormatFloat(i.Lo, 1) + ", " + eval.FormatFloat(i.Hi, 1) + "]"
 }
 
 func (t *table) header() []string {
@@ -440,9 +481,9 @@ func (LaTeX) Report(w io.Writer, runs []Run, opts Options) error {
 		}
 		parts := []string{latexEscape(r.label)}
 		for _, c := range r.cells {
-			s := c.format()
-			if c.ci != nil {
-				s = fmt.Sprintf("%.1f {\\scriptsize[%.1f, %.1f]}", c.v, c.ci.Lo, c.ci.Hi)
+			s := latexEscape(c.value())
+			if iv := c.interval(); iv != "" {
+				s += " {\\scriptsize" + latexEscape(iv) + "}"
 			}
 			if c.best {
 				s = "\\textbf{" + s + "}"
@@ -453,19 +494,38 @@ func (LaTeX) Report(w io.Writer, runs []Run, opts Options) error {
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
 	if t.legend != "" {
-		b.WriteString("% " + t.legend + "\n")
+		b.WriteString("% " + ascii(t.legend) + "\n")
 	}
 	for i, n := range t.notes {
-		fmt.Fprintf(&b, "%% [%d] %s\n", i+1, n)
+		fmt.Fprintf(&b, "%% [%d] %s\n", i+1, ascii(n))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// latexEscape makes s plain ASCII LaTeX that pdflatex compiles: special
+// characters escaped, the symbols the tables use spelled in math mode,
+// and any other non-ASCII character replaced by "?".
 func latexEscape(s string) string {
-	r := strings.NewReplacer(`\`, `\textbackslash{}`, "&", `\&`, "%", `\%`, "$", `\$`, "#", `\#`, "_", `\_`, "{", `\{`, "}", `\}`, "~", `\textasciitilde{}`, "^", `\textasciicircum{}`)
-	return r.Replace(s)
+	return ascii(latexSpecial.Replace(s))
 }
+
+var latexSpecial = strings.NewReplacer(`\`, `\textbackslash{}`, "&", `\&`, "%", `\%`, "$", `\$`, "#", `\#`, "_", `\_`, "{", `\{`, "}", `\}`, "~", `\textasciitilde{}`, "^", `\textasciicircum{}`,
+	"Δ", `$\Delta$`, "−", `$-$`, "α", `$\alpha$`, "κ", `$\kappa$`, "λ", `$\lambda$`, "θ", `$\theta$`, "≥", `$\geq$`, "≤", `$\leq$`, "±", `$\pm$`, "–", "--", "—", "---")
+
+// ascii replaces every non-ASCII rune of s that has no LaTeX spelling:
+// the symbols above become their math-mode forms, others "?".
+func ascii(s string) string {
+	s = latexSymbols.Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r > 126 || (r < 32 && r != '\t') {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+var latexSymbols = strings.NewReplacer("Δ", `$\Delta$`, "−", `$-$`, "α", `$\alpha$`, "κ", `$\kappa$`, "λ", `$\lambda$`, "θ", `$\theta$`, "≥", `$\geq$`, "≤", `$\leq$`, "±", `$\pm$`, "–", "--", "—", "---", "·", "*", "→", "->")
 
 // CSV renders one row per run with a value, interval and n per column.
 type CSV struct{}
@@ -489,14 +549,14 @@ func (CSV) Report(w io.Writer, runs []Run, opts Options) error {
 		line := []string{r.label}
 		for _, c := range r.cells {
 			v := ""
-			if !math.IsNaN(c.v) {
-				v = fmt.Sprintf("%.4f", c.v)
+			if c.v.Valid() {
+				v = c.value()
 			}
 			line = append(line, v)
 			if opts.CI {
 				lo, hi := "", ""
-				if c.ci != nil {
-					lo, hi = fmt.Sprintf("%.4f", c.ci.Lo), fmt.Sprintf("%.4f", c.ci.Hi)
+				if c.ci != nil && c.v.Valid() {
+					lo, hi = eval.FormatFloat(c.ci.Lo, 1), eval.FormatFloat(c.ci.Hi, 1)
 				}
 				line = append(line, lo, hi)
 			}
@@ -520,7 +580,7 @@ func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 		Label   string              `json:"label"`
 		Paper   bool                `json:"published,omitempty"`
 		Diff    bool                `json:"difference,omitempty"`
-		Columns map[string]*float64 `json:"columns"`
+		Columns map[string]eval.Pct `json:"columns"`
 		Summary *eval.Summary       `json:"summary,omitempty"`
 	}
 	out := struct {
@@ -529,14 +589,9 @@ func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 		Notes   []string  `json:"notes"`
 	}{Columns: t.columns, Notes: append([]string{}, t.notes...)}
 	for i, r := range t.rows {
-		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Columns: map[string]*float64{}}
+		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Columns: map[string]eval.Pct{}}
 		for c, cl := range r.cells {
-			if !math.IsNaN(cl.v) {
-				v := cl.v
-				jr.Columns[t.columns[c]] = &v
-			} else {
-				jr.Columns[t.columns[c]] = nil
-			}
+			jr.Columns[t.columns[c]] = cl.v
 		}
 		if !r.paper && !r.diff && i < len(runs) {
 			jr.Summary = runs[i].Summary

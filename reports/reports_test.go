@@ -21,16 +21,17 @@ func TestByName(t *testing.T) {
 
 func TestLaTeXEscapesAndBolds(t *testing.T) {
 	t.Parallel()
-	run := func(label string, acc float64) Run {
+	run := func(label string, v string) Run {
+		acc := eval.MustPct(v)
 		return Run{Label: label, Summary: &eval.Summary{NItems: 40, NScored: 40, AvgMicro: acc, AvgMacro: acc,
 			ByType: []eval.TypeStats{{QuestionType: "Visual Perception", N: 40, NScored: 40, Accuracy: acc}}}}
 	}
 	var b strings.Builder
-	if err := (LaTeX{}).Report(&b, []Run{run("ckpt_λ=0.5 & 50%", 61.25), run("base #1", 60)}, Options{}); err != nil {
+	if err := (LaTeX{}).Report(&b, []Run{run("ckpt_λ=0.5 & 50%", "61.25"), run("base #1", "60")}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{`ckpt\_λ=0.5 \& 50\%`, `base \#1`, `\textbf{61.2}`, "\\toprule", "\\bottomrule"} {
+	for _, want := range []string{`ckpt\_$\lambda$=0.5 \& 50\%`, `base \#1`, `\textbf{61.3}`, "\\toprule", "\\bottomrule"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("LaTeX output lacks %q:\n%s", want, out)
 		}

@@ -9,6 +9,7 @@ package rubric
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -122,26 +123,39 @@ func Validate(cs []Criterion) error {
 }
 
 // Labels returns one unique, non-empty label per criterion, in order: the
-// criterion's dim where that is unique, otherwise the dim (or "criterion")
-// followed by "#" and the criterion's 1-based position. The judge is shown
-// these labels and must answer with them, which is what lets verdicts be
+// criterion's dim where no other dim equals it ignoring case, otherwise
+// the dim (or "criterion") followed by "#" and the criterion's 1-based
+// position, with a further ".2", ".3", ... should that collide with
+// another label. Labels are unique even ignoring case, so a judge that
+// changes their case still names one criterion, and they round-trip: the
+// label at position i always names criterion i. The judge is shown these
+// labels and must answer with them, which is what lets verdicts be
 // matched to criteria exactly once.
 func Labels(cs []Criterion) []string {
+	key := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 	count := make(map[string]int, len(cs))
 	for _, c := range cs {
-		count[strings.TrimSpace(c.Dim)]++
+		count[key(c.Dim)]++
 	}
 	labels := make([]string, len(cs))
+	taken := make(map[string]bool, len(cs))
 	for i, c := range cs {
-		d := strings.TrimSpace(c.Dim)
-		switch {
-		case d == "":
-			labels[i] = "criterion#" + strconv.Itoa(i+1)
-		case count[d] > 1:
-			labels[i] = d + "#" + strconv.Itoa(i+1)
-		default:
+		if d := strings.TrimSpace(c.Dim); d != "" && count[key(d)] == 1 {
 			labels[i] = d
+			taken[key(d)] = true
 		}
+	}
+	for i, c := range cs {
+		if labels[i] != "" {
+			continue
+		}
+		base := cmp.Or(strings.TrimSpace(c.Dim), "criterion") + "#" + strconv.Itoa(i+1)
+		l := base
+		for n := 2; taken[key(l)]; n++ {
+			l = base + "." + strconv.Itoa(n)
+		}
+		labels[i] = l
+		taken[key(l)] = true
 	}
 	return labels
 }

@@ -32,48 +32,64 @@ func ParseRule(s string) (Rule, error) {
 	return "", fmt.Errorf("unknown scoring rule %q (want points, all or mean)", s)
 }
 
-// Score scores one item. met holds one verdict per criterion, in the same
-// order: true, false, or nil for a criterion the judge could not score.
+// Score scores one item as a float64; see [Rule.Fraction], whose exact
+// ratio it rounds.
+func (r Rule) Score(cs []Criterion, met []*bool) (score float64, allPassed, scored bool) {
+	num, den, allPassed, scored := r.Fraction(cs, met)
+	if !scored {
+		return 0, false, false
+	}
+	return float64(num) / float64(den), allPassed, true
+}
+
+// Fraction scores one item exactly, as num/den with den > 0. met holds
+// one verdict per criterion, in the same order: true, false, or nil for a
+// criterion the judge could not score.
 //
-// scored is false when any verdict is nil: the item is then unscorable, and
-// score and allPassed are zero, because an unscorable criterion counts
+// scored is false when any verdict is nil: the item is then unscorable,
+// and the other results are zero, because an unscorable criterion counts
 // neither for nor against the answer. allPassed reports whether every
 // criterion passed (see [Criterion.Passed]); it is stored beside the score
-// so that every rule can be recomputed later without asking the judge again.
+// so that every rule can be recomputed later without asking the judge
+// again.
 //
-// Score panics if met and cs differ in length: that is a programming error.
-func (r Rule) Score(cs []Criterion, met []*bool) (score float64, allPassed, scored bool) {
+// Fraction panics if met and cs differ in length: that is a programming
+// error.
+func (r Rule) Fraction(cs []Criterion, met []*bool) (num, den int64, allPassed, scored bool) {
 	if len(met) != len(cs) {
 		panic(fmt.Sprintf("rubric: %d verdicts for %d criteria", len(met), len(cs)))
 	}
-	var total, got float64
+	var total, got int64
 	passed := 0
 	for i, c := range cs {
 		if met[i] == nil {
-			return 0, false, false
+			return 0, 0, false, false
 		}
 		if c.Passed(*met[i]) {
 			passed++
 		}
 		if c.Points > 0 {
-			total += float64(c.Points)
+			total += c.Points
 		}
 		if *met[i] {
-			got += float64(c.Points)
+			got += c.Points
 		}
 	}
 	allPassed = passed == len(cs)
 	switch r {
 	case RuleAll:
 		if allPassed {
-			score = 1
+			return 1, 1, true, true
 		}
+		return 0, 1, false, true
 	case RuleMean:
-		score = float64(passed) / float64(len(cs))
-	default:
-		if total > 0 {
-			score = min(max(got/total, 0), 1)
-		}
+		return int64(passed), int64(len(cs)), allPassed, true
 	}
-	return score, allPassed, true
+	switch {
+	case total <= 0 || got <= 0:
+		return 0, 1, allPassed, true
+	case got >= total:
+		return 1, 1, allPassed, true
+	}
+	return got, total, allPassed, true
 }

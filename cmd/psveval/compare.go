@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -22,9 +24,25 @@ type compareFlags struct {
 
 func (c *compareFlags) register(fs *flag.FlagSet) {
 	c.statFlags.register(fs)
-	fs.Float64Var(&c.alpha, "alpha", eval.DefaultThresholds.Alpha, "significance level")
-	fs.IntVar(&c.minN, "min-n", eval.DefaultThresholds.MinN, "groups with fewer paired items are reported but never gated")
-	fs.Float64Var(&c.maxDrop, "max-drop", eval.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` that does not count as a regression")
+	fs.Float64Var(&c.alpha, "alpha", eval.DefaultThresholds.Alpha, "significance level, between 0 and 1; intervals are at level 1-alpha")
+	fs.IntVar(&c.minN, "min-n", eval.DefaultThresholds.MinN, "groups with fewer paired items (at least 1) are reported but never gated")
+	fs.Float64Var(&c.maxDrop, "max-drop", eval.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` (0 or more) that does not count as a regression")
+}
+
+// validate checks every statistics flag against its documented range.
+func (c *compareFlags) validate() error {
+	if err := c.statFlags.validate(); err != nil {
+		return err
+	}
+	switch {
+	case !(c.alpha > 0 && c.alpha < 1):
+		return usageErrorf("--alpha %g: want a significance level between 0 and 1, such as 0.05", c.alpha)
+	case !(c.maxDrop >= 0) || math.IsInf(c.maxDrop, 0):
+		return usageErrorf("--max-drop %g: want a drop in accuracy points of 0 or more, such as 1.0", c.maxDrop)
+	case c.minN < 1:
+		return usageErrorf("--min-n %d: want at least 1 paired item", c.minN)
+	}
+	return nil
 }
 
 func (c *compareFlags) compare(base, cand *eval.RunDir) *eval.Comparison {
@@ -69,6 +87,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := cf.validate(); err != nil {
+		return err
+	}
 	if fs.NArg() != 2 {
 		return usageErrorf("compare takes two run directories: BASE_DIR CAND_DIR")
 	}
@@ -78,9 +99,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	base, cand := runs[0], runs[1]
 	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand)}
-	if cr.Base == cr.Cand {
-		cr.Base, cr.Cand = "base", "candidate"
-	}
+	cr.Base, cr.Cand = pairLabels(base, cand, "base")
 	if err := cr.Render(stdout, *format); err != nil {
 		return &usageError{err}
 	}
@@ -124,8 +143,8 @@ func printFlips(w io.Writer, base, cand *eval.RunDir) error {
 	fmt.Fprintf(w, "\n%d items changed score:\n", len(ids))
 	for _, id := range ids {
 		b, c := br[id], cr[id]
-		fmt.Fprintf(w, "\n%s [%s] %.2f -> %.2f\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",
-			id, b.QuestionType, *b.Score, *c.Score, oneLine(b.Question), oneLine(b.Reference),
+		fmt.Fprintf(w, "\n%s [%s] %s -> %s\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",
+			id, b.QuestionType, eval.FormatFloat(*b.Score, 2), eval.FormatFloat(*c.Score, 2), oneLine(b.Question), oneLine(b.Reference),
 			oneLine(b.Answer), verdictLine(b), oneLine(c.Answer), verdictLine(c))
 	}
 	return nil
@@ -162,4 +181,19 @@ func oneLine(s string) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// pairLabels labels the two runs of a comparison by their models, told
+// apart by their directories' names when the models are the same, and
+// as base (named so) and "candidate" when those are the same too.
+func pairLabels(base, cand *eval.RunDir, baseName string) (string, string) {
+	b, c := base.Label(), cand.Label()
+	if b != c {
+		return b, c
+	}
+	b, c = b+" ("+filepath.Base(base.Dir)+")", c+" ("+filepath.Base(cand.Dir)+")"
+	if b != c {
+		return b, c
+	}
+	return baseName, "candidate"
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/psveval/psveval/rubric"
+	"github.com/psveval/psveval/eval"
 )
 
 // qwenImageTokens estimates the visual tokens Qwen2.5-VL spends on a
@@ -21,14 +21,18 @@ func qwenImageTokens(w, h int) int {
 	return int(px/784) + 2
 }
 
-// dryRun walks the dataset and prints what the run would request.
+// A prompter renders the requests a judge would send; judges.LLM is one.
+type prompter interface {
+	Prompts(it eval.Item, answer string) ([][2]string, error)
+}
+
+// dryRun walks the dataset and prints what the run would request. The
+// judge's input is measured on the prompts each judge would really send
+// (its --judge-prompt and --judge-mode), with the reference standing in
+// for the answer.
 func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 	var items, images int
-	var modelIn, judgeIn, criteria int64
-	prompt := rubric.MustPrompt(rubric.PromptJoint)
-	if ef.judgeMode == "per-criterion" {
-		prompt = rubric.MustPrompt(rubric.PromptPerCriterion)
-	}
+	var modelIn, judgeIn, judgeCalls, criteria int64
 	for it, err := range j.ds.All() {
 		if err != nil {
 			return err
@@ -40,24 +44,22 @@ func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 			modelIn += int64(qwenImageTokens(im.Width, im.Height))
 		}
 		criteria += int64(len(it.Rubric))
-		sys, user, err := prompt.Render(rubric.PromptInput{
-			Question: it.Question, Reference: it.Reference, Answer: it.Reference,
-			Criteria: it.Rubric, Labels: rubric.Labels(it.Rubric),
-		})
-		if err != nil {
-			return err
+		for _, js := range j.judges {
+			p, ok := js.Judge.(prompter)
+			if !ok {
+				continue
+			}
+			reqs, err := p.Prompts(it, it.Reference)
+			if err != nil {
+				return err
+			}
+			for _, r := range reqs {
+				judgeIn += int64(len(r[0])+len(r[1])) / 4
+			}
+			judgeCalls += int64(len(reqs))
 		}
-		calls := int64(1)
-		if ef.judgeMode == "per-criterion" {
-			calls = int64(len(it.Rubric))
-		}
-		judgeIn += calls * int64(len(sys)+len(user)) / 4
 	}
 	nj := int64(len(j.judges))
-	judgeCalls := int64(items) * nj
-	if ef.judgeMode == "per-criterion" {
-		judgeCalls = criteria * nj
-	}
 	judgeOut := criteria * 40 * nj
 	fmt.Fprintf(w, "dry run: nothing is sent\n")
 	fmt.Fprintf(w, "items:            %d (%d images)\n", items, images)
@@ -65,10 +67,10 @@ func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 	fmt.Fprintf(w, "  input tokens:   ~%d (text at 4 characters a token; images as Qwen2.5-VL's 28x28 patches)\n", modelIn)
 	fmt.Fprintf(w, "  output tokens:  at most %d (max_tokens %d per item)\n", int64(items)*int64(ef.maxTokens), ef.maxTokens)
 	fmt.Fprintf(w, "judge requests:   %d (%d judges, %s mode), before repairs and retries\n", judgeCalls, nj, ef.judgeMode)
-	fmt.Fprintf(w, "  input tokens:   ~%d (the rendered prompt, with the reference standing in for the answer)\n", judgeIn*nj)
+	fmt.Fprintf(w, "  input tokens:   ~%d (the prompts that would be sent, with the reference standing in for the answer)\n", judgeIn)
 	fmt.Fprintf(w, "  output tokens:  ~%d (40 per criterion)\n", judgeOut)
 	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
-		cost := (float64(judgeIn*nj)*j.flags.priceIn + float64(judgeOut)*j.flags.priceOut) / 1e6
+		cost := (float64(judgeIn)*j.flags.priceIn + float64(judgeOut)*j.flags.priceOut) / 1e6
 		fmt.Fprintf(w, "judge cost:       ~$%.2f at $%g / $%g per million input / output tokens (no cache hits assumed)\n", cost, j.flags.priceIn, j.flags.priceOut)
 	}
 	return nil

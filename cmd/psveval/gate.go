@@ -58,6 +58,12 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := cf.validate(); err != nil {
+		return err
+	}
+	if !(*maxErr >= 0 && *maxErr <= 1) {
+		return usageErrorf("--max-error-rate %g: want a share between 0 and 1", *maxErr)
+	}
 	if *baseline == "" || *candidate == "" || fs.NArg() > 0 {
 		return usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
 	}
@@ -80,17 +86,37 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	c := cf.compare(base, cand)
-	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand)}
-	if cr.Base == cr.Cand {
-		cr.Base, cr.Cand = "baseline", "candidate"
+	if c.Paired == 0 {
+		err := usageErrorf("the runs share no scored items (dataset fingerprints %s in %s, %s in %s): gate compares two runs of the same dataset",
+			fingerprint(base), base.Dir, fingerprint(cand), cand.Dir)
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return err
 	}
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand)}
+	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
+	if gated != nil && !slices.ContainsFunc(c.Rows, func(r eval.CompareRow) bool { return gated(r.Group) }) {
+		return usageErrorf("--types %q matches no column of this comparison (columns: %s)", *types, strings.Join(rowGroups(c), ", "))
+	}
+	var small []string
+	checked := 0
 	for _, r := range c.Rows {
-		if r.Small && (gated == nil || gated(r.Group)) {
+		if gated != nil && !gated(r.Group) {
+			continue
+		}
+		if r.Small {
+			small = append(small, fmt.Sprintf("%s (%d)", r.Group, r.N))
 			cr.Notes = append(cr.Notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, cf.minN))
+		} else {
+			checked++
 		}
 	}
-	if gated != nil && !slices.ContainsFunc(c.Rows, func(r eval.CompareRow) bool { return gated(r.Group) }) {
-		return usageErrorf("--types %q matches no column of this comparison", *types)
+	if checked == 0 {
+		err := &incompleteError{fmt.Errorf("nothing gated: every gated column has fewer than --min-n %d paired items: %s", cf.minN, strings.Join(small, ", "))}
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		if err := cr.Text(stdout); err != nil {
+			return err
+		}
+		return err
 	}
 	regressed := c.Regressions(gated)
 	verdict := verdictLine1(regressed, c, gated, cf.maxDrop, cf.alpha)
@@ -110,20 +136,38 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func verdictLine1(regressed []eval.CompareRow, c *eval.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
+	drop := eval.FormatDecimal(maxDrop)
 	if len(regressed) > 0 {
 		parts := make([]string, len(regressed))
 		for i, r := range regressed {
-			parts[i] = fmt.Sprintf("%s %+.1f points [%+.1f, %+.1f], p %s", r.Group, r.Delta, r.CI.Lo, r.CI.Hi, pText(r.P))
+			parts[i] = fmt.Sprintf("%s %s points %s, p %s", r.Group, eval.FormatSigned(r.Delta, 1), reports.SignedInterval(r.CI), pText(r.P))
 		}
-		return fmt.Sprintf("gate: FAIL: significant drop over %.1f points (α=%g): %s", maxDrop, alpha, strings.Join(parts, "; "))
+		return fmt.Sprintf("gate: FAIL: significant drop over %s points (α=%g): %s", drop, alpha, strings.Join(parts, "; "))
 	}
 	var checked []string
 	for _, r := range c.Rows {
-		if gated == nil || gated(r.Group) {
-			checked = append(checked, fmt.Sprintf("%s %+.1f (p %s)", r.Group, r.Delta, pText(r.P)))
+		if (gated == nil || gated(r.Group)) && !r.Small {
+			checked = append(checked, fmt.Sprintf("%s %s (p %s)", r.Group, reports.Delta(r), pText(r.P)))
 		}
 	}
-	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %.1f points: %s", maxDrop, strings.Join(checked, "; "))
+	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %s points: %s", drop, strings.Join(checked, "; "))
+}
+
+// rowGroups lists a comparison's columns.
+func rowGroups(c *eval.Comparison) []string {
+	out := make([]string, len(c.Rows))
+	for i, r := range c.Rows {
+		out[i] = r.Group
+	}
+	return out
+}
+
+// fingerprint returns a run's dataset fingerprint, shortened.
+func fingerprint(r *eval.RunDir) string {
+	if r.Manifest == nil || r.Manifest.Dataset.Fingerprint == "" {
+		return "(none recorded)"
+	}
+	return short(r.Manifest.Dataset.Fingerprint)
 }
 
 func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {

@@ -126,7 +126,7 @@ func pct(n, total int) string {
 	if total == 0 {
 		return "-"
 	}
-	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
+	return eval.PctOf(int64(n), int64(total)).Format(1) + "%"
 }
 
 func joinCounts(cs []eval.Count) string {

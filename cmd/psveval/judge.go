@@ -33,9 +33,9 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErrorf("give the new run directory: --out DIR")
 	}
 	src := fs.Arg(0)
-	sm, err := eval.ReadManifest(src)
+	sm, err := eval.OpenRunDir(src)
 	if err != nil {
-		return usageErrorf("source run %s: %v", src, err)
+		return reportErr(fmt.Errorf("source run: %w", err))
 	}
 	logger, err := newLogger(stderr, rf.logLevel)
 	if err != nil {
@@ -76,7 +76,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	j := &job{
 		ds: ds, model: missing, judges: specs, clients: clients, rule: rule, out: rf.out,
 		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger,
-		resume: "psveval judge " + shellJoin(redactArgs(args)),
+		resume: "psveval judge " + eval.ShellJoin(redactArgs(args)),
 		manifest: &eval.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),
 			Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String()},

@@ -21,8 +21,23 @@ type statFlags struct {
 
 func (s *statFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.by, "by", "", "group by this result `field` instead of question_type: modality, main_topic, source, or any meta column")
-	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples (at least 2000 for the published intervals)")
-	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, so equal inputs give equal intervals")
+	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples, 1 to 1000000 (at least 2000 for the published intervals)")
+	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, at least 1, so equal inputs give equal intervals")
+}
+
+// maxResamples bounds --resamples: each resample of each group keeps a
+// float64, so 1e6 resamples of 10 groups take 80 MB.
+const maxResamples = 1_000_000
+
+// validate checks the values against their documented ranges.
+func (s *statFlags) validate() error {
+	if s.resamples < 1 || s.resamples > maxResamples {
+		return usageErrorf("--resamples %d: want 1 to %d (2000 gives the published intervals)", s.resamples, maxResamples)
+	}
+	if s.seed == 0 {
+		return usageErrorf("--seed 0: want a seed of at least 1")
+	}
+	return nil
 }
 
 func (s *statFlags) aggregate(ci bool) eval.AggregateOptions {
@@ -68,6 +83,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return usageErrorf("report takes one or more run directories")
 	}
@@ -85,7 +103,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	runs := make([]reports.Run, len(loaded))
 	for i, r := range loaded {
-		runs[i] = reports.Run{Label: r.Label(), Summary: r.Summary, Manifest: r.Manifest}
+		runs[i] = reports.Run{Label: r.Label(), Dir: r.Dir, Summary: r.Summary, Manifest: r.Manifest}
 		if i < len(labels) {
 			runs[i].Label = labels[i]
 		}
@@ -93,9 +111,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return rep.Report(stdout, runs, reports.Options{CI: *ci, Paper: *paper, Dims: *dims})
 }
 
-// reportErr marks an unfinished or unreadable run as an input error.
+// reportErr maps the errors of loading run directories to exit codes: a
+// path that is not a run directory is a usage error (2); an unfinished or
+// inconsistent run is operational (3).
 func reportErr(err error) error {
-	if errors.Is(err, eval.ErrNoResults) || errors.Is(err, eval.ErrInconsistent) {
+	switch {
+	case errors.Is(err, eval.ErrNotRunDir):
+		return &usageError{err}
+	case errors.Is(err, eval.ErrNoResults) || errors.Is(err, eval.ErrInconsistent):
 		return &incompleteError{err}
 	}
 	return err

@@ -217,6 +217,11 @@ func TestGate(t *testing.T) {
 	})
 	incomplete := filepath.Join(dir, "incomplete")
 	os.MkdirAll(incomplete, 0o755)
+	if err := eval.WriteJSON(filepath.Join(incomplete, "manifest.json"), eval.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", incomplete}}); err != nil {
+		t.Fatal(err)
+	}
+	notRun := filepath.Join(dir, "not-a-run")
+	os.MkdirAll(notRun, 0o755)
 	errored := write("errored", func(r []eval.Result) []eval.Result {
 		for i := range 40 {
 			r[i].Status, r[i].Score, r[i].AllMet, r[i].Error = eval.StatusError, nil, nil, "answer: HTTP 500"
@@ -235,7 +240,9 @@ func TestGate(t *testing.T) {
 		{"all columns", worse, []string{"--types", "all"}, 1, "Avg (macro)"},
 		{"noise", noisy, nil, 0, "gate: PASS"},
 		{"identical", base, []string{"--types", "all"}, 0, "gate: PASS"},
-		{"incomplete", incomplete, nil, 3, "gate: ERROR"},
+		{"incomplete", incomplete, nil, 3, "finish it with: psveval run --data d.jsonl --out"},
+		{"not a run directory", notRun, nil, 2, "not a run directory"},
+		{"missing directory", filepath.Join(dir, "nowhere"), nil, 2, "not a run directory"},
 		{"errors above the rate", errored, nil, 3, "above --max-error-rate"},
 		{"unknown column", noisy, []string{"--types", "XX"}, 2, ""},
 	} {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -364,6 +366,39 @@ func TestDryRun(t *testing.T) {
 	}
 	if srv.Requests("model")+srv.Requests("judge") != 0 {
 		t.Error("a dry run sent requests")
+	}
+}
+
+// TestDryRunMeasuresRealPrompt checks that the judge estimate follows the
+// prompt that would be sent: a 64 KB custom template and per-criterion
+// mode both change it.
+func TestDryRunMeasuresRealPrompt(t *testing.T) {
+	t.Parallel()
+	srv := fakeServer(t, llmtest.Config{})
+	judgeTokens := func(extra ...string) int {
+		t.Helper()
+		out, errOut, code := cli(t, t.Context(), runArgs(srv, "", append([]string{"--dry-run"}, extra...)...)...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		m := regexp.MustCompile(`judge requests:.*\n  input tokens:   ~(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no judge input estimate:\n%s", out)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	base := judgeTokens()
+	tmpl := filepath.Join(t.TempDir(), "big.tmpl")
+	big := `{{define "system"}}` + strings.Repeat("Grade carefully. ", 4000) + `{{end}}{{define "user"}}{{.Question}} {{.Answer}}{{end}}`
+	if err := os.WriteFile(tmpl, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := judgeTokens("--judge-prompt", tmpl); got < base+60*15000 {
+		t.Errorf("a 64 KB prompt estimates %d judge input tokens, the default %d", got, base)
+	}
+	if got := judgeTokens("--judge-mode", "per-criterion"); got <= base {
+		t.Errorf("per-criterion mode estimates %d judge input tokens, joint %d", got, base)
 	}
 }
 
