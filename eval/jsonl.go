@@ -74,6 +74,10 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 		for sc.Scan() {
 			line++
 			b := bytes.TrimSpace(sc.Bytes())
+			if line == 1 {
+				// Editors on Windows start UTF-8 files with a byte-order mark.
+				b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+			}
 			if len(b) == 0 {
 				continue
 			}

@@ -93,6 +93,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() != 2 {
 		return usageErrorf("compare takes two run directories: BASE_DIR CAND_DIR")
 	}
+	if !slices.Contains([]string{"text", "markdown", "md", "json"}, *format) {
+		return usageErrorf("--format %q: want text, markdown or json", *format)
+	}
 	runs, err := loadRuns(fs.Args(), cf.aggregate(false))
 	if err != nil {
 		return reportErr(err)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +25,15 @@ type paramFlag struct{ kv []string }
 
 func (p *paramFlag) String() string { return strings.Join(p.kv, ",") }
 func (p *paramFlag) Set(s string) error {
-	if _, _, ok := strings.Cut(s, "="); !ok {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" {
 		return fmt.Errorf("want key=value, got %q", s)
+	}
+	// A value that starts like JSON must be JSON: {bad would otherwise be
+	// sent as the string "{bad".
+	if t := strings.TrimSpace(v); t != "" && strings.ContainsRune(`{["`, rune(t[0])) && !json.Valid([]byte(t)) {
+		var x any
+		return fmt.Errorf("%s: the value %q is not valid JSON (%v)", strings.TrimSpace(k), v, json.Unmarshal([]byte(t), &x))
 	}
 	p.kv = append(p.kv, s)
 	return nil
@@ -138,10 +147,63 @@ func (e *endpointFlags) clientConfig(name, url, key string, params map[string]an
 	}
 }
 
+// validateCalls checks the call flags against their documented ranges.
+func (e *endpointFlags) validateCalls() error {
+	switch {
+	case e.maxAttempts < 1:
+		return usageErrorf("--max-attempts %d: want at least 1", e.maxAttempts)
+	case e.callTimeout <= 0:
+		return usageErrorf("--call-timeout %s: want a positive duration such as 120s", e.callTimeout)
+	case e.maxRespBytes < 1:
+		return usageErrorf("--max-response-bytes %d: want at least 1", e.maxRespBytes)
+	}
+	return nil
+}
+
+// validateJudge checks the judge flags against their ranges and sets.
+func (e *endpointFlags) validateJudge() error {
+	for _, u := range e.judgeURLs {
+		if err := llm.CheckURL(u); err != nil {
+			return usageErrorf("--judge-url: %v", err)
+		}
+	}
+	switch {
+	case !slices.Contains([]string{judges.FormatJSONSchema, judges.FormatJSONObject, judges.FormatNone}, e.judgeFormat):
+		return usageErrorf("--judge-format %q: want json_schema, json_object or none", e.judgeFormat)
+	case !slices.Contains([]string{judges.ModeJoint, judges.ModePerCriterion}, e.judgeMode):
+		return usageErrorf("--judge-mode %q: want joint or per-criterion", e.judgeMode)
+	case e.judgeRepairs < 0:
+		return usageErrorf("--judge-repairs %d: want 0 or more", e.judgeRepairs)
+	case e.judgeMaxTokens < 1:
+		return usageErrorf("--judge-max-tokens %d: want at least 1", e.judgeMaxTokens)
+	case e.judgeConc < 1:
+		return usageErrorf("--judge-concurrency %d: want at least 1 request in flight", e.judgeConc)
+	case !(e.judgeRPS >= 0) || math.IsInf(e.judgeRPS, 0):
+		return usageErrorf("--judge-rps %g: want 0 (no limit) or more requests per second", e.judgeRPS)
+	}
+	if _, err := rubric.ParseRule(e.score); err != nil {
+		return usageErrorf("--score %q: want points, all or mean", e.score)
+	}
+	return e.validateCalls()
+}
+
 // modelInfo validates the model flags and describes the model.
 func (e *endpointFlags) modelInfo() (eval.EndpointInfo, error) {
 	if e.modelURL == "" || e.model == "" {
 		return eval.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
+	}
+	if err := llm.CheckURL(e.modelURL); err != nil {
+		return eval.EndpointInfo{}, usageErrorf("--model-url: %v", err)
+	}
+	switch {
+	case e.maxTokens < 1:
+		return eval.EndpointInfo{}, usageErrorf("--max-tokens %d: want at least 1", e.maxTokens)
+	case e.seed < 0:
+		return eval.EndpointInfo{}, usageErrorf("--seed %d: want 0 or more", e.seed)
+	case e.concurrency < 1:
+		return eval.EndpointInfo{}, usageErrorf("--concurrency %d: want at least 1 request in flight", e.concurrency)
+	case !(e.modelRPS >= 0) || math.IsInf(e.modelRPS, 0):
+		return eval.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
 	}
 	return eval.EndpointInfo{
 		URL: llm.RedactURL(e.modelURL), Model: e.model, Params: e.modelParamsMap(),
@@ -163,8 +225,8 @@ func (e *endpointFlags) newJudges(logger *slog.Logger) ([]eval.JudgeSpec, []eval
 	if len(e.judgeURLs) != 1 && len(e.judgeURLs) != len(e.judgeModels) {
 		return nil, nil, nil, usageErrorf("%d --judge-url for %d --judge-model: give one URL for all, or one per model", len(e.judgeURLs), len(e.judgeModels))
 	}
-	if _, err := rubric.ParseRule(e.score); err != nil {
-		return nil, nil, nil, &usageError{err}
+	if err := e.validateJudge(); err != nil {
+		return nil, nil, nil, err
 	}
 	var prompt *rubric.Prompt
 	if e.judgePrompt != "" {

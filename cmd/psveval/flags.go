@@ -9,7 +9,9 @@ import (
 	"maps"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -22,9 +24,10 @@ import (
 func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
+	// On a mistake the flag package prints the error, then this one line:
+	// the list of every flag is for -h (see parse) and psveval help NAME.
 	fs.Usage = func() {
-		fmt.Fprintf(w, "usage: psveval %s %s\n\nflags:\n", name, synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(w, "usage: psveval %s %s\n(psveval help %s lists every flag)\n", name, synopsis, name)
 	}
 	return fs
 }
@@ -41,6 +44,8 @@ func parse(fs *flag.FlagSet, args []string) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(fs.Output(), "\nflags:")
+				fs.PrintDefaults()
 				return err
 			}
 			return &usageError{err}
@@ -87,13 +92,27 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if set[k] {
 			continue
 		}
+		_, multi := f.Value.(repeatable)
+		switch doc[k].(type) {
+		case []any:
+			if !multi {
+				return usageErrorf("config %s: %s: want one value, got a list (only repeatable settings such as judge-model take lists)", cfg.Value, k)
+			}
+		case map[string]any:
+			if !multi {
+				return usageErrorf("config %s: %s: want one value, got a mapping", cfg.Value, k)
+			}
+		}
 		vals, err := configValues(doc[k])
 		if err != nil {
 			return &usageError{fmt.Errorf("config %s: %s: %w", cfg.Value, k, err)}
 		}
 		for _, v := range vals {
 			if err := fs.Set(k, v); err != nil {
-				return &usageError{fmt.Errorf("config %s: %s: %w", cfg.Value, k, err)}
+				if multi {
+					return usageErrorf("config %s: %s: %v", cfg.Value, k, err)
+				}
+				return usageErrorf("config %s: %s: want %s, got %q", cfg.Value, k, kindOf(f), v)
 			}
 		}
 	}
@@ -147,6 +166,33 @@ func configScalar(v any) (string, error) {
 	return fmt.Sprint(v), nil
 }
 
+// A repeatable flag may be given several times, so a config file may
+// give it a list (or, for key=value flags, a mapping).
+type repeatable interface{ repeatable() }
+
+func (*listFlag) repeatable()    {}
+func (*paramFlag) repeatable()   {}
+func (*mappingFlag) repeatable() {}
+
+// kindOf names what a flag takes, for messages: "an integer", "a number".
+func kindOf(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return "a value like " + strconv.Quote(f.DefValue)
+	}
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		return "an integer"
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case time.Duration:
+		return "a duration such as 90s"
+	}
+	return "a string"
+}
+
 // listFlag is a repeatable string flag.
 type listFlag []string
 
@@ -182,6 +228,17 @@ type datasetFlags struct {
 	skipBad                              bool
 	maxImageBytes                        int64
 	limit                                int
+}
+
+// validate checks the dataset flags against their documented ranges.
+func (d *datasetFlags) validate() error {
+	switch {
+	case d.limit < 0:
+		return usageErrorf("--limit %d: want 0 (all items) or more", d.limit)
+	case d.maxImageBytes < 1:
+		return usageErrorf("--max-image-bytes %d: want at least 1", d.maxImageBytes)
+	}
+	return nil
 }
 
 func (d *datasetFlags) register(fs *flag.FlagSet) {

@@ -29,6 +29,9 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 {
 		return usageErrorf("judge takes one source run directory")
 	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
 	if rf.out == "" {
 		return usageErrorf("give the new run directory: --out DIR")
 	}

@@ -101,7 +101,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("no command given")
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" || name == "-v" {
+		name = "version"
+	}
 	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		if len(args) > 1 && args[1] == "help" {
+			usage(stdout)
+			return nil
+		}
 		if len(args) > 1 {
 			for _, c := range commands() {
 				if c.name == args[1] {

@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +45,24 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.naive, "naive", false, "for benchmarks: answer and judge each item in one pool, the design the pipeline replaces")
 }
 
+// progressModes are the values of --progress.
+var progressModes = []string{"auto", "bar", "lines", "none"}
+
+// validate checks the run flags against their documented ranges and sets.
+func (r *runFlags) validate() error {
+	switch {
+	case !slices.Contains(progressModes, r.progress):
+		return usageErrorf("--progress %q: want auto, bar, lines or none", r.progress)
+	case !(r.maxErrorRate >= 0 && r.maxErrorRate <= 1):
+		return usageErrorf("--max-error-rate %g: want a share between 0 and 1", r.maxErrorRate)
+	case !(r.priceIn >= 0) || math.IsInf(r.priceIn, 0):
+		return usageErrorf("--judge-price-in %g: want 0 or more USD per million tokens", r.priceIn)
+	case !(r.priceOut >= 0) || math.IsInf(r.priceOut, 0):
+		return usageErrorf("--judge-price-out %g: want 0 or more USD per million tokens", r.priceOut)
+	}
+	return nil
+}
+
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -66,6 +86,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	if err := df.validate(); err != nil {
+		return err
 	}
 	logger, err := newLogger(stderr, rf.logLevel)
 	if err != nil {
@@ -340,7 +366,7 @@ func redactArgs(args []string) []string {
 		} else if strings.Contains(a, "://") {
 			out[i] = llm.RedactURL(a)
 		} else {
-			out[i] = a
+			out[i] = llm.RedactUserinfo(a) // a URL without a scheme
 		}
 	}
 	return out

@@ -43,7 +43,23 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if code != 3 || !strings.Contains(stderr2, "HTTP 401") {
 		t.Fatalf("rejected key: exit %d\n%s", code, stderr2)
 	}
-	texts := map[string]string{"stdout": stdout + stdout2, "stderr": stderr + stderr2}
+	// A URL without a scheme is refused before anything is written, and
+	// its password is shown nowhere.
+	outNoScheme := filepath.Join(dir, "noscheme")
+	args = runArgs(srv, outNoScheme, "--limit", "2")
+	for i, a := range args {
+		if a == srv.URL {
+			args[i] = strings.Replace(srv.URL, "http://", "alice:"+password+"@", 1)
+		}
+	}
+	stdout3, stderr3, code := cli(t, t.Context(), args...)
+	if code != 2 || !strings.Contains(stderr3, "--model-url") || !strings.Contains(stderr3, "REDACTED@") {
+		t.Errorf("URL without a scheme: exit %d, want 2 naming --model-url\n%s", code, stderr3)
+	}
+	if _, err := os.Stat(outNoScheme); err == nil {
+		t.Error("a refused URL left a run directory behind")
+	}
+	texts := map[string]string{"stdout": stdout + stdout2 + stdout3, "stderr": stderr + stderr2 + stderr3}
 	for _, d := range []string{out, out401} {
 		entries, err := os.ReadDir(d)
 		if err != nil {

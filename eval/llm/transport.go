@@ -14,25 +14,26 @@
 package llm
 
 import (
-	"slices"
-
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/psveval/psveval/eval/internal/jsonscan"
 )
 
 // Defaults for [Transport].
@@ -381,6 +382,7 @@ func MergeParams(b []byte, params map[string]any) ([]byte, error) {
 // values of query parameters whose names suggest a secret. It returns u
 // unchanged when u does not parse.
 func RedactURL(u string) string {
+	u = RedactUserinfo(u)
 	p, err := url.Parse(u)
 	if err != nil {
 		return u
@@ -399,4 +401,42 @@ func RedactURL(u string) string {
 		p.RawQuery = q.Encode()
 	}
 	return p.String()
+}
+
+// userinfo matches "user:password@" (or "user@") wherever it stands in a
+// string, URL or not: before a host, with or without a scheme.
+var userinfo = regexp.MustCompile(`[^\s/@:"'=]+(:[^\s/@"']*)?@([\[\]A-Za-z0-9.-]+)`)
+
+// RedactUserinfo replaces every "user:password@host" in s by
+// "REDACTED@host". It does not depend on s parsing as a URL, so a setting
+// without a scheme ("alice:pw@127.0.0.1:8099/v1") is redacted too.
+func RedactUserinfo(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfo.ReplaceAllString(s, "REDACTED@$2")
+}
+
+// CheckURL checks that u is an endpoint URL psveval will call:
+// http(s)://host[:port][/path], with no query or fragment. Credentials
+// (http://user:pw@host, for a proxy's basic auth) are allowed, and
+// redacted wherever the URL is shown; its error never quotes them.
+func CheckURL(u string) error {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Scheme == "" || p.Opaque != "":
+		return fmt.Errorf("%q is not a URL of the form http(s)://host[:port][/path]", RedactURL(u))
+	case p.Scheme != "http" && p.Scheme != "https":
+		return fmt.Errorf("%q: the scheme must be http or https, not %q", RedactURL(u), p.Scheme)
+	case p.Host == "" || p.Hostname() == "":
+		return fmt.Errorf("%q has no host; want http(s)://host[:port][/path]", RedactURL(u))
+	case p.RawQuery != "" || p.Fragment != "" || strings.ContainsAny(u, "?#"):
+		return fmt.Errorf("%q has a query or fragment; want http(s)://host[:port][/path]", RedactURL(u))
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %q is not a number from 1 to 65535", RedactURL(u), port)
+		}
+	}
+	return nil
 }
