@@ -46,7 +46,7 @@ type group struct {
 	n, scored, unscored, errors, allMet int
 	// sum is the exact sum of the scored items' scores; scores keeps each
 	// as a float64 for the bootstrap, which needs only the distribution.
-	sum    big.Rat
+	sum    exactSum
 	scores []float64
 }
 
@@ -91,7 +91,7 @@ func (a *Aggregator) Add(r Result) {
 	case StatusOK:
 		g.scored++
 		if r.Score != nil {
-			g.sum.Add(&g.sum, ratOf(*r.Score))
+			g.sum.add(*r.Score)
 			g.scores = append(g.scores, *r.Score)
 		}
 		if r.AllMet != nil && *r.AllMet {
@@ -276,7 +276,8 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		}
 		var r []float64
 		if g.scored > 0 {
-			mean := new(big.Rat).Quo(&g.sum, new(big.Rat).SetInt64(int64(g.scored)))
+			gsum := g.sum.rat()
+			mean := new(big.Rat).Quo(gsum, new(big.Rat).SetInt64(int64(g.scored)))
 			macro.Add(&macro, mean)
 			scoredGroups++
 			ts.Accuracy = pctRat(mean)
@@ -293,7 +294,9 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		s.NScored += g.scored
 		s.NUnscored += g.unscored
 		s.NErrors += g.errors
-		sum.Add(&sum, &g.sum)
+		if g.scored > 0 {
+			sum.Add(&sum, g.sum.rat())
+		}
 		allMet += g.allMet
 	}
 	if s.NItems != a.n {

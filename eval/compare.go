@@ -110,7 +110,7 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	}}
 	type pairs struct {
 		d          []float64 // 100·(cand - base), in id order
-		base, cand big.Rat   // exact sums of the scores
+		base, cand exactSum  // exact sums of the scores
 	}
 	byGroup := map[string]*pairs{}
 	for _, id := range slices.Sorted(maps.Keys(base)) {
@@ -134,8 +134,8 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 			c.Worsened++
 		}
 		p.d = append(p.d, 100*(k.Score-b.Score))
-		p.base.Add(&p.base, ratOf(b.Score))
-		p.cand.Add(&p.cand, ratOf(k.Score))
+		p.base.add(b.Score)
+		p.cand.add(k.Score)
 	}
 	for id := range cand {
 		if _, ok := base[id]; !ok {
@@ -148,12 +148,13 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	for i, g := range groups {
 		p := byGroup[g]
 		n := new(big.Rat).SetInt64(int64(len(p.d)))
-		bm := new(big.Rat).Quo(&p.base, n)
-		cm := new(big.Rat).Quo(&p.cand, n)
+		bs, cs := p.base.rat(), p.cand.rat()
+		baseAll.Add(&baseAll, bs)
+		candAll.Add(&candAll, cs)
+		bm := bs.Quo(bs, n)
+		cm := cs.Quo(cs, n)
 		baseMacro.Add(&baseMacro, bm)
 		candMacro.Add(&candMacro, cm)
-		baseAll.Add(&baseAll, &p.base)
-		candAll.Add(&candAll, &p.cand)
 		boot[i] = resampleMeans(p.d, opts.Resamples, opts.Seed, uint64(i))
 		row := CompareRow{Group: g, N: len(p.d), Base: pctRat(bm), Cand: pctRat(cm)}
 		c.finish(&row, boot[i])

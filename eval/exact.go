@@ -223,3 +223,42 @@ func FormatDecimal(x float64) string {
 	}
 	return s
 }
+
+// An exactSum adds stored scores exactly without an allocation per
+// score: scores take few distinct values, each the ratio num/den of small
+// integers, so it keeps one integer sum of numerators per denominator and
+// makes a rational of them only when asked. The zero value is an empty
+// sum.
+type exactSum struct {
+	byDen map[int64]int64
+	memo  map[float64][2]int64 // score -> num, den (den 0: not a small ratio)
+	rest  big.Rat              // scores no small ratio explains
+}
+
+func (e *exactSum) add(x float64) {
+	if e.memo == nil {
+		e.byDen, e.memo = map[int64]int64{}, map[float64][2]int64{}
+	}
+	f, ok := e.memo[x]
+	if !ok {
+		r := ratOf(x)
+		if r.Num().IsInt64() && r.Denom().IsInt64() && r.Denom().Int64() <= 1<<20 {
+			f = [2]int64{r.Num().Int64(), r.Denom().Int64()}
+		}
+		e.memo[x] = f
+	}
+	if f[1] == 0 {
+		e.rest.Add(&e.rest, ratOf(x))
+		return
+	}
+	e.byDen[f[1]] += f[0] // at most 2^20 per score: no overflow below 2^43 items
+}
+
+// rat returns the sum as a new rational.
+func (e *exactSum) rat() *big.Rat {
+	out := new(big.Rat).Set(&e.rest)
+	for den, num := range e.byDen {
+		out.Add(out, big.NewRat(num, den))
+	}
+	return out
+}
