@@ -64,7 +64,7 @@ func NewAggregator(opts AggregateOptions) *Aggregator {
 // GroupOf returns the group a result belongs to under opts.
 func (a *Aggregator) GroupOf(r *Result) string {
 	if a.opts.By == "" || a.opts.By == "question_type" {
-		return r.QuestionType
+		return NormalizeType(r.QuestionType)
 	}
 	if v := r.Meta[a.opts.By]; v != "" {
 		return v
@@ -240,7 +240,10 @@ type RunInfo struct {
 	ServedModels map[string]string `json:"served_models"`
 	// CostUSD is the judge's estimated cost from --judge-price-in/out.
 	CostUSD *float64 `json:"judge_cost_usd,omitempty"`
-	Skipped []Skip   `json:"skipped_items,omitempty"`
+	// NSkipped counts the items --skip-bad-items left out; Skipped lists
+	// them. They are in no other count.
+	NSkipped int    `json:"n_skipped"`
+	Skipped  []Skip `json:"skipped_items,omitempty"`
 }
 
 // ErrInconsistent reports counts that do not add up; a summary that fails
@@ -284,8 +287,11 @@ func (a *Aggregator) Summary() (*Summary, error) {
 			ts.AllMet = PctOf(int64(g.allMet), int64(g.scored))
 			if boot {
 				r = resampleMeans(g.scores, a.opts.Resamples, a.opts.Seed, uint64(i))
-				ci := percentileInterval(slices.Clone(r), level).percent()
-				ts.CI = &ci
+				// One item resamples to itself: no interval to speak of.
+				if g.scored > 1 {
+					ci := percentileInterval(slices.Clone(r), level).percent()
+					ts.CI = &ci
+				}
 			}
 		}
 		reps = append(reps, r)
@@ -311,7 +317,7 @@ func (a *Aggregator) Summary() (*Summary, error) {
 			s.AllMetCI = &w
 		}
 	}
-	if boot && s.NScored > 0 {
+	if boot && s.NScored > 1 {
 		micro := make([]float64, a.opts.Resamples)
 		macro := make([]float64, a.opts.Resamples)
 		for b := range micro {

@@ -64,7 +64,7 @@ func (c *Cache) Put(key string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	tmp, err := createTemp(filepath.Dir(p), ".tmp-")
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}

@@ -49,6 +49,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // DefaultMaxImageBytes is the default limit on one image's size.
 const DefaultMaxImageBytes = 32 << 20
 
+// DefaultMaxTextBytes is the default limit on a question's or reference
+// answer's length.
+const DefaultMaxTextBytes = 1 << 20
+
 // DatasetOptions configures [Open]. The zero value reads the file with its
 // columns found by name, the default rubric, and no limits beyond
 // DefaultMaxImageBytes.
@@ -60,10 +64,14 @@ type DatasetOptions struct {
 	// does not exist there is also tried under ImageRoot/images.
 	ImageRoot string
 	// SkipBadItems skips items whose image is missing or does not decode,
-	// recording them in [Dataset.Skipped], instead of failing.
+	// or whose question or answer is over MaxTextBytes, recording them in
+	// [Dataset.Skipped], instead of failing.
 	SkipBadItems bool
 	// MaxImageBytes refuses larger images (0 means DefaultMaxImageBytes).
 	MaxImageBytes int64
+	// MaxTextBytes refuses items whose question or reference answer is
+	// longer (0 means DefaultMaxTextBytes).
+	MaxTextBytes int
 	// Limit stops after this many items (0 means all).
 	Limit int
 	// Rubric is given to items without their own rubric (nil means
@@ -153,6 +161,9 @@ func Open(path string, opts DatasetOptions) (*Dataset, error) {
 	}
 	if d.opts.MaxImageBytes <= 0 {
 		d.opts.MaxImageBytes = DefaultMaxImageBytes
+	}
+	if d.opts.MaxTextBytes <= 0 {
+		d.opts.MaxTextBytes = DefaultMaxTextBytes
 	}
 	d.root = opts.ImageRoot
 	if d.root == "" {
@@ -288,7 +299,7 @@ func (d *Dataset) All() iter.Seq2[Item, error] {
 			}
 			it, err := d.item(pr, n)
 			if err != nil {
-				var ie *imageError
+				var ie *skippable
 				if d.opts.SkipBadItems && errors.As(err, &ie) {
 					d.Skipped = append(d.Skipped, Skip{ID: it.ID, Pos: pr.pos, Reason: err.Error()})
 					continue
@@ -324,11 +335,12 @@ func idHash(id string) uint64 {
 	return h.Sum64()
 }
 
-// imageError marks an item problem that SkipBadItems may skip.
-type imageError struct{ err error }
+// skippable marks an item problem that SkipBadItems may skip: a bad image
+// or an oversized text.
+type skippable struct{ err error }
 
-func (e *imageError) Error() string { return e.err.Error() }
-func (e *imageError) Unwrap() error { return e.err }
+func (e *skippable) Error() string { return e.err.Error() }
+func (e *skippable) Unwrap() error { return e.err }
 
 // item builds the item at position n from a raw record. On error the
 // returned item carries at least the id, for the error message.
@@ -390,7 +402,7 @@ func (d *Dataset) item(pr posRecord, n int) (Item, error) {
 	}
 	if col, ok := d.Mapping[RoleImage]; ok {
 		if it.Images, err = d.images(rec[col]); err != nil {
-			return it, &imageError{fmt.Errorf("column %q: %w", col, err)}
+			return it, &skippable{fmt.Errorf("column %q: %w", col, err)}
 		}
 	}
 	return it, nil
@@ -421,6 +433,9 @@ func (d *Dataset) text(rec record, r Role, req bool) (string, error) {
 	}
 	if req && strings.TrimSpace(s) == "" {
 		return "", fmt.Errorf("%s in column %q is blank", r, col)
+	}
+	if req && len(s) > d.opts.MaxTextBytes {
+		return "", &skippable{fmt.Errorf("%s in column %q is %d bytes, over the %d-byte limit (--max-text-bytes; or leave the item out with --skip-bad-items)", r, col, len(s), d.opts.MaxTextBytes)}
 	}
 	return s, nil
 }

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 )
 
 // An Inspection describes a dataset: its schema and mapping, its items by
@@ -149,7 +148,7 @@ func Inspect(ds *Dataset, opts InspectOptions) (*Inspection, error) {
 		in.Problems = append(in.Problems, Problem{Pos: s.Pos, ID: s.ID, Message: "skipped: " + s.Reason})
 	}
 	if n := types[NoType]; n > 0 {
-		in.Problems = append(in.Problems, Problem{Message: strconv.Itoa(n) + " items have no question type; they are reported as " + NoType})
+		in.Problems = append(in.Problems, Problem{Message: Nouns(n, "item") + " without a question type: they are reported as " + NoType})
 	}
 	if walkErr == nil {
 		in.Fingerprint = fp.sum()

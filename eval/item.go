@@ -85,6 +85,7 @@ var typeByKey = func() map[string]string {
 	m := make(map[string]string, len(QuestionTypes))
 	for _, t := range QuestionTypes {
 		m[typeKey(t)] = t
+		m[typeKey(QuestionTypeAbbrev[t])] = t
 	}
 	return m
 }()
@@ -102,13 +103,17 @@ func typeKey(s string) string {
 }
 
 // NormalizeType maps a question-type label to its canonical form: one of
-// [QuestionTypes] when it matches after ignoring case, spaces, underscores
-// and hyphens ("visual_perception", "Visual-Perception"), otherwise the
+// [QuestionTypes] when it or its paper abbreviation ("VP", "cm") matches
+// after ignoring case, spaces, underscores and hyphens
+// ("visual_perception", "Visual-Perception"), otherwise the
 // label with surrounding space removed. An empty label becomes [NoType].
 func NormalizeType(label string) string {
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return NoType
+	}
+	if _, ok := QuestionTypeAbbrev[label]; ok {
+		return label
 	}
 	if t, ok := typeByKey[typeKey(label)]; ok {
 		return t

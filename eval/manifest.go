@@ -3,12 +3,16 @@ package eval
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 )
 
 // A Manifest records everything needed to reproduce a run and to refuse
@@ -16,14 +20,17 @@ import (
 // how, and scored how. It never holds an API key, and URLs in it are
 // redacted of credentials.
 type Manifest struct {
-	Tool     ToolInfo       `json:"tool"`
-	Created  string         `json:"created"`
-	Finished string         `json:"finished,omitempty"`
-	Args     []string       `json:"args,omitempty"`
-	Source   string         `json:"source_run,omitempty"`
-	Dataset  DatasetInfo    `json:"dataset"`
-	Model    EndpointInfo   `json:"model"`
-	Judges   []JudgeInfo    `json:"judges"`
+	Tool     ToolInfo     `json:"tool"`
+	Created  string       `json:"created"`
+	Finished string       `json:"finished,omitempty"`
+	Args     []string     `json:"args,omitempty"`
+	Source   string       `json:"source_run,omitempty"`
+	Dataset  DatasetInfo  `json:"dataset"`
+	Model    EndpointInfo `json:"model"`
+	Judges   []JudgeInfo  `json:"judges"`
+	// History lists each process that worked on the run, oldest first,
+	// with the endpoints it used: a resumed run may have moved servers.
+	History  []Session      `json:"history,omitempty"`
 	Scoring  ScoringInfo    `json:"scoring"`
 	Settings map[string]any `json:"settings"`
 }
@@ -45,6 +52,50 @@ type DatasetInfo struct {
 	Mapping       map[string]string `json:"mapping"`
 	Skipped       []Skip            `json:"skipped,omitempty"`
 	DefaultRubric RubricInfo        `json:"default_rubric"`
+}
+
+// SkippedNote says how many items --skip-bad-items left out of the run
+// labelled label, or "" when it left out none.
+func (d DatasetInfo) SkippedNote(label string) string {
+	if len(d.Skipped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s skipped by --skip-bad-items (bad image or oversized text) are in no count; manifest.json lists them", label, Nouns(len(d.Skipped), "item"))
+}
+
+// A Session is one process's part of a run: when it started, its
+// arguments and the endpoints it called (URLs redacted).
+type Session struct {
+	Started   string   `json:"started"`
+	Args      []string `json:"args,omitempty"`
+	ModelURL  string   `json:"model_url"`
+	JudgeURLs []string `json:"judge_urls"`
+}
+
+// Session returns the session m describes, started at started.
+func (m *Manifest) Session(started string) Session {
+	s := Session{Started: started, Args: m.Args, ModelURL: m.Model.URL, JudgeURLs: []string{}}
+	for _, j := range m.Judges {
+		s.JudgeURLs = append(s.JudgeURLs, j.URL)
+	}
+	return s
+}
+
+// Moved lists the endpoints whose URL differs between m (a run
+// directory's manifest) and now, as "model: OLD -> NEW". Moving servers
+// does not change a run's answers, so it does not refuse a resume; it is
+// printed and kept in the history.
+func (m *Manifest) Moved(now *Manifest) []string {
+	var out []string
+	if m.Model.URL != now.Model.URL {
+		out = append(out, fmt.Sprintf("model: %s -> %s", m.Model.URL, now.Model.URL))
+	}
+	for i, j := range now.Judges {
+		if i < len(m.Judges) && m.Judges[i].URL != j.URL {
+			out = append(out, fmt.Sprintf("judge %s: %s -> %s", j.Name, m.Judges[i].URL, j.URL))
+		}
+	}
+	return out
 }
 
 // RubricInfo identifies a rubric file.
@@ -177,6 +228,20 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
+// createTemp creates a new file in dir named prefix and random digits,
+// with mode 0644 less the umask, as the journals get (os.CreateTemp
+// gives 0600, which would hide a shared run's outputs from its readers).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("%s: cannot create a temporary file", dir)
+}
+
 // WriteFileAtomic writes b to path through a temporary file and a rename,
 // so a reader (or a crash) never sees half a file.
 func WriteFileAtomic(path string, b []byte) error {
@@ -189,7 +254,7 @@ func WriteFileAtomic(path string, b []byte) error {
 // WriteFileFunc is WriteFileAtomic for content that write streams, through
 // a buffer, so the content is never held in memory whole.
 func WriteFileFunc(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return err
 	}

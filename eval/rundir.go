@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"github.com/psveval/psveval/eval/internal/jsonscan"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -91,6 +93,16 @@ func ShellJoin(args []string) string {
 	return strings.Join(out, " ")
 }
 
+// A ByError reports a --by column that no result of a run has.
+type ByError struct {
+	Dir, By string
+	Columns []string // the columns the run's results have
+}
+
+func (e *ByError) Error() string {
+	return fmt.Sprintf("%s: no result has a %q column to group by; the columns there are: %s", e.Dir, e.By, strings.Join(e.Columns, ", "))
+}
+
 // LoadRun reads dir's manifest and results.jsonl, aggregating as opts
 // says. Every line is validated as JSON; the long text fields are not
 // kept, so loading many runs stays fast.
@@ -111,7 +123,7 @@ func LoadRun(dir string, opts AggregateOptions) (*RunDir, error) {
 		return nil, err
 	}
 	agg := NewAggregator(opts)
-	dec := liteDecoder{meta: opts.By != "" && opts.By != "question_type", intern: map[string]string{}}
+	dec := liteDecoder{meta: opts.By != "" && opts.By != "question_type", intern: map[string]string{}, seen: map[string]bool{}}
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if before, after, ok := bytes.Cut(data, []byte{'\n'}); ok {
@@ -137,6 +149,10 @@ func LoadRun(dir string, opts AggregateOptions) (*RunDir, error) {
 		if res.Status == StatusOK && res.Score != nil {
 			rd.Scores[res.ID] = Scored{Group: agg.GroupOf(&res), Score: *res.Score}
 		}
+	}
+	if dec.meta && !dec.seen[opts.By] {
+		cols := append([]string{"question_type"}, slices.Sorted(maps.Keys(dec.seen))...)
+		return nil, &ByError{Dir: dir, By: opts.By, Columns: cols}
 	}
 	if rd.Summary, err = agg.Summary(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -188,6 +204,8 @@ type liteDecoder struct {
 	meta bool
 	// intern shares the strings that repeat on every line.
 	intern map[string]string
+	// seen holds the meta keys met, when meta is read.
+	seen map[string]bool
 }
 
 func (d *liteDecoder) str(raw []byte) (string, error) {
@@ -242,6 +260,9 @@ func (d *liteDecoder) decode(r *resultLite, line []byte) error {
 				}
 				if r.Meta == nil {
 					r.Meta = map[string]string{}
+				}
+				if d.seen != nil && !d.seen[string(k)] {
+					d.seen[string(k)] = true
 				}
 				r.Meta[string(k)] = s
 				return nil

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,9 @@ type ComparisonReport struct {
 	// Gated, when set, marks the rows a gate checks.
 	Gated func(group string) bool
 	Notes []string
+	// Width is the number of columns the text rendering must fit in (0:
+	// DefaultWidth).
+	Width int
 }
 
 // Delta formats a row's difference by the one rounding rule, with a sign,
@@ -48,24 +52,38 @@ func FormatP(p float64) string {
 }
 
 func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
+	return cr.layout(false)
+}
+
+// layout lays out the comparison's rows; narrow names the runs "base" and
+// "cand", the averages "Avg" and "Macro", and leaves gating out of the
+// verdicts, for the footer to say.
+func (cr *ComparisonReport) layout(narrow bool) (header []string, rows [][]string) {
 	header = []string{"group", "n", cr.Base, cr.Cand, "Δ", levelName(cr.C.Bootstrap.Level) + " CI", "p", "verdict"}
+	if narrow {
+		header[2], header[3] = "base", "cand"
+	}
 	for _, r := range cr.C.Rows {
 		verdict := ""
 		switch {
 		case r.Regressed:
 			verdict = "REGRESSED"
 		case r.Small:
-			verdict = "too few to gate"
+			verdict = "too few"
 		case r.Significant && r.Delta.Sign() > 0:
 			verdict = "improved"
 		case r.Significant:
 			verdict = "worse, within max drop"
 		}
-		if cr.Gated != nil && cr.Gated(r.Group) {
+		if cr.Gated != nil && cr.Gated(r.Group) && !narrow {
 			verdict = strings.TrimSpace("gated " + verdict)
 		}
+		group := shortName(r.Group)
+		if narrow {
+			group = strings.NewReplacer("Avg (micro)", "Avg", "Avg (macro)", "Macro").Replace(group)
+		}
 		rows = append(rows, []string{
-			shortName(r.Group), fmt.Sprint(r.N), r.Base.Format(1), r.Cand.Format(1),
+			group, fmt.Sprint(r.N), r.Base.Format(1), r.Cand.Format(1),
 			Delta(r), SignedInterval(r.CI), FormatP(r.P), verdict,
 		})
 	}
@@ -75,10 +93,10 @@ func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
 func (cr *ComparisonReport) footer() []string {
 	c := cr.C
 	lines := []string{
-		fmt.Sprintf("%d items paired: %d improved, %d worsened, %d unchanged", c.Paired, c.Improved, c.Worsened, c.Paired-c.Improved-c.Worsened),
+		fmt.Sprintf("%s paired: %d improved, %d worsened, %d unchanged", eval.Nouns(c.Paired, "item"), c.Improved, c.Worsened, c.Paired-c.Improved-c.Worsened),
 	}
 	if c.OnlyBase+c.OnlyCand > 0 {
-		lines = append(lines, fmt.Sprintf("left out: %d items scored only in %s, %d only in %s", c.OnlyBase, cr.Base, c.OnlyCand, cr.Cand))
+		lines = append(lines, fmt.Sprintf("left out: %s scored only in %s, %d only in %s", eval.Nouns(c.OnlyBase, "item"), cr.Base, c.OnlyCand, cr.Cand))
 	}
 	t := c.Thresholds
 	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s, rounded half away from zero; a trailing ~ marks a difference not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %s points with n ≥ %d",
@@ -91,18 +109,40 @@ func levelName(level float64) string {
 	return strconv.FormatFloat(math.Round(1e6*100*level)/1e6, 'f', -1, 64) + "%"
 }
 
-// Text renders the comparison with tablewriter.
+// Text renders the comparison with tablewriter, in cr.Width columns: where
+// the table is too wide, it takes its narrow layout, and a line under the
+// table names the runs and the gated groups. Footer lines are wrapped.
 func (cr *ComparisonReport) Text(w io.Writer) error {
+	width := cmp.Or(cr.Width, DefaultWidth)
 	header, rows := cr.rows()
-	if err := render(w, header, rows, tw.AlignRight); err != nil {
+	var b strings.Builder
+	if err := render(&b, header, rows, tw.AlignRight); err != nil {
 		return err
 	}
-	for _, l := range cr.footer() {
-		if _, err := fmt.Fprintln(w, l); err != nil {
+	footer := cr.footer()
+	if maxWidth(b.String()) > width {
+		header, rows = cr.layout(true)
+		b.Reset()
+		if err := render(&b, header, rows, tw.AlignRight); err != nil {
 			return err
 		}
+		head := "base: " + cr.Base + "; cand: " + cr.Cand + "; Avg: instance-weighted (micro); Macro: mean of the groups"
+		if cr.Gated != nil {
+			var gated []string
+			for _, r := range cr.C.Rows {
+				if cr.Gated(r.Group) {
+					gated = append(gated, shortName(r.Group))
+				}
+			}
+			head += "; gated: " + cmp.Or(strings.Join(gated, ", "), "none")
+		}
+		footer = append([]string{head}, footer...)
 	}
-	return nil
+	for _, l := range footer {
+		b.WriteString(wrap(l, width, "    "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // Markdown renders the comparison as a GitHub table.

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/psveval/psveval/eval"
@@ -45,6 +46,31 @@ func PaperRowFor(label string) PaperRow {
 	return Paper[0]
 }
 
+// notPSV lists, for each run not grouped by PSV2026's six question types,
+// why: the column it is grouped by, or the groups that are not the six.
+func notPSV(runs []Run) []string {
+	var out []string
+	for _, r := range runs {
+		if by := r.Summary.GroupBy; by != "" && by != "question_type" {
+			out = append(out, r.Label+" is grouped by "+by)
+			continue
+		}
+		var odd []string
+		for _, ts := range r.Summary.ByType {
+			if eval.QuestionTypeAbbrev[ts.QuestionType] == "" {
+				odd = append(odd, ts.QuestionType)
+			}
+		}
+		if len(odd) > 0 {
+			if len(odd) > 4 {
+				odd = append(odd[:4:4], fmt.Sprintf("and %d more", len(odd)-4))
+			}
+			out = append(out, r.Label+" has types "+strings.Join(odd, ", "))
+		}
+	}
+	return out
+}
+
 // addPaper appends the published rows, then one difference row per run.
 // Published values fill the six PSV2026 columns and the Avg (micro)
 // column, since the paper's Avg. is instance-weighted; macro is left
@@ -65,6 +91,10 @@ func addPaper(t *table, groups []string, runs []Run) {
 	}
 	for _, p := range Paper {
 		t.rows = append(t.rows, row{label: p.Name + " (paper)", cells: paperCells(p), paper: true})
+	}
+	if other := notPSV(runs); len(other) > 0 {
+		t.notes = append(t.notes, "warning: the paper's rows describe PSV2026, whose question types are its six; "+strings.Join(other, "; ")+": no difference row is printed")
+		return
 	}
 	for i, r := range runs {
 		p := PaperRowFor(r.Label)

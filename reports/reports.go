@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -36,7 +38,14 @@ type Options struct {
 	Dims bool
 	// Title is printed above text and Markdown tables.
 	Title string
+	// Width is the number of columns a text report must fit in (0:
+	// DefaultWidth).
+	Width int
 }
+
+// DefaultWidth is the width of a text report written to something other
+// than a terminal.
+const DefaultWidth = 100
 
 // A Reporter renders runs.
 type Reporter interface {
@@ -162,7 +171,34 @@ func build(runs []Run, opts Options) *table {
 	}
 	markBest(t)
 	t.notes = append(t.notes, warnings(runs)...)
+	if opts.CI {
+		for _, r := range runs {
+			var one []string
+			for _, ts := range r.Summary.ByType {
+				if ts.NScored == 1 {
+					one = append(one, shortName(ts.QuestionType))
+				}
+			}
+			if len(one) > 0 {
+				t.notes = append(t.notes, fmt.Sprintf("%s: no interval for %s, of one scored item", r.Label, strings.Join(one, ", ")))
+			}
+		}
+	}
+	t.notes = unique(t.notes)
 	return t
+}
+
+// unique drops repeated strings, keeping the first of each.
+func unique(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func shortName(g string) string {
@@ -264,6 +300,11 @@ func warnings(runs []Run) []string {
 		}
 	}
 	for _, r := range runs {
+		if r.Manifest != nil {
+			if n := r.Manifest.Dataset.SkippedNote(r.Label); n != "" {
+				notes = append(notes, n)
+			}
+		}
 		var small []string
 		for _, ts := range r.Summary.ByType {
 			if ts.NScored > 0 && ts.NScored < eval.DefaultThresholds.MinN {
@@ -274,7 +315,7 @@ func warnings(runs []Run) []string {
 			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, eval.DefaultThresholds.MinN, strings.Join(small, ", ")))
 		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
-			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored items of %d are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, s.NItems))
+			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored of %s are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, eval.Nouns(s.NItems, "item")))
 		}
 	}
 	return notes
@@ -389,32 +430,147 @@ func (t *table) strings() [][]string {
 // Text renders a table with tablewriter, for terminals.
 type Text struct{}
 
-// Report renders runs.
+// Report renders runs in the first layout that fits opts.Width: one row
+// per run with each interval beside its value; one row per run with the
+// intervals on a second line; one row per group with a column per run;
+// one row per run and group. Where labels are so long that none fits,
+// rows are labelled R1, R2, ... with the full labels listed below. Legend
+// and notes are wrapped to the width.
 func (Text) Report(w io.Writer, runs []Run, opts Options) error {
 	t := build(runs, opts)
+	width := cmp.Or(opts.Width, DefaultWidth)
+	var b strings.Builder
 	if opts.Title != "" {
-		if _, err := fmt.Fprintln(w, opts.Title); err != nil {
-			return err
-		}
+		b.WriteString(opts.Title + "\n")
 	}
-	if err := render(w, t.header(), t.strings(), tw.AlignRight); err != nil {
+	table, err := t.fit(width)
+	if err != nil {
 		return err
 	}
-	return writeNotes(w, t, "")
-}
-
-func writeNotes(w io.Writer, t *table, prefix string) error {
-	if t.legend != "" {
-		if _, err := fmt.Fprintf(w, "%s%s\n", prefix, t.legend); err != nil {
+	var key []string
+	if maxWidth(table) > width {
+		for i := range t.rows {
+			key = append(key, fmt.Sprintf("R%d: %s", i+1, t.rows[i].label))
+			t.rows[i].label = fmt.Sprintf("R%d", i+1)
+		}
+		if table, err = t.fit(width); err != nil {
 			return err
 		}
+	}
+	b.WriteString(table)
+	for _, k := range key {
+		b.WriteString(wrap(k, width, "    "))
+	}
+	if t.legend != "" {
+		b.WriteString(wrap(t.legend, width, ""))
 	}
 	for i, n := range t.notes {
-		if _, err := fmt.Fprintf(w, "%s[%d] %s\n", prefix, i+1, n); err != nil {
-			return err
+		b.WriteString(wrap(fmt.Sprintf("[%d] %s", i+1, n), width, "    "))
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// fit renders t in the first layout that fits width, or the last.
+func (t *table) fit(width int) (string, error) {
+	var table string
+	for _, layout := range []func() (header []string, rows [][]string){t.wide, t.twoLine, t.byGroup, t.long} {
+		h, rows := layout()
+		var tb strings.Builder
+		if err := render(&tb, h, rows, tw.AlignRight); err != nil {
+			return "", err
+		}
+		if table = tb.String(); maxWidth(table) <= width {
+			break
 		}
 	}
-	return nil
+	return table, nil
+}
+
+// maxWidth returns the widest line of s, in runes.
+func maxWidth(s string) int {
+	m := 0
+	for l := range strings.Lines(s) {
+		m = max(m, utf8.RuneCountInString(strings.TrimRight(l, "\n")))
+	}
+	return m
+}
+
+// wrap breaks s into lines of at most width runes at spaces (a longer word
+// stands alone), indenting the lines after the first; every line ends
+// with a newline.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+		default:
+			b.WriteString(line + "\n")
+			line = indent + word
+		}
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// wide lays out one row per run, each interval beside its value.
+func (t *table) wide() ([]string, [][]string) { return t.header(), t.strings() }
+
+// twoLine lays out one row per run, with a second row holding the
+// intervals of a run that has any.
+func (t *table) twoLine() ([]string, [][]string) {
+	var rows [][]string
+	for _, r := range t.rows {
+		vals, ivs := []string{r.label}, []string{""}
+		has := false
+		for _, c := range r.cells {
+			vals = append(vals, c.value())
+			iv := c.interval()
+			has = has || iv != ""
+			ivs = append(ivs, iv)
+		}
+		rows = append(rows, vals)
+		if has {
+			rows = append(rows, ivs)
+		}
+	}
+	return t.header(), rows
+}
+
+// byGroup lays out one row per group, one column per run.
+func (t *table) byGroup() ([]string, [][]string) {
+	head := []string{""}
+	for _, r := range t.rows {
+		head = append(head, r.label)
+	}
+	rows := make([][]string, len(t.short))
+	for c, name := range t.short {
+		rows[c] = []string{name}
+		for _, r := range t.rows {
+			rows[c] = append(rows[c], r.cells[c].format())
+		}
+	}
+	return head, rows
+}
+
+// long lays out one row per run and group.
+func (t *table) long() ([]string, [][]string) {
+	var rows [][]string
+	for _, r := range t.rows {
+		for c, name := range t.short {
+			cl := r.cells[c]
+			n := ""
+			if cl.n > 0 {
+				n = strconv.Itoa(cl.n)
+			}
+			rows = append(rows, []string{r.label, name, cl.value(), cl.interval(), n})
+		}
+	}
+	return []string{"Model", "Group", "Value", "95% CI", "n"}, rows
 }
 
 // Markdown renders a GitHub table, for PR comments and $GITHUB_STEP_SUMMARY.

@@ -16,7 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -63,8 +66,16 @@ func Default() Rubric {
 	return r
 }
 
-// Load reads a rubric from a JSON file of the same shape as default-v1.json:
-// {"version": "...", "criteria": [{"dim", "points", "description"}, ...]}.
+// Load reads a rubric from a JSON file in one of two shapes:
+//
+//   - the rubric shape of default-v1.json: {"version": "...", "note":
+//     "...", "criteria": [{"dim", "points", "description"}, ...]};
+//   - the dataset's own shape, a list of {"dim", "score", "description"}
+//     (the PSV2026 rubric column), whose version is then "sha256:" and the
+//     first 12 hex digits of the file's hash.
+//
+// A criterion may give its points as "points" or "score". Errors name the
+// file, the criterion and the key, and say what was expected.
 func Load(path string) (Rubric, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -72,32 +83,132 @@ func Load(path string) (Rubric, error) {
 	}
 	r, err := parse(b)
 	if err != nil {
-		return Rubric{}, fmt.Errorf("rubric %s: %w", path, err)
+		return Rubric{}, fmt.Errorf("rubric %s: %w (the format is under \"Rubric files\" in README.md)", path, err)
 	}
 	return r, nil
 }
 
 func parse(b []byte) (Rubric, error) {
-	var r Rubric
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var file struct {
-		Rubric
-		Note string `json:"note"`
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	body := bytes.TrimSpace(b)
+	if len(body) == 0 {
+		return Rubric{}, errors.New("the file is empty")
 	}
-	if err := dec.Decode(&file); err != nil {
-		return Rubric{}, fmt.Errorf("invalid rubric JSON: %w", err)
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return Rubric{}, fmt.Errorf("not valid JSON: %s", syntaxWhere(body, err))
 	}
-	r = file.Rubric
-	if r.Version == "" {
-		return Rubric{}, errors.New(`missing "version"`)
+	sum := sha256.Sum256(b)
+	r := Rubric{Hash: hex.EncodeToString(sum[:])}
+	var list []any
+	switch v := v.(type) {
+	case []any:
+		r.Version = "sha256:" + r.Hash[:12]
+		list = v
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if k != "version" && k != "note" && k != "criteria" {
+				return Rubric{}, fmt.Errorf("unknown key %q: a rubric object has \"version\", \"criteria\" and an optional \"note\"", k)
+			}
+		}
+		version, ok := v["version"].(string)
+		if !ok || strings.TrimSpace(version) == "" {
+			return Rubric{}, fmt.Errorf(`missing "version": want a non-empty string, got %s`, describe(v["version"]))
+		}
+		r.Version = version
+		if list, ok = v["criteria"].([]any); !ok {
+			return Rubric{}, fmt.Errorf(`"criteria" must be a list of {"dim", "points", "description"} objects, got %s`, describe(v["criteria"]))
+		}
+	default:
+		return Rubric{}, fmt.Errorf(`want an object {"version": ..., "criteria": [...]} or a list of {"dim", "score", "description"} criteria, got %s`, describe(v))
+	}
+	for i, e := range list {
+		c, err := criterion(e)
+		if err != nil {
+			return Rubric{}, fmt.Errorf("criterion %d: %w", i+1, err)
+		}
+		r.Criteria = append(r.Criteria, c)
 	}
 	if err := Validate(r.Criteria); err != nil {
 		return Rubric{}, err
 	}
-	sum := sha256.Sum256(b)
-	r.Hash = hex.EncodeToString(sum[:])
 	return r, nil
+}
+
+// criterion reads one criterion object, with its points under "points" or
+// "score".
+func criterion(e any) (Criterion, error) {
+	m, ok := e.(map[string]any)
+	if !ok {
+		return Criterion{}, fmt.Errorf(`want an object {"dim", "points", "description"}, got %s`, describe(e))
+	}
+	var c Criterion
+	var pointsKey string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		switch k {
+		case "dim", "description":
+			s, ok := v.(string)
+			if !ok {
+				return Criterion{}, fmt.Errorf("%q must be a string, got %s", k, describe(v))
+			}
+			if k == "dim" {
+				c.Dim = s
+			} else {
+				c.Description = s
+			}
+		case "points", "score":
+			if pointsKey != "" {
+				return Criterion{}, errors.New(`give "points" or "score", not both`)
+			}
+			pointsKey = k
+			f, ok := v.(float64)
+			if !ok || f != math.Trunc(f) || math.Abs(f) > 1e9 {
+				return Criterion{}, fmt.Errorf("%q must be a whole number, got %s", k, describe(v))
+			}
+			c.Points = int64(f)
+		default:
+			return Criterion{}, fmt.Errorf(`unknown key %q: a criterion has "dim", "points" (or "score") and "description"`, k)
+		}
+	}
+	if pointsKey == "" {
+		return Criterion{}, errors.New(`missing "points" (or "score"): the whole number of points the criterion carries`)
+	}
+	return c, nil
+}
+
+// describe names a decoded JSON value for an error message: its type, and
+// the value itself where short.
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return "the string " + strconv.Quote(v)
+	case float64:
+		return "the number " + strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return "the boolean " + strconv.FormatBool(v)
+	case []any:
+		return "a list"
+	default:
+		return "an object"
+	}
+}
+
+// syntaxWhere turns a JSON syntax error into "line L, column C: what".
+func syntaxWhere(b []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	off := min(int(se.Offset), len(b))
+	line := 1 + bytes.Count(b[:off], []byte("\n"))
+	col := max(off-1-bytes.LastIndexByte(b[:max(off-1, 0)], '\n'), 1) // Offset counts the offending byte
+	return fmt.Sprintf("line %d, column %d: %s", line, col, strings.TrimPrefix(se.Error(), "json: "))
 }
 
 // Validate checks a list of criteria: at least one, each with a description,

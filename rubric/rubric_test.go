@@ -40,19 +40,47 @@ func TestLoadErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ content, want string }{
 		"no version":  {`{"criteria":[{"dim":"a","points":1,"description":"x"}]}`, `missing "version"`},
 		"no criteria": {`{"version":"v","criteria":[]}`, "rubric has no criteria"},
-		"unknown key": {`{"version":"v","critera":[]}`, `unknown field "critera"`},
+		"unknown key": {`{"version":"v","critera":[]}`, `unknown key "critera"`},
+		"list":        {`{"version":"v","criteria":{"dim":"a"}}`, `"criteria" must be a list`},
+		"top string":  {`"v"`, `want an object {"version": ..., "criteria": [...]} or a list`},
+		"points type": {`[{"dim":"a","score":"one","description":"x"}]`, `criterion 1: "score" must be a whole number, got the string "one"`},
+		"fraction":    {`[{"dim":"a","points":0.5,"description":"x"}]`, `criterion 1: "points" must be a whole number, got the number 0.5`},
+		"both":        {`[{"dim":"a","points":1,"score":1,"description":"x"}]`, `not both`},
+		"no points":   {`[{"dim":"a","description":"x"}]`, `criterion 1: missing "points" (or "score")`},
+		"bad key":     {`[{"dim":"a","points":1,"text":"x"}]`, `criterion 1: unknown key "text"`},
+		"not object":  {`[["a",1,"x"]]`, `criterion 1: want an object`},
+		"syntax":      {"{\n\"version\": \"v\",,\n}", "line 2, column 16"},
+		"empty":       {"  ", "the file is empty"},
 		"no text":     {`{"version":"v","criteria":[{"dim":"a","points":1,"description":" "}]}`, `criterion 1 ("a") has no description`},
 		"all penalty": {`{"version":"v","criteria":[{"dim":"a","points":-2,"description":"x"}]}`, "no criterion with positive points"},
-		"not JSON":    {`version: v`, "invalid rubric JSON"},
+		"not JSON":    {`version: v`, "not valid JSON"},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
 		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		_, err := rubric.Load(path)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) ||
+			strings.Contains(err.Error(), "Go value") || strings.Contains(err.Error(), "unmarshal") {
 			t.Errorf("%s: Load = %v, want an error naming %s and containing %q", name, err, path, tc.want)
 		}
+	}
+}
+
+func TestLoadDatasetShape(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.json")
+	body := "\ufeff" + `[{"dim":"accuracy","score":2,"description":"right"},{"dim":"safety","score":-1,"description":"harm"}]`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := rubric.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []rubric.Criterion{{Dim: "accuracy", Points: 2, Description: "right"}, {Dim: "safety", Points: -1, Description: "harm"}}
+	if !slices.Equal(r.Criteria, want) || r.Version != "sha256:"+r.Hash[:12] {
+		t.Errorf("Load = %+v (version %s), want %+v with a hash version", r.Criteria, r.Version, want)
 	}
 }
 

@@ -75,6 +75,11 @@ func comparableNotes(base, cand *eval.RunDir) []string {
 	if bm.Scoring.Rule != cm.Scoring.Rule {
 		notes = append(notes, fmt.Sprintf("warning: scoring rules differ (%s vs %s)", bm.Scoring.Rule, cm.Scoring.Rule))
 	}
+	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label())} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
 	return notes
 }
 
@@ -101,7 +106,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return reportErr(err)
 	}
 	base, cand := runs[0], runs[1]
-	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand)}
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "base")
 	if err := cr.Render(stdout, *format); err != nil {
 		return &usageError{err}
@@ -143,7 +148,7 @@ func printFlips(w io.Writer, base, cand *eval.RunDir) error {
 		ids = append(ids, id)
 	}
 	sortFlips(ids, br, cr)
-	fmt.Fprintf(w, "\n%d items changed score:\n", len(ids))
+	fmt.Fprintf(w, "\n%s changed score:\n", eval.Nouns(len(ids), "item"))
 	for _, id := range ids {
 		b, c := br[id], cr[id]
 		fmt.Fprintf(w, "\n%s [%s] %s -> %s\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",

@@ -62,11 +62,11 @@ func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 	nj := int64(len(j.judges))
 	judgeOut := criteria * 40 * nj
 	fmt.Fprintf(w, "dry run: nothing is sent\n")
-	fmt.Fprintf(w, "items:            %d (%d images)\n", items, images)
+	fmt.Fprintf(w, "items:            %d (%s)\n", items, eval.Nouns(images, "image"))
 	fmt.Fprintf(w, "model requests:   %d to %s (%s)\n", items, j.manifest.Model.URL, j.manifest.Model.Model)
 	fmt.Fprintf(w, "  input tokens:   ~%d (text at 4 characters a token; images as Qwen2.5-VL's 28x28 patches)\n", modelIn)
 	fmt.Fprintf(w, "  output tokens:  at most %d (max_tokens %d per item)\n", int64(items)*int64(ef.maxTokens), ef.maxTokens)
-	fmt.Fprintf(w, "judge requests:   %d (%d judges, %s mode), before repairs and retries\n", judgeCalls, nj, ef.judgeMode)
+	fmt.Fprintf(w, "judge requests:   %d (%s, %s mode), before repairs and retries\n", judgeCalls, eval.Nouns(nj, "judge"), ef.judgeMode)
 	fmt.Fprintf(w, "  input tokens:   ~%d (the prompts that would be sent, with the reference standing in for the answer)\n", judgeIn)
 	fmt.Fprintf(w, "  output tokens:  ~%d (40 per criterion)\n", judgeOut)
 	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {

@@ -41,6 +41,7 @@ func TestRunChecksSettingsFirst(t *testing.T) {
 		{"max error rate", []string{"--max-error-rate", "1.5"}, "--max-error-rate"},
 		{"model rps", []string{"--model-rps", "-1"}, "--model-rps"},
 		{"max image bytes", []string{"--max-image-bytes", "0"}, "--max-image-bytes"},
+		{"max text bytes", []string{"--max-text-bytes", "0"}, "--max-text-bytes"},
 		{"progress", []string{"--progress", "fancy"}, "--progress"},
 		{"judge format", []string{"--judge-format", "yaml"}, "--judge-format"},
 		{"judge mode", []string{"--judge-mode", "both"}, "--judge-mode"},

@@ -227,7 +227,7 @@ type datasetFlags struct {
 	mapping                              mappingFlag
 	skipBad                              bool
 	maxImageBytes                        int64
-	limit                                int
+	maxTextBytes, limit                  int
 }
 
 // validate checks the dataset flags against their documented ranges.
@@ -237,6 +237,8 @@ func (d *datasetFlags) validate() error {
 		return usageErrorf("--limit %d: want 0 (all items) or more", d.limit)
 	case d.maxImageBytes < 1:
 		return usageErrorf("--max-image-bytes %d: want at least 1", d.maxImageBytes)
+	case d.maxTextBytes < 1:
+		return usageErrorf("--max-text-bytes %d: want at least 1", d.maxTextBytes)
 	}
 	return nil
 }
@@ -248,6 +250,7 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.imageRoot, "image-root", "", "`folder` that image paths are relative to and must stay inside (default: the dataset's folder)")
 	fs.BoolVar(&d.skipBad, "skip-bad-items", false, "skip and list items whose image is missing or does not decode, instead of failing")
 	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", eval.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
+	fs.IntVar(&d.maxTextBytes, "max-text-bytes", eval.DefaultMaxTextBytes, "refuse items whose question or reference answer is longer than this many `bytes`")
 	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
 	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
 }
@@ -256,7 +259,7 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 func (d *datasetFlags) options() (eval.DatasetOptions, error) {
 	opts := eval.DatasetOptions{
 		Map: d.mapping.m, ImageRoot: d.imageRoot, SkipBadItems: d.skipBad,
-		MaxImageBytes: d.maxImageBytes, Limit: d.limit,
+		MaxImageBytes: d.maxImageBytes, MaxTextBytes: d.maxTextBytes, Limit: d.limit,
 	}
 	if d.groupBy != "" {
 		if opts.Map == nil {

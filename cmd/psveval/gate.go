@@ -80,7 +80,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, r := range runs {
 		s := r.Summary
 		if bad := s.NUnscored + s.NErrors; s.NItems == 0 || float64(bad) > *maxErr*float64(s.NItems) {
-			err := fmt.Errorf("%s: %d of %d items unscored or errored, above --max-error-rate %g: resume or re-judge it before gating", r.Dir, bad, s.NItems, *maxErr)
+			err := fmt.Errorf("%s: %d of %s unscored or errored, above --max-error-rate %g: resume or re-judge it before gating", r.Dir, bad, eval.Nouns(s.NItems, "item"), *maxErr)
 			fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 			return &incompleteError{err}
 		}
@@ -92,7 +92,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 		return err
 	}
-	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand)}
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
 	if gated != nil && !slices.ContainsFunc(c.Rows, func(r eval.CompareRow) bool { return gated(r.Group) }) {
 		return usageErrorf("--types %q matches no column of this comparison (columns: %s)", *types, strings.Join(rowGroups(c), ", "))

@@ -50,7 +50,7 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func printInspection(w io.Writer, in *eval.Inspection) error {
-	fmt.Fprintf(w, "%s (%s): %d items\n", in.Path, in.Format, in.Items)
+	fmt.Fprintf(w, "%s (%s): %s\n", in.Path, in.Format, eval.Nouns(in.Items, "item"))
 	if in.Fingerprint != "" {
 		fmt.Fprintf(w, "fingerprint: sha256:%s\n", in.Fingerprint)
 	}

@@ -159,6 +159,7 @@ func exitCode(err error) int {
 	var ue *usageError
 	var ie *eval.InputError
 	var inc *incompleteError
+	var be *eval.ByError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
@@ -166,7 +167,7 @@ func exitCode(err error) int {
 		return 1
 	case errors.As(err, &inc):
 		return 3 // checked first: an unfinished run is operational, not bad input
-	case errors.As(err, &ue), errors.As(err, &ie):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &be):
 		return 2
 	}
 	return 3

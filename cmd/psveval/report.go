@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 
 	"github.com/sourcegraph/conc/pool"
+	"golang.org/x/term"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/reports"
@@ -17,12 +19,35 @@ type statFlags struct {
 	by        string
 	resamples int
 	seed      uint64
+	width     int
 }
 
 func (s *statFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.by, "by", "", "group by this result `field` instead of question_type: modality, main_topic, source, or any meta column")
 	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples, 1 to 1000000 (at least 2000 for the published intervals)")
 	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, at least 1, so equal inputs give equal intervals")
+	fs.IntVar(&s.width, "width", 0, "fit text tables in `N` columns, at least 40 (default: the terminal's width, else 100)")
+}
+
+// textWidth returns the width text tables written to w must fit in:
+// --width, else the terminal's width when w is one, else
+// reports.DefaultWidth.
+func (s *statFlags) textWidth(w io.Writer) int {
+	if s.width > 0 {
+		return s.width
+	}
+	return termWidth(w)
+}
+
+// termWidth returns the terminal's width when w is a terminal, else
+// reports.DefaultWidth.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return reports.DefaultWidth
 }
 
 // maxResamples bounds --resamples: each resample of each group keeps a
@@ -36,6 +61,9 @@ func (s *statFlags) validate() error {
 	}
 	if s.seed == 0 {
 		return usageErrorf("--seed 0: want a seed of at least 1")
+	}
+	if s.width != 0 && s.width < 40 {
+		return usageErrorf("--width %d: want at least 40 columns", s.width)
 	}
 	return nil
 }
@@ -90,7 +118,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErrorf("report takes one or more run directories")
 	}
 	if len(labels) > fs.NArg() {
-		return usageErrorf("%d labels for %d runs", len(labels), fs.NArg())
+		return usageErrorf("%s for %s", eval.Nouns(len(labels), "label"), eval.Nouns(fs.NArg(), "run"))
 	}
 	rep, err := reports.ByName(*format)
 	if err != nil {
@@ -108,7 +136,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			runs[i].Label = labels[i]
 		}
 	}
-	return rep.Report(stdout, runs, reports.Options{CI: *ci, Paper: *paper, Dims: *dims})
+	return rep.Report(stdout, runs, reports.Options{CI: *ci, Paper: *paper, Dims: *dims, Width: sf.textWidth(stdout)})
 }
 
 // reportErr maps the errors of loading run directories to exit codes: a

@@ -171,7 +171,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if j.manifest.Tool.Version == "" {
 		j.manifest.Tool = toolInfo()
 	}
-	resumed, err := j.prepareDir()
+	resumed, err := j.prepareDir(stderr)
 	if err != nil {
 		return err
 	}
@@ -199,9 +199,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	verb := "starting"
 	if resumed {
-		verb = fmt.Sprintf("resuming (%d answers, %d judgments recorded)", answers.Len(), judgments.Len())
+		verb = fmt.Sprintf("resuming (%s, %s recorded)", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"))
 	}
-	fmt.Fprintf(stderr, "%s %s: %d items (fingerprint %s); columns: %s\n", verb, j.out, fp.Items, fp.SHA256[:12], j.ds.Mapping)
+	fmt.Fprintf(stderr, "%s %s: %s (fingerprint %s); columns: %s\n", verb, j.out, eval.Nouns(fp.Items, "item"), fp.SHA256[:12], j.ds.Mapping)
 	r := &eval.Runner{
 		Model: j.model, ModelID: j.manifest.Model.ModelID(), Judges: j.judges,
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc,
@@ -228,7 +228,7 @@ func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers,
 	if errors.As(err, &ie) {
 		return err
 	}
-	saved := fmt.Sprintf("%d answers and %d judgments are saved in %s", answers.Len(), judgments.Len(), j.out)
+	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"), j.out)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, j.resume)
 		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
@@ -239,7 +239,7 @@ func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers,
 
 // prepareDir creates the run directory, or checks that the one there holds
 // a run with the same settings. It reports whether it resumes.
-func (j *job) prepareDir() (bool, error) {
+func (j *job) prepareDir(stderr io.Writer) (bool, error) {
 	old, err := eval.ReadManifest(j.out)
 	switch {
 	case err == nil:
@@ -248,6 +248,14 @@ func (j *job) prepareDir() (bool, error) {
 		}
 		j.manifest.Created = old.Created
 		j.manifest.Model.ServedModel = old.Model.ServedModel
+		j.manifest.History = old.History
+		if len(j.manifest.History) == 0 { // written before histories were kept
+			j.manifest.History = []eval.Session{old.Session(old.Created)}
+		}
+		j.manifest.History = append(j.manifest.History, j.manifest.Session(time.Now().UTC().Format(time.RFC3339)))
+		for _, m := range old.Moved(j.manifest) {
+			fmt.Fprintf(stderr, "note: resuming with another endpoint URL, %s (kept in manifest.json's history)\n", m)
+		}
 		return true, eval.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, err
@@ -264,6 +272,7 @@ func (j *job) prepareDir() (bool, error) {
 		}
 	}
 	j.manifest.Created = time.Now().UTC().Format(time.RFC3339)
+	j.manifest.History = []eval.Session{j.manifest.Session(j.manifest.Created)}
 	return false, eval.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
 }
 
@@ -288,7 +297,7 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	}
 	s.Run = &eval.RunInfo{
 		Retries: map[string]int64{"model": tot.ModelRetries, "judge": tot.JudgeRetries},
-		Repairs: tot.Repairs, Skipped: fp.Skipped,
+		Repairs: tot.Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
 		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
 	}
 	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
@@ -317,18 +326,19 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 		return err
 	}
 	text, _ := reports.ByName("text")
-	if err := text.Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title}); err != nil {
+	if err := text.Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title, Width: termWidth(stdout)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d items: %d scored, %d unscored, %d errors; retries: model %d, judge %d, judge repairs %d; cached judgments %d\n",
-		s.NItems, s.NScored, s.NUnscored, s.NErrors, tot.ModelRetries, tot.JudgeRetries, tot.Repairs, tot.Cached)
+	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; retries: model %d, judge %d; %s; %s\n",
+		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), tot.ModelRetries, tot.JudgeRetries,
+		eval.Nouns(tot.Repairs, "judge repair"), eval.Nouns(tot.Cached, "cached judgment"))
 	if s.Run.CostUSD != nil {
 		fmt.Fprintf(stderr, "estimated judge cost: $%.2f (%d input, %d output tokens)\n", *s.Run.CostUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Completion)
 	}
 	fmt.Fprintf(stderr, "wrote %s/{results.jsonl,summary.json,report.md,manifest.json}\n", j.out)
 	if bad := s.NUnscored + s.NErrors; s.NItems > 0 && float64(bad)/float64(s.NItems) > j.flags.maxErrorRate {
-		return fmt.Errorf("%d of %d items are unscored or errored (%.1f%%), above --max-error-rate %.1f%%; errored items are retried by running the same command again",
-			bad, s.NItems, 100*float64(bad)/float64(s.NItems), 100*j.flags.maxErrorRate)
+		return fmt.Errorf("%d of %s unscored or errored (%.1f%%), above --max-error-rate %.1f%%; errored items are retried by running the same command again",
+			bad, eval.Nouns(s.NItems, "item"), 100*float64(bad)/float64(s.NItems), 100*j.flags.maxErrorRate)
 	}
 	return nil
 }

@@ -342,7 +342,7 @@ func TestJudgmentCacheAcrossRuns(t *testing.T) {
 	if n := srv.Requests("judge") - j0; n != 0 {
 		t.Errorf("a second run with the same answers made %d judge requests, want 0", n)
 	}
-	if !strings.Contains(stderr, "cached judgments 60") {
+	if !strings.Contains(stderr, "60 cached judgments") {
 		t.Errorf("stderr does not count the cache hits:\n%s", stderr)
 	}
 	a := stripTimes(t, readLines(t, filepath.Join(dir, "a", "results.jsonl")))

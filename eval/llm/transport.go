@@ -147,7 +147,7 @@ type AttemptsError struct {
 }
 
 func (e *AttemptsError) Error() string {
-	return fmt.Sprintf("%d attempts failed, the last with: %v", e.Attempts, e.Err)
+	return fmt.Sprintf("%d %s failed, the last with: %v", e.Attempts, map[bool]string{true: "attempt", false: "attempts"}[e.Attempts == 1], e.Err)
 }
 func (e *AttemptsError) Unwrap() error { return e.Err }
 
