@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-server (CPU only) and writes two tiny
-# random-weight GGUF models, for the integration test against a real
-# OpenAI-compatible server. Everything lands in a cache outside the clone,
-# so a second CI run reuses it; prints the cache directory on its last line.
+# Builds llama.cpp's llama-server (CPU only) and writes a tiny GGUF model
+# (.ci/tiny_gguf.py), for the integration test against a real
+# OpenAI-compatible server. Everything lands in a cache outside the clone
+# ($PSVEVAL_CACHE, else ~/.cache/psveval), keyed by the package version
+# (one llama.cpp commit) and the model script's hash, so only the first CI
+# run on a machine pays for the build. Prints the directory on its last
+# line: build/bin/llama-server and models/tiny.gguf are in it.
 #
 # Source: the llama.cpp git bundle shipped inside the npm package
 # node-llama-cpp@3.21.1 (the npm registry is reachable from CI; GitHub is not).
 set -euo pipefail
 
-cache=${PSVEVAL_CACHE:-/var/cache/psveval}
+cache=${PSVEVAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/psveval}
 version=3.21.1
 dir=$cache/llama-$version
 mkdir -p "$dir"
@@ -39,10 +42,12 @@ if [ ! -x "$dir/build/bin/llama-server" ]; then
   cmake --build "$dir/build" --target llama-server -j "$(nproc)" >&2
 fi
 
-if [ ! -s "$dir/models/judge.gguf" ]; then
-  mkdir -p "$dir/models"
-  PYTHONPATH="$dir/src/gguf-py" /usr/bin/python3 "$(dirname "$0")/tiny_gguf.py" \
-    --vocab "$dir/src/models/ggml-vocab-llama-bpe.gguf" --out "$dir/models" >&2
+script="$(cd "$(dirname "$0")" && pwd)/tiny_gguf.py"
+key=$(sha256sum "$script" | cut -c1-12)
+if [ ! -s "$dir/models-$key/tiny.gguf" ]; then
+  PYTHONPATH="$dir/src/gguf-py" /usr/bin/python3 "$script" \
+    --vocab "$dir/src/models/ggml-vocab-llama-spm.gguf" --out "$dir/models-$key" >&2
 fi
+ln -sfn "models-$key" "$dir/models"
 
 echo "$dir"

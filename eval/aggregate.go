@@ -235,6 +235,12 @@ type BootstrapInfo struct {
 
 // RunInfo is what a run adds to its summary.
 type RunInfo struct {
+	// Calls counts, per endpoint, the requests, HTTP retries, repairs,
+	// re-asks for length and failed calls of every process that worked on
+	// the run (see [CountCalls]).
+	Calls map[string]CallCounts `json:"calls"`
+	// Retries and Repairs repeat Calls' HTTP retries per endpoint and the
+	// judges' repairs.
 	Retries      map[string]int64  `json:"retries"`
 	Repairs      int64             `json:"judge_repairs"`
 	ServedModels map[string]string `json:"served_models"`

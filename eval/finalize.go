@@ -23,9 +23,8 @@ type FinalizeOptions struct {
 
 // RunTotals are totals over the records that made the results.
 type RunTotals struct {
-	ModelRetries, JudgeRetries, Repairs int64
-	ServedModel, ServedJudge            string
-	Cached                              int
+	ServedModel, ServedJudge string
+	Cached                   int
 }
 
 // WriteResults walks ds in order and writes one [Result] per item to w, as
@@ -79,7 +78,6 @@ func result(it *Item, answers, judgments *Journal, opts FinalizeOptions, tot *Ru
 	res.Answer, res.FinishReason = ans.Text, ans.FinishReason
 	res.Usage.Model = ans.Usage
 	res.LatencyMS = ans.LatencyMS
-	tot.ModelRetries += int64(max(ans.Attempts-1, 0))
 	tot.ServedModel = ans.Model
 	var verdicts []Verdict
 	for _, j := range opts.Judges {
@@ -101,10 +99,7 @@ func result(it *Item, answers, judgments *Journal, opts FinalizeOptions, tot *Ru
 		}
 		res.Usage.Judge.Add(jr.Usage)
 		res.JudgeLatencyMS += jr.LatencyMS
-		if !jr.Cached {
-			tot.JudgeRetries += int64(max(jr.Attempts-1-jr.Repairs, 0))
-			tot.Repairs += int64(jr.Repairs)
-		} else {
+		if jr.Cached {
 			tot.Cached++
 		}
 		tot.ServedJudge = jr.Model
@@ -174,4 +169,54 @@ func cmpErr(err, alt error) error {
 		return err
 	}
 	return alt
+}
+
+// CountCalls adds up what every call recorded in the journals took, per
+// endpoint: "model", "judge" (all judges), and "judge:NAME" for each judge
+// when there are several. Every line counts, failed calls and calls a
+// resume redid included, across all the processes that worked on the run;
+// verdicts from the cross-run cache cost nothing and are left out. So the
+// counts are what the endpoints really received.
+func CountCalls(answers, judgments *Journal, judges []JudgeSpec) (map[string]CallCounts, error) {
+	calls := map[string]CallCounts{"model": {}, "judge": {}}
+	type line struct {
+		Calls  CallCounts `json:"calls"`
+		Judge  string     `json:"judge"`
+		Error  string     `json:"error"`
+		Cached bool       `json:"cached"`
+	}
+	add := func(key string, l *line) {
+		c := calls[key]
+		c.Add(l.Calls)
+		if l.Error != "" {
+			c.Failed++
+		}
+		calls[key] = c
+	}
+	err := answers.Scan(func(b []byte) error {
+		var l line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		add("model", &l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = judgments.Scan(func(b []byte) error {
+		var l line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		if l.Cached {
+			return nil
+		}
+		add("judge", &l)
+		if len(judges) > 1 {
+			add("judge:"+l.Judge, &l)
+		}
+		return nil
+	})
+	return calls, err
 }

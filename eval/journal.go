@@ -279,6 +279,34 @@ func (j *Journal) flush() {
 	j.cond.Broadcast()
 }
 
+// Scan calls fn with every line written so far, in file order: failed
+// records and records a later line superseded included.
+func (j *Journal) Scan(fn func(line []byte) error) error {
+	j.mu.Lock()
+	end := j.end - int64(len(j.pending))
+	j.mu.Unlock()
+	f, err := os.Open(j.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(io.LimitReader(f, end), 1<<20)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			if ferr := fn(line); ferr != nil {
+				return fmt.Errorf("%s: line %d: %w", j.path, n, ferr)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // Close closes the file. Appends after Close fail.
 func (j *Journal) Close() error {
 	j.mu.Lock()

@@ -124,8 +124,11 @@ type JudgeInfo struct {
 	Prompt      PromptInfo     `json:"prompt"`
 	Mode        string         `json:"mode"`
 	Format      string         `json:"format"`
-	Repairs     int            `json:"repairs"`
-	Fingerprint string         `json:"fingerprint"`
+	// FormatUsed is the reply format the judge ended the run with: Format,
+	// or under "auto" the one it fell back to.
+	FormatUsed  string `json:"format_used,omitempty"`
+	Repairs     int    `json:"repairs"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // PromptInfo identifies a judge prompt template.

@@ -71,8 +71,9 @@ func (m *LLMModel) Answer(ctx context.Context, it Item) (Answer, error) {
 		return Answer{}, err
 	}
 	resp, err := m.Client.Chat(ctx, openai.ChatCompletionRequest{Model: m.Model, Messages: msgs})
-	a := Answer{Attempts: resp.Attempts, Latency: resp.Latency, Model: resp.Model,
+	a := Answer{Latency: resp.Latency, Model: resp.Model,
 		Usage: Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)}}
+	a.Calls.Request(resp.Attempts)
 	if err != nil {
 		return a, err
 	}

@@ -310,6 +310,9 @@ func acquire(ctx context.Context, slots chan struct{}) bool {
 }
 
 func fatal(err error) bool {
+	if _, ok := errors.AsType[*llm.BreakerError](err); ok {
+		return true
+	}
 	se, ok := errors.AsType[*llm.StatusError](err)
 	return ok && se.Fatal()
 }

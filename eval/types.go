@@ -49,10 +49,40 @@ type Answer struct {
 	Text         string `json:"answer"`
 	FinishReason string `json:"finish_reason"`
 	// Model is the model id the endpoint reported.
-	Model    string        `json:"served_model"`
-	Usage    Usage         `json:"usage"`
-	Latency  time.Duration `json:"-"`
-	Attempts int           `json:"attempts"`
+	Model   string        `json:"served_model"`
+	Usage   Usage         `json:"usage"`
+	Latency time.Duration `json:"-"`
+	Calls   CallCounts    `json:"calls"`
+}
+
+// CallCounts counts what one answer or judgment took: the requests sent
+// (a judge's repairs and re-asks included), the HTTP retries among their
+// attempts (errors, timeouts and blank completions sent again), and for a
+// judge, the repair requests and the re-asks with a larger max_tokens
+// after a cut-off reply. Requests plus Retries is the number of HTTP
+// requests the endpoint received. Failed counts calls that ended in an
+// error, in totals.
+type CallCounts struct {
+	Requests      int64 `json:"requests"`
+	Retries       int64 `json:"retries"`
+	Repairs       int64 `json:"repairs,omitempty"`
+	LengthRetries int64 `json:"length_retries,omitempty"`
+	Failed        int64 `json:"failed,omitempty"`
+}
+
+// Add adds d to c.
+func (c *CallCounts) Add(d CallCounts) {
+	c.Requests += d.Requests
+	c.Retries += d.Retries
+	c.Repairs += d.Repairs
+	c.LengthRetries += d.LengthRetries
+	c.Failed += d.Failed
+}
+
+// Request counts one request that took attempts HTTP attempts.
+func (c *CallCounts) Request(attempts int) {
+	c.Requests++
+	c.Retries += int64(max(attempts-1, 0))
 }
 
 // A CriterionVerdict is the judge's decision on one criterion. Met is nil
@@ -72,12 +102,9 @@ type Verdict struct {
 	// Raw is the judge's last reply, verbatim.
 	Raw string `json:"raw"`
 	// Model is the judge model id the endpoint reported.
-	Model    string `json:"served_model"`
-	Usage    Usage  `json:"usage"`
-	Attempts int    `json:"attempts"`
-	// Repairs counts the follow-up requests that asked the judge to fix an
-	// unusable reply.
-	Repairs int `json:"repairs"`
+	Model string     `json:"served_model"`
+	Usage Usage      `json:"usage"`
+	Calls CallCounts `json:"calls"`
 }
 
 // Met returns the verdicts' Met values in order.

@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -35,7 +38,18 @@ const (
 	FormatJSONObject = "json_object"
 	// FormatNone sends no response_format.
 	FormatNone = "none"
+	// FormatAuto starts with FormatJSONSchema and, when the endpoint
+	// refuses a response_format with a 400 or 422 that the next format
+	// does not get, falls back to FormatJSONObject, then FormatNone, for
+	// the rest of the run.
+	FormatAuto = "auto"
 )
+
+// Formats lists the reply formats, FormatAuto first.
+var Formats = []string{FormatAuto, FormatJSONSchema, FormatJSONObject, FormatNone}
+
+// autoChain is the order FormatAuto tries formats in.
+var autoChain = []string{FormatJSONSchema, FormatJSONObject, FormatNone}
 
 // DefaultRepairs is how many repair requests a bad reply gets.
 const DefaultRepairs = 2
@@ -53,8 +67,12 @@ type Config struct {
 	Prompt *rubric.Prompt
 	// Mode is ModeJoint (default) or ModePerCriterion.
 	Mode string
-	// Format is FormatJSONSchema (default), FormatJSONObject or FormatNone.
+	// Format is FormatAuto (default), FormatJSONSchema, FormatJSONObject
+	// or FormatNone.
 	Format string
+	// OnFallback, when set, is called once for each fallback FormatAuto
+	// makes, with the format given up, the one taken and the refusal.
+	OnFallback func(from, to string, refusal error)
 	// Repairs bounds the repair requests per call (negative: none).
 	Repairs int
 	// MaxTokens is the reply's token budget; a reply cut off by it is
@@ -65,8 +83,9 @@ type Config struct {
 // An LLM is a rubric judge behind an OpenAI-compatible endpoint. It is
 // safe for concurrent use.
 type LLM struct {
-	cfg Config
-	fp  string
+	cfg   Config
+	fp    string
+	level atomic.Int32 // FormatAuto: the index in autoChain in use
 }
 
 // New returns a judge for cfg, filling in defaults.
@@ -78,12 +97,10 @@ func New(cfg Config) (*LLM, error) {
 		return nil, fmt.Errorf("judges: unknown mode %q (want %s or %s)", cfg.Mode, ModeJoint, ModePerCriterion)
 	}
 	if cfg.Format == "" {
-		cfg.Format = FormatJSONSchema
+		cfg.Format = FormatAuto
 	}
-	switch cfg.Format {
-	case FormatJSONSchema, FormatJSONObject, FormatNone:
-	default:
-		return nil, fmt.Errorf("judges: unknown format %q (want %s, %s or %s)", cfg.Format, FormatJSONSchema, FormatJSONObject, FormatNone)
+	if !slices.Contains(Formats, cfg.Format) {
+		return nil, fmt.Errorf("judges: unknown format %q (want %s)", cfg.Format, strings.Join(Formats, ", "))
 	}
 	if cfg.Prompt == nil {
 		name := rubric.PromptJoint
@@ -114,6 +131,49 @@ func (j *LLM) Fingerprint() string { return j.fp }
 // Config returns the judge's configuration, defaults filled in.
 func (j *LLM) Config() Config { return j.cfg }
 
+// FormatInUse returns the reply format the judge sends now: its Format,
+// or under FormatAuto the one it has settled on so far.
+func (j *LLM) FormatInUse() string {
+	if j.cfg.Format != FormatAuto {
+		return j.cfg.Format
+	}
+	return autoChain[j.level.Load()]
+}
+
+// send sends req with the format in use, counting it into v. Under
+// FormatAuto, a 400 or 422 is tried again with each later format: when
+// one is accepted, the format was the problem and the judge keeps the
+// later one for good; when every one is refused, the request itself was
+// (a prompt over the context, say) and its first error is returned.
+func (j *LLM) send(ctx context.Context, v *eval.Verdict, req openai.ChatCompletionRequest, labels []string) (llm.Response, error) {
+	level := int(j.level.Load())
+	req.ResponseFormat = j.format(j.FormatInUse(), labels)
+	resp, err := j.cfg.Client.Chat(ctx, req)
+	v.Calls.Request(resp.Attempts)
+	if j.cfg.Format != FormatAuto || !refused(err) {
+		return resp, err
+	}
+	for next := level + 1; next < len(autoChain); next++ {
+		req.ResponseFormat = j.format(autoChain[next], labels)
+		r2, err2 := j.cfg.Client.Chat(ctx, req)
+		v.Calls.Request(r2.Attempts)
+		if refused(err2) {
+			continue
+		}
+		if j.level.CompareAndSwap(int32(level), int32(next)) && j.cfg.OnFallback != nil {
+			j.cfg.OnFallback(autoChain[level], autoChain[next], err)
+		}
+		return r2, err2
+	}
+	return resp, err
+}
+
+// refused reports a 400 or 422: the endpoint refused the request as sent.
+func refused(err error) bool {
+	se, ok := errors.AsType[*llm.StatusError](err)
+	return ok && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnprocessableEntity)
+}
+
 // Judge grades ans against the item's rubric. It returns an error only when the
 // endpoint gave no reply; a reply that stays unusable after the repairs
 // gives unscorable criteria.
@@ -127,8 +187,7 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 	for i := range it.Rubric {
 		one, err := j.call(ctx, it, ans, it.Rubric[i:i+1], labels[i:i+1])
 		v.Usage.Add(one.Usage)
-		v.Attempts += one.Attempts
-		v.Repairs += one.Repairs
+		v.Calls.Add(one.Calls)
 		if err != nil {
 			return v, err
 		}
@@ -189,12 +248,11 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 	}
 	maxTokens, longer := j.cfg.MaxTokens, false
 	for {
-		req := openai.ChatCompletionRequest{Model: j.cfg.Model, Messages: msgs, ResponseFormat: j.format(labels)}
+		req := openai.ChatCompletionRequest{Model: j.cfg.Model, Messages: msgs}
 		if longer {
 			req.MaxTokens = maxTokens // overrides the client's max_tokens parameter
 		}
-		resp, err := j.cfg.Client.Chat(ctx, req)
-		v.Attempts += resp.Attempts
+		resp, err := j.send(ctx, &v, req, labels)
 		v.Usage.Add(eval.Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)})
 		if err != nil {
 			return v, err
@@ -208,6 +266,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 		if c.FinishReason == openai.FinishReasonLength {
 			if !longer {
 				longer, maxTokens = true, 2*maxTokens
+				v.Calls.LengthRetries++
 				continue
 			}
 			v.Unscorable = fmt.Sprintf("the reply was cut off at %d tokens twice", maxTokens)
@@ -225,11 +284,11 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 		if !errors.As(err, &pe) {
 			return v, err
 		}
-		if v.Repairs >= j.cfg.Repairs {
-			v.Unscorable = "unusable reply after " + fmt.Sprint(v.Repairs) + " repairs: " + pe.Reason
+		if v.Calls.Repairs >= int64(j.cfg.Repairs) {
+			v.Unscorable = "unusable reply after " + eval.Nouns(v.Calls.Repairs, "repair") + ": " + pe.Reason
 			return v, nil
 		}
-		v.Repairs++
+		v.Calls.Repairs++
 		msgs = append(msgs[:2:2],
 			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: clip(v.Raw, 4000)},
 			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: repairPrompt(pe, labels)},
@@ -250,9 +309,9 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// format returns the response_format for a reply about labels.
-func (j *LLM) format(labels []string) *openai.ChatCompletionResponseFormat {
-	switch j.cfg.Format {
+// format returns the response_format f asks for a reply about labels.
+func (j *LLM) format(f string, labels []string) *openai.ChatCompletionResponseFormat {
+	switch f {
 	case FormatJSONObject:
 		return &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
 	case FormatJSONSchema:
@@ -266,30 +325,26 @@ func (j *LLM) format(labels []string) *openai.ChatCompletionResponseFormat {
 	return nil
 }
 
-// verdictSchema is the JSON schema of a verdict on labels: exactly one
-// entry per label, dims limited to the labels.
+// verdictSchema is the JSON schema of a verdict on labels. Each position
+// of the criteria array is pinned to its criterion (prefixItems, with the
+// dim a const, in the prompt's order), and the array holds exactly
+// len(labels) entries, so a grammar-constrained judge (vLLM's structured
+// outputs, llama.cpp) can only grade every criterion once. Properties are
+// written in the prompt's order, dim, met, explanation: a grammar emits
+// them in schema order. It does not use "items": false, which llama.cpp
+// refuses; maxItems does that work.
 func verdictSchema(labels []string) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{
-		"type": "object",
-		"properties": map[string]any{
-			"criteria": map[string]any{
-				"type":     "array",
-				"minItems": len(labels),
-				"maxItems": len(labels),
-				"items": map[string]any{
-					"type": "object",
-					"properties": map[string]any{
-						"dim":         map[string]any{"type": "string", "enum": labels},
-						"met":         map[string]any{"type": "boolean"},
-						"explanation": map[string]any{"type": "string"},
-					},
-					"required":             []string{"dim", "met", "explanation"},
-					"additionalProperties": false,
-				},
-			},
-		},
-		"required":             []string{"criteria"},
-		"additionalProperties": false,
-	})
-	return b
+	var b strings.Builder
+	b.WriteString(`{"type":"object","properties":{"criteria":{"type":"array","prefixItems":[`)
+	for i, l := range labels {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		dim, _ := json.Marshal(l)
+		b.WriteString(`{"type":"object","properties":{"dim":{"type":"string","const":`)
+		b.Write(dim)
+		b.WriteString(`},"met":{"type":"boolean"},"explanation":{"type":"string","maxLength":600}},"required":["dim","met","explanation"],"additionalProperties":false}`)
+	}
+	fmt.Fprintf(&b, `],"minItems":%d,"maxItems":%d}},"required":["criteria"],"additionalProperties":false}`, len(labels), len(labels))
+	return json.RawMessage(b.String())
 }

@@ -75,6 +75,8 @@ type endpointFlags struct {
 	judgeRPS               float64
 
 	maxAttempts  int
+	breaker      int
+	preflight    bool
 	callTimeout  time.Duration
 	maxRespBytes int64
 	concurrency  int
@@ -98,7 +100,7 @@ func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
 	fs.Var(&e.judgeURLs, "judge-url", "judge endpoint `URL` (repeatable, paired with --judge-model); key from $PSVEVAL_JUDGE_API_KEY or $DEEPSEEK_API_KEY")
 	fs.Var(&e.judgeModels, "judge-model", "judge model `name` (repeatable: several judges vote per criterion)")
 	fs.Var(&e.judgeParams, "judge-param", `extra parameter key=value for the judges, JSON-valued (repeatable), e.g. thinking={"type":"disabled"} for DeepSeek`)
-	fs.StringVar(&e.judgeFormat, "judge-format", judges.FormatJSONSchema, "reply format: json_schema (vLLM), json_object (DeepSeek JSON mode) or none")
+	fs.StringVar(&e.judgeFormat, "judge-format", judges.FormatAuto, "reply format: auto (json_schema, falling back to json_object, then none, when the endpoint refuses it), json_schema (vLLM, SGLang, llama.cpp), json_object (DeepSeek) or none")
 	fs.StringVar(&e.judgeMode, "judge-mode", judges.ModeJoint, "joint (one call per item) or per-criterion (one call per criterion)")
 	fs.StringVar(&e.judgePrompt, "judge-prompt", "", "judge prompt: a built-in name (joint-v1, per-criterion-v1) or a .tmpl `file`")
 	fs.IntVar(&e.judgeRepairs, "judge-repairs", judges.DefaultRepairs, "repair requests for an unusable verdict before its criteria are unscorable")
@@ -111,6 +113,8 @@ func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
 func (e *endpointFlags) registerCalls(fs *flag.FlagSet) {
 	fs.IntVar(&e.maxAttempts, "max-attempts", llm.DefaultMaxAttempts, "attempts per request, for 408, 429, 5xx, network errors, timeouts and blank replies")
 	fs.DurationVar(&e.callTimeout, "call-timeout", llm.DefaultCallTimeout, "timeout of each attempt")
+	fs.IntVar(&e.breaker, "breaker", llm.DefaultBreaker, "stop the run when this many calls in a row (each retried) fail with the same error and none succeeds (0: never)")
+	fs.BoolVar(&e.preflight, "preflight", true, "before the first item, check every endpoint with GET /models: unreachable stops the run (exit 3), a model it does not list is a usage error (exit 2)")
 	fs.Int64Var(&e.maxRespBytes, "max-response-bytes", llm.DefaultMaxBodyBytes, "longer responses are cut off and recorded as an item error")
 }
 
@@ -139,11 +143,15 @@ func (e *endpointFlags) judgeParamsMap() map[string]any {
 	return e.judgeParams.apply(map[string]any{"temperature": 0, "top_p": 1, "max_tokens": e.judgeMaxTokens})
 }
 
-func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger) llm.Config {
+func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger, notify func(string)) llm.Config {
+	breaker := e.breaker
+	if breaker == 0 {
+		breaker = -1 // llm.Config reads 0 as the default
+	}
 	return llm.Config{
 		Name: name, BaseURL: url, APIKey: key, Params: params, MaxAttempts: e.maxAttempts,
 		CallTimeout: e.callTimeout, MaxBodyBytes: e.maxRespBytes, RPS: rps, RetryBlank: true, Logger: logger,
-		IdleConns: max(e.concurrency, e.judgeConc),
+		IdleConns: max(e.concurrency, e.judgeConc), Breaker: breaker, Notify: notify,
 	}
 }
 
@@ -156,6 +164,8 @@ func (e *endpointFlags) validateCalls() error {
 		return usageErrorf("--call-timeout %s: want a positive duration such as 120s", e.callTimeout)
 	case e.maxRespBytes < 1:
 		return usageErrorf("--max-response-bytes %d: want at least 1", e.maxRespBytes)
+	case e.breaker < 0:
+		return usageErrorf("--breaker %d: want 0 (never) or more calls", e.breaker)
 	}
 	return nil
 }
@@ -168,8 +178,8 @@ func (e *endpointFlags) validateJudge() error {
 		}
 	}
 	switch {
-	case !slices.Contains([]string{judges.FormatJSONSchema, judges.FormatJSONObject, judges.FormatNone}, e.judgeFormat):
-		return usageErrorf("--judge-format %q: want json_schema, json_object or none", e.judgeFormat)
+	case !slices.Contains(judges.Formats, e.judgeFormat):
+		return usageErrorf("--judge-format %q: want %s", e.judgeFormat, strings.Join(judges.Formats, ", "))
 	case !slices.Contains([]string{judges.ModeJoint, judges.ModePerCriterion}, e.judgeMode):
 		return usageErrorf("--judge-mode %q: want joint or per-criterion", e.judgeMode)
 	case e.judgeRepairs < 0:
@@ -212,13 +222,13 @@ func (e *endpointFlags) modelInfo() (eval.EndpointInfo, error) {
 }
 
 // newModel builds the model client.
-func (e *endpointFlags) newModel(logger *slog.Logger) (*eval.LLMModel, *llm.Client) {
-	c := llm.New(e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger))
+func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*eval.LLMModel, *llm.Client) {
+	c := llm.New(e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger, notify))
 	return &eval.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
 }
 
 // newJudges builds the judges and their manifest entries.
-func (e *endpointFlags) newJudges(logger *slog.Logger) ([]eval.JudgeSpec, []eval.JudgeInfo, []*llm.Client, error) {
+func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]eval.JudgeSpec, []eval.JudgeInfo, []*llm.Client, error) {
 	if len(e.judgeURLs) == 0 || len(e.judgeModels) == 0 {
 		return nil, nil, nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
 	}
@@ -246,7 +256,7 @@ func (e *endpointFlags) newJudges(logger *slog.Logger) ([]eval.JudgeSpec, []eval
 		if len(e.judgeURLs) > 1 {
 			url = e.judgeURLs[i]
 		}
-		c := llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger))
+		c := llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger, notify))
 		repairs := e.judgeRepairs
 		if repairs == 0 {
 			repairs = -1 // judges.Config reads 0 as the default
@@ -254,6 +264,9 @@ func (e *endpointFlags) newJudges(logger *slog.Logger) ([]eval.JudgeSpec, []eval
 		j, err := judges.New(judges.Config{
 			Client: c, Model: model, Params: params, Prompt: prompt, Mode: e.judgeMode,
 			Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens,
+			OnFallback: func(from, to string, refusal error) {
+				notify(fmt.Sprintf("judge %s refused response_format %s (%v); using %s from now on (--judge-format auto; the manifest records it)", model, from, refusal, to))
+			},
 		})
 		if err != nil {
 			return nil, nil, nil, &usageError{err}

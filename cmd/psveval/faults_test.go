@@ -91,6 +91,16 @@ func TestFaultMatrix(t *testing.T) {
 	if sum.Run == nil || sum.Run.Retries["model"] == 0 || sum.Run.Retries["judge"] == 0 || sum.Run.Repairs == 0 || sum.NScored != n {
 		t.Errorf("the summary does not count the retries: %+v %+v", sum.Run, sum)
 	}
+	// The counts are what the server received: every HTTP request is a
+	// request or one of its retries.
+	for _, kind := range []string{"model", "judge"} {
+		if c := sum.Run.Calls[kind]; c.Requests+c.Retries != faulty.Requests(kind) {
+			t.Errorf("%s: %d requests + %d retries counted, the server got %d", kind, c.Requests, c.Retries, faulty.Requests(kind))
+		}
+	}
+	if c := sum.Run.Calls["judge"]; c.Repairs != sum.Run.Repairs || c.Requests != n+c.Repairs+c.LengthRetries {
+		t.Errorf("judge calls %+v: want one request per item plus its repairs and re-asks", c)
+	}
 	// Nothing lost or duplicated: one journal line per item, keys unique.
 	for _, j := range []string{"answers.jsonl", "judgments.jsonl"} {
 		keys := map[string]bool{}

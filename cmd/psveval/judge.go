@@ -67,7 +67,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	specs, jinfos, clients, err := ef.newJudges(logger)
+	specs, jinfos, clients, err := ef.newJudges(logger, noteTo(stderr))
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	j := &job{
 		ds: ds, model: missing, judges: specs, clients: clients, rule: rule, out: rf.out,
-		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger,
+		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger, preflight: ef.preflight,
 		resume: "psveval judge " + eval.ShellJoin(redactArgs(args)),
 		manifest: &eval.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),

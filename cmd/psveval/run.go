@@ -18,6 +18,7 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/judges"
 	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
 )
@@ -108,8 +109,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	model, modelClient := ef.newModel(logger)
-	specs, jinfos, judgeClients, err := ef.newJudges(logger)
+	model, modelClient := ef.newModel(logger, noteTo(stderr))
+	specs, jinfos, judgeClients, err := ef.newJudges(logger, noteTo(stderr))
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	j := &job{
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
-		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf,
+		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
 		logger: logger, resume: "psveval run " + eval.ShellJoin(redactArgs(args)), title: titleOf(ctx),
 		manifest: &eval.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
@@ -154,6 +155,8 @@ type job struct {
 	title string
 	// sourceFingerprint is the source run's, for psveval judge.
 	sourceFingerprint string
+	// preflight checks the endpoints before the first item.
+	preflight bool
 }
 
 func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
@@ -170,6 +173,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if j.manifest.Tool.Version == "" {
 		j.manifest.Tool = toolInfo()
+	}
+	if j.preflight {
+		if err := j.checkEndpoints(ctx, stderr); err != nil {
+			return err
+		}
 	}
 	resumed, err := j.prepareDir(stderr)
 	if err != nil {
@@ -295,9 +303,14 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	if err != nil {
 		return err
 	}
+	calls, err := eval.CountCalls(answers, judgments, j.judges)
+	if err != nil {
+		return err
+	}
 	s.Run = &eval.RunInfo{
-		Retries: map[string]int64{"model": tot.ModelRetries, "judge": tot.JudgeRetries},
-		Repairs: tot.Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
+		Calls:   calls,
+		Retries: map[string]int64{"model": calls["model"].Retries, "judge": calls["judge"].Retries},
+		Repairs: calls["judge"].Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
 		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
 	}
 	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
@@ -308,6 +321,11 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 		return err
 	}
 	j.manifest.Finished = time.Now().UTC().Format(time.RFC3339)
+	for i, spec := range j.judges {
+		if l, ok := spec.Judge.(*judges.LLM); ok && i < len(j.manifest.Judges) {
+			j.manifest.Judges[i].FormatUsed = l.FormatInUse()
+		}
+	}
 	if tot.ServedModel != "" {
 		j.manifest.Model.ServedModel = tot.ServedModel
 	}
@@ -329,9 +347,10 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	if err := text.Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title, Width: termWidth(stdout)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; retries: model %d, judge %d; %s; %s\n",
-		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), tot.ModelRetries, tot.JudgeRetries,
-		eval.Nouns(tot.Repairs, "judge repair"), eval.Nouns(tot.Cached, "cached judgment"))
+	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
+	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s\n",
+		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
+		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(tot.Cached, "cached judgment"))
 	if s.Run.CostUSD != nil {
 		fmt.Fprintf(stderr, "estimated judge cost: $%.2f (%d input, %d output tokens)\n", *s.Run.CostUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Completion)
 	}

@@ -1,14 +1,19 @@
 package llm
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -37,6 +42,12 @@ type Config struct {
 	// RetryBlank retries a completion whose content and reasoning are both
 	// empty, within MaxAttempts.
 	RetryBlank bool
+	// Breaker stops the client after this many calls in a row (each
+	// retried up to MaxAttempts) failed with the same retryable error and
+	// nothing succeeded in between: such an error will repeat (a dead
+	// server, a text-only server refusing images). 0 means
+	// DefaultBreaker; negative turns the breaker off.
+	Breaker int
 	// Base sends requests. The default is a clone of
 	// http.DefaultTransport that keeps IdleConns connections per host open
 	// between requests.
@@ -47,6 +58,9 @@ type Config struct {
 	// connection.
 	IdleConns int
 	Logger    *slog.Logger
+	// Notify, when set, is told once when the endpoint answers as another
+	// model than the one requested.
+	Notify func(msg string)
 }
 
 // A Client calls one endpoint's chat completions. It is safe for
@@ -56,7 +70,17 @@ type Client struct {
 	oa        *openai.Client
 	transport *Transport
 	blanks    atomic.Int64
+
+	served  sync.Once
+	mu      sync.Mutex
+	streak  int    // calls in a row that failed alike
+	last    string // their error's signature
+	tripped *BreakerError
 }
+
+// DefaultBreaker is how many calls in a row must fail alike to stop a
+// client.
+const DefaultBreaker = 8
 
 // New returns a client for cfg.
 func New(cfg Config) *Client {
@@ -102,6 +126,99 @@ type Response struct {
 // size limit as *BodyTooLargeError; network failures that outlast every
 // attempt as *AttemptsError.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
+	c.mu.Lock()
+	tripped := c.tripped
+	c.mu.Unlock()
+	if tripped != nil {
+		return Response{}, tripped
+	}
+	resp, err := c.chat(ctx, req)
+	if err == nil && resp.Model != "" && resp.Model != req.Model && c.cfg.Notify != nil {
+		c.served.Do(func() {
+			c.cfg.Notify(fmt.Sprintf("%s endpoint %s answers as %q, not the requested %q; the manifest records both", c.cfg.Name, c.Endpoint(), resp.Model, req.Model))
+		})
+	}
+	if ctx.Err() == nil {
+		if be := c.observe(err); be != nil {
+			return resp, be
+		}
+	}
+	return resp, err
+}
+
+// observe feeds the breaker one call's outcome; it returns the
+// *BreakerError once the breaker trips.
+func (c *Client) observe(err error) *BreakerError {
+	n := c.cfg.Breaker
+	if n == 0 {
+		n = DefaultBreaker
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tripped != nil {
+		return c.tripped
+	}
+	if err == nil {
+		c.streak, c.last = 0, ""
+		return nil
+	}
+	sig := signature(err)
+	if sig == "" || n < 0 {
+		return nil // an error of this one request (a 400, say): no verdict on the endpoint
+	}
+	if sig != c.last {
+		c.streak, c.last = 0, sig
+	}
+	if c.streak++; c.streak >= n {
+		c.tripped = &BreakerError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Calls: c.streak, Err: err}
+	}
+	return c.tripped
+}
+
+// signature returns what makes two failures "the same" for the breaker,
+// or "" for an error that says nothing about the endpoint as a whole. A
+// refused and a reset connection are the same: the server is down.
+func signature(err error) string {
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		switch se.Status {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return fmt.Sprintf("HTTP %d: %s", se.Status, se.Message)
+		}
+		return ""
+	}
+	if _, ok := errors.AsType[*AttemptsError](err); !ok {
+		return ""
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		strings.Contains(msg, "connection refused"), strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"):
+		return "connection refused or reset"
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "timeout"):
+		return "timeout"
+	case strings.Contains(msg, "no such host"):
+		return "no such host"
+	}
+	return msg
+}
+
+// A BreakerError reports an endpoint that failed the same way on Calls
+// calls in a row, each retried, with nothing succeeding in between.
+type BreakerError struct {
+	Name, Endpoint string
+	Calls          int
+	Err            error
+}
+
+func (e *BreakerError) Error() string {
+	return fmt.Sprintf("%s endpoint %s failed the same way on %d calls in a row, each retried, and on none since the last success: %v; stopping instead of retrying every item (--breaker sets the count)",
+		e.Name, e.Endpoint, e.Calls, e.Err)
+}
+
+func (e *BreakerError) Unwrap() error { return e.Err }
+
+func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
 	var attempts int64
 	actx := WithAttempts(ctx, &attempts)
 	start := time.Now()
@@ -196,4 +313,92 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// An UnreachableError reports an endpoint that could not be reached at
+// all: refused, reset, unknown host or no answer in time.
+type UnreachableError struct {
+	Name, Endpoint string
+	Err            error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s endpoint %s is unreachable: %v (is the server running, and is the URL right?)", e.Name, e.Endpoint, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// PreflightTimeout bounds the one request [Client.Models] makes.
+const PreflightTimeout = 5 * time.Second
+
+// Models asks the endpoint which model ids it serves (GET /models), with
+// one request and no retries, so that a dead endpoint is known within
+// PreflightTimeout. An endpoint that cannot be reached gives an
+// *UnreachableError; an error status a *StatusError (404 or 405 where
+// the endpoint does not implement the listing).
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, min(PreflightTimeout, c.transport.CallTimeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.cfg.BaseURL, "/")+"/models", nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	resp, err := c.cfg.Base.RoundTrip(req)
+	if err != nil {
+		// The URL may carry credentials: say where, never what.
+		msg := strings.ReplaceAll(err.Error(), c.cfg.BaseURL, c.Endpoint())
+		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Err: errors.New(RedactUserinfo(msg))}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Err: err}
+	}
+	if c.cfg.APIKey != "" {
+		body = bytes.ReplaceAll(body, []byte(c.cfg.APIKey), []byte("[REDACTED]"))
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, &StatusError{Endpoint: c.Endpoint(), Name: c.cfg.Name, Status: resp.StatusCode, Message: clip(apiMessage(body), 300)}
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("%s endpoint %s: GET /models did not return a model list: %w", c.cfg.Name, c.Endpoint(), err)
+	}
+	ids := make([]string, 0, len(list.Data))
+	for _, m := range list.Data {
+		ids = append(ids, m.ID)
+	}
+	return ids, nil
+}
+
+// apiMessage returns the message of an OpenAI-style error body,
+// {"error": {"message": ...}} or {"message": ...}, else the body.
+func apiMessage(body []byte) string {
+	var e struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(e.Error, &inner) == nil && inner.Message != "" {
+			return inner.Message
+		}
+		var s string
+		if json.Unmarshal(e.Error, &s) == nil && s != "" {
+			return s
+		}
+		if e.Message != "" {
+			return e.Message
+		}
+	}
+	return strings.TrimSpace(string(body))
 }

@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,10 @@ const (
 	DefaultModel = "fake-vlm"
 	DefaultJudge = "fake-judge"
 )
+
+// Catalogue is what the server lists by default: the model names the
+// tests, the demo and the benchmarks ask for, and the judges'.
+var Catalogue = []string{DefaultModel, "lingshu-7b", "demo-vlm", "bench-vlm", DefaultJudge, DefaultJudge + "-b", DefaultJudge + "-c"}
 
 // Latency is a response-time distribution.
 type Latency struct {
@@ -110,6 +115,11 @@ type Config struct {
 	FailAfter  int64
 	FailKind   string
 	FailStatus int
+	// Models are the ids GET /models lists (default: Catalogue and
+	// JudgeModel). Chat requests are answered whatever model they name,
+	// as llama.cpp does, so a preflight check is what catches a wrong
+	// name.
+	Models []string
 	// Hook, when it returns true, has handled the request itself.
 	Hook func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest, kind string) bool
 }
@@ -197,10 +207,18 @@ func (h *Handler) rand() *rand.Rand {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models"):
-		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []map[string]any{
-			{"id": h.served(DefaultModel), "object": "model", "owned_by": "psveval-fake"},
-			{"id": h.cfg.JudgeModel, "object": "model", "owned_by": "psveval-fake"},
-		}})
+		ids := h.cfg.Models
+		if ids == nil {
+			ids = append(slices.Clone(Catalogue), h.cfg.JudgeModel)
+			if h.cfg.ServedModel != "" {
+				ids = append(ids, h.cfg.ServedModel)
+			}
+		}
+		var data []map[string]any
+		for _, id := range ids {
+			data = append(data, map[string]any{"id": id, "object": "model", "owned_by": "psveval-fake"})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
 		h.chat(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/stats":
