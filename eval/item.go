@@ -11,10 +11,8 @@ import (
 	_ "image/gif" // register decoders for DecodeConfig and inspect
 	_ "image/jpeg"
 	_ "image/png"
-	"maps"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/psveval/psveval/rubric"
@@ -44,14 +42,12 @@ type Item struct {
 	Meta map[string]string
 	// Terms holds the med_terms list.
 	Terms []string
-
-	// rubricJSON caches Rubric's JSON form, which judgment keys hash for
-	// every judge and pass; items read from a Dataset have it.
-	rubricJSON []byte
 }
 
-func rubricJSON(cs []rubric.Criterion) []byte {
-	b, err := json.Marshal(cs)
+// RubricJSON returns the item's criteria as JSON, the form judgment keys
+// and the canonical item hash.
+func (it *Item) RubricJSON() []byte {
+	b, err := json.Marshal(it.Rubric)
 	if err != nil {
 		panic(err) // strings and integers only
 	}
@@ -189,8 +185,32 @@ func (im *Image) Decode() (image.Image, error) {
 	return m, err
 }
 
-// newImage checks b's header and fills in everything but the bytes' owner.
-func newImage(b []byte) (Image, error) {
+// NewImage returns the image whose bytes are b, which it keeps, after
+// checking b's header and end: an error says why b is not a whole JPEG,
+// PNG or GIF image.
+func NewImage(b []byte) (Image, error) {
+	im, err := header(b)
+	if err != nil {
+		return Image{}, err
+	}
+	im.data = b
+	return im, nil
+}
+
+// NewImageFile returns the image stored in the file at path, whose bytes
+// b are: it checks them as NewImage does but keeps only the path, and
+// Data reads the file again when asked.
+func NewImageFile(path string, b []byte) (Image, error) {
+	im, err := header(b)
+	if err != nil {
+		return Image{}, err
+	}
+	im.file = path
+	return im, nil
+}
+
+// header checks b's header and fills in everything but the bytes' owner.
+func header(b []byte) (Image, error) {
 	if len(b) == 0 {
 		return Image{}, fmt.Errorf("image is empty")
 	}
@@ -258,8 +278,4 @@ func colorModelName(cfg image.Config) string {
 		}
 	}
 	return "other"
-}
-
-func sortedKeys(m map[string]any) []string {
-	return slices.Sorted(maps.Keys(m))
 }

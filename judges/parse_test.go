@@ -3,10 +3,11 @@ package judges
 import (
 	"errors"
 	"fmt"
-	"github.com/psveval/psveval/rubric"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/psveval/psveval/rubric"
 )
 
 var labels3 = []string{"accuracy", "grounding", "safety"}

@@ -12,13 +12,14 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // A ComparisonReport is a comparison with the labels of its two runs and,
 // for a gate, which rows are gated.
 type ComparisonReport struct {
 	Base, Cand string
-	C          *eval.Comparison
+	C          *stats.Comparison
 	// Gated, when set, marks the rows a gate checks.
 	Gated func(group string) bool
 	Notes []string
@@ -30,8 +31,8 @@ type ComparisonReport struct {
 // Delta formats a row's difference by the one rounding rule, with a sign,
 // and marks it "~" when it is not significant, as benchstat does: the
 // estimate stays visible ("-2.6~").
-func Delta(r eval.CompareRow) string {
-	s := eval.FormatSigned(r.Delta, 1)
+func Delta(r stats.CompareRow) string {
+	s := stats.FormatSigned(r.Delta, 1)
 	if !r.Significant {
 		s += "~"
 	}
@@ -39,8 +40,8 @@ func Delta(r eval.CompareRow) string {
 }
 
 // SignedInterval formats a difference's interval: "[-3.1, -0.4]".
-func SignedInterval(i eval.Interval) string {
-	return "[" + eval.FormatFloatSigned(i.Lo, 1) + ", " + eval.FormatFloatSigned(i.Hi, 1) + "]"
+func SignedInterval(i stats.Interval) string {
+	return "[" + stats.FormatFloatSigned(i.Lo, 1) + ", " + stats.FormatFloatSigned(i.Hi, 1) + "]"
 }
 
 // FormatP formats a p-value to three places, or as "<0.001".
@@ -100,7 +101,7 @@ func (cr *ComparisonReport) footer() []string {
 	}
 	t := c.Thresholds
 	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s, rounded half away from zero; a trailing ~ marks a difference not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %s points with n ≥ %d",
-		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, eval.FormatDecimal(t.MaxDrop), t.MinN))
+		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, stats.FormatDecimal(t.MaxDrop), t.MinN))
 	return append(lines, cr.Notes...)
 }
 
@@ -166,10 +167,10 @@ func (cr *ComparisonReport) JSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Base       string           `json:"base"`
-		Candidate  string           `json:"candidate"`
-		Comparison *eval.Comparison `json:"comparison"`
-		Notes      []string         `json:"notes"`
+		Base       string            `json:"base"`
+		Candidate  string            `json:"candidate"`
+		Comparison *stats.Comparison `json:"comparison"`
+		Notes      []string          `json:"notes"`
 	}{cr.Base, cr.Cand, cr.C, append([]string{}, cr.Notes...)})
 }
 

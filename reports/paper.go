@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // A PaperRow is a published row of the MOFT paper's PSV2026 table, its
@@ -12,15 +13,15 @@ import (
 type PaperRow struct {
 	Name string
 	// ByType holds the six accuracies in eval.QuestionTypes order.
-	ByType [6]eval.Pct
+	ByType [6]stats.Pct
 	// Avg is the published Avg. It is not the mean of the six columns.
-	Avg eval.Pct
+	Avg stats.Pct
 }
 
 func paperRow(name string, avg string, types ...string) PaperRow {
-	p := PaperRow{Name: name, Avg: eval.MustPct(avg)}
+	p := PaperRow{Name: name, Avg: stats.MustPct(avg)}
 	for i, v := range types {
-		p.ByType[i] = eval.MustPct(v)
+		p.ByType[i] = stats.MustPct(v)
 	}
 	return p
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // A Run is one row of a report: a label and the run's summary, with its
@@ -23,8 +25,8 @@ import (
 type Run struct {
 	Label    string
 	Dir      string
-	Summary  *eval.Summary
-	Manifest *eval.Manifest
+	Summary  *stats.Summary
+	Manifest *rundir.Manifest
 }
 
 // Options configure a report.
@@ -74,8 +76,8 @@ func ByName(name string) (Reporter, error) {
 
 // A cell is one value, held exactly until it is printed.
 type cell struct {
-	v      eval.Pct // no value: printed as "-"
-	ci     *eval.Interval
+	v      stats.Pct // no value: printed as "-"
+	ci     *stats.Interval
 	n      int
 	best   bool
 	isDiff bool
@@ -139,7 +141,7 @@ func build(runs []Run, opts Options) *table {
 	}
 	labels := rowLabels(runs)
 	for ri, r := range runs {
-		byType := map[string]eval.TypeStats{}
+		byType := map[string]stats.TypeStats{}
 		for _, ts := range r.Summary.ByType {
 			byType[ts.QuestionType] = ts
 		}
@@ -250,7 +252,7 @@ func markBest(t *table) {
 		return
 	}
 	for c := range t.columns {
-		var best eval.Pct
+		var best stats.Pct
 		for _, r := range t.rows {
 			if !r.diff && r.cells[c].v.Valid() && (!best.Valid() || r.cells[c].v.Cmp(best) > 0) {
 				best = r.cells[c].v
@@ -307,12 +309,12 @@ func warnings(runs []Run) []string {
 		}
 		var small []string
 		for _, ts := range r.Summary.ByType {
-			if ts.NScored > 0 && ts.NScored < eval.DefaultThresholds.MinN {
+			if ts.NScored > 0 && ts.NScored < stats.DefaultThresholds.MinN {
 				small = append(small, fmt.Sprintf("%s (%d)", shortName(ts.QuestionType), ts.NScored))
 			}
 		}
 		if len(small) > 0 {
-			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, eval.DefaultThresholds.MinN, strings.Join(small, ", ")))
+			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, stats.DefaultThresholds.MinN, strings.Join(small, ", ")))
 		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored of %s are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, eval.Nouns(s.NItems, "item")))
@@ -321,7 +323,7 @@ func warnings(runs []Run) []string {
 	return notes
 }
 
-func judgeID(m *eval.Manifest) string {
+func judgeID(m *rundir.Manifest) string {
 	var parts []string
 	for _, j := range m.Judges {
 		parts = append(parts, fmt.Sprintf("%s/%s/%s", j.Model, j.Mode, short(j.Prompt.SHA256)))
@@ -350,7 +352,7 @@ func buildDims(runs []Run, opts Options) *table {
 	slices.Sort(dims)
 	t := &table{columns: append(slices.Clone(dims), "All met"), short: append(slices.Clone(dims), "All met")}
 	for _, r := range runs {
-		by := map[string]eval.DimStats{}
+		by := map[string]stats.DimStats{}
 		for _, d := range r.Summary.Dims {
 			by[d.Dim] = d
 		}
@@ -384,7 +386,7 @@ func buildDims(runs []Run, opts Options) *table {
 // zero, one decimal), with a sign on difference rows.
 func (c cell) value() string {
 	if c.isDiff {
-		return eval.FormatSigned(c.v, 1)
+		return stats.FormatSigned(c.v, 1)
 	}
 	return c.v.Format(1)
 }
@@ -407,8 +409,8 @@ func (c cell) format() string {
 
 // FormatInterval renders an interval as "[lo, hi]" by the one rounding
 // rule.
-func FormatInterval(i eval.Interval) string {
-	return "[" + eval.FormatFloat(i.Lo, 1) + ", " + eval.FormatFloat(i.Hi, 1) + "]"
+func FormatInterval(i stats.Interval) string {
+	return "[" + stats.FormatFloat(i.Lo, 1) + ", " + stats.FormatFloat(i.Hi, 1) + "]"
 }
 
 func (t *table) header() []string {
@@ -712,7 +714,7 @@ func (CSV) Report(w io.Writer, runs []Run, opts Options) error {
 			if opts.CI {
 				lo, hi := "", ""
 				if c.ci != nil && c.v.Valid() {
-					lo, hi = eval.FormatFloat(c.ci.Lo, 1), eval.FormatFloat(c.ci.Hi, 1)
+					lo, hi = stats.FormatFloat(c.ci.Lo, 1), stats.FormatFloat(c.ci.Hi, 1)
 				}
 				line = append(line, lo, hi)
 			}
@@ -733,11 +735,11 @@ type JSON struct{}
 func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 	t := build(runs, opts)
 	type jsonRun struct {
-		Label   string              `json:"label"`
-		Paper   bool                `json:"published,omitempty"`
-		Diff    bool                `json:"difference,omitempty"`
-		Columns map[string]eval.Pct `json:"columns"`
-		Summary *eval.Summary       `json:"summary,omitempty"`
+		Label   string               `json:"label"`
+		Paper   bool                 `json:"published,omitempty"`
+		Diff    bool                 `json:"difference,omitempty"`
+		Columns map[string]stats.Pct `json:"columns"`
+		Summary *stats.Summary       `json:"summary,omitempty"`
 	}
 	out := struct {
 		Columns []string  `json:"columns"`
@@ -745,7 +747,7 @@ func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 		Notes   []string  `json:"notes"`
 	}{Columns: t.columns, Notes: append([]string{}, t.notes...)}
 	for i, r := range t.rows {
-		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Columns: map[string]eval.Pct{}}
+		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Columns: map[string]stats.Pct{}}
 		for c, cl := range r.cells {
 			jr.Columns[t.columns[c]] = cl.v
 		}

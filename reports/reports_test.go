@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 func TestByName(t *testing.T) {
@@ -22,9 +22,9 @@ func TestByName(t *testing.T) {
 func TestLaTeXEscapesAndBolds(t *testing.T) {
 	t.Parallel()
 	run := func(label string, v string) Run {
-		acc := eval.MustPct(v)
-		return Run{Label: label, Summary: &eval.Summary{NItems: 40, NScored: 40, AvgMicro: acc, AvgMacro: acc,
-			ByType: []eval.TypeStats{{QuestionType: "Visual Perception", N: 40, NScored: 40, Accuracy: acc}}}}
+		acc := stats.MustPct(v)
+		return Run{Label: label, Summary: &stats.Summary{NItems: 40, NScored: 40, AvgMicro: acc, AvgMacro: acc,
+			ByType: []stats.TypeStats{{QuestionType: "Visual Perception", N: 40, NScored: 40, Accuracy: acc}}}}
 	}
 	var b strings.Builder
 	if err := (LaTeX{}).Report(&b, []Run{run("ckpt_λ=0.5 & 50%", "61.25"), run("base #1", "60")}, Options{}); err != nil {

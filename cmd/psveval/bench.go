@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
 )
@@ -265,7 +266,7 @@ func (b *bench) textData(n int) (string, error) {
 
 // imageData writes n items that cycle through the medvqa sample's images.
 func (b *bench) imageData(sample string, n int) (data, root string, err error) {
-	ds, err := eval.Open(sample, eval.DatasetOptions{})
+	ds, err := dataset.Open(sample, dataset.DatasetOptions{})
 	if err != nil {
 		return "", "", err
 	}

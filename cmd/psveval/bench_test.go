@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/evaltest"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 var benchRuns = sync.OnceValues(func() ([]string, error) {
@@ -83,7 +83,7 @@ func BenchmarkReportAndCompare20Runs(b *testing.B) {
 func BenchmarkAggregate(b *testing.B) {
 	rs := evaltest.RandomResults(1544, 0.6, 1)
 	for b.Loop() {
-		a := eval.NewAggregator(eval.AggregateOptions{})
+		a := stats.NewAggregator(stats.AggregateOptions{})
 		for _, r := range rs {
 			a.Add(r)
 		}

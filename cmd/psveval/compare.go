@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
 
@@ -24,9 +26,9 @@ type compareFlags struct {
 
 func (c *compareFlags) register(fs *flag.FlagSet) {
 	c.statFlags.register(fs)
-	fs.Float64Var(&c.alpha, "alpha", eval.DefaultThresholds.Alpha, "significance level, between 0 and 1; intervals are at level 1-alpha")
-	fs.IntVar(&c.minN, "min-n", eval.DefaultThresholds.MinN, "groups with fewer paired items (at least 1) are reported but never gated")
-	fs.Float64Var(&c.maxDrop, "max-drop", eval.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` (0 or more) that does not count as a regression")
+	fs.Float64Var(&c.alpha, "alpha", stats.DefaultThresholds.Alpha, "significance level, between 0 and 1; intervals are at level 1-alpha")
+	fs.IntVar(&c.minN, "min-n", stats.DefaultThresholds.MinN, "groups with fewer paired items (at least 1) are reported but never gated")
+	fs.Float64Var(&c.maxDrop, "max-drop", stats.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` (0 or more) that does not count as a regression")
 }
 
 // validate checks every statistics flag against its documented range.
@@ -45,15 +47,15 @@ func (c *compareFlags) validate() error {
 	return nil
 }
 
-func (c *compareFlags) compare(base, cand *eval.RunDir) *eval.Comparison {
-	return eval.Compare(base.Scores, cand.Scores, eval.CompareOptions{
+func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
+	return stats.Compare(base.Scores, cand.Scores, stats.CompareOptions{
 		By: c.by, Resamples: c.resamples, Seed: c.seed,
-		Thresholds: eval.Thresholds{MinN: c.minN, MaxDrop: c.maxDrop, Alpha: c.alpha},
+		Thresholds: stats.Thresholds{MinN: c.minN, MaxDrop: c.maxDrop, Alpha: c.alpha},
 	})
 }
 
 // comparableNotes warns when two runs did not evaluate the same thing.
-func comparableNotes(base, cand *eval.RunDir) []string {
+func comparableNotes(base, cand *rundir.RunDir) []string {
 	bm, cm := base.Manifest, cand.Manifest
 	if bm == nil || cm == nil {
 		return nil
@@ -118,7 +120,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // printFlips lists the paired items whose score changed, worst first.
-func printFlips(w io.Writer, base, cand *eval.RunDir) error {
+func printFlips(w io.Writer, base, cand *rundir.RunDir) error {
 	changed := map[string]bool{}
 	for id, b := range base.Scores {
 		if c, ok := cand.Scores[id]; ok && c.Score != b.Score {
@@ -127,7 +129,7 @@ func printFlips(w io.Writer, base, cand *eval.RunDir) error {
 	}
 	pick := func(dir string) (map[string]eval.Result, error) {
 		out := map[string]eval.Result{}
-		err := eval.ReadResults(dir+"/results.jsonl", func(r eval.Result) error {
+		err := rundir.ReadResults(dir+"/results.jsonl", func(r eval.Result) error {
 			if changed[r.ID] {
 				out[r.ID] = r
 			}
@@ -152,7 +154,7 @@ func printFlips(w io.Writer, base, cand *eval.RunDir) error {
 	for _, id := range ids {
 		b, c := br[id], cr[id]
 		fmt.Fprintf(w, "\n%s [%s] %s -> %s\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",
-			id, b.QuestionType, eval.FormatFloat(*b.Score, 2), eval.FormatFloat(*c.Score, 2), oneLine(b.Question), oneLine(b.Reference),
+			id, b.QuestionType, stats.FormatFloat(*b.Score, 2), stats.FormatFloat(*c.Score, 2), oneLine(b.Question), oneLine(b.Reference),
 			oneLine(b.Answer), verdictLine(b), oneLine(c.Answer), verdictLine(c))
 	}
 	return nil
@@ -194,7 +196,7 @@ func oneLine(s string) string {
 // pairLabels labels the two runs of a comparison by their models, told
 // apart by their directories' names when the models are the same, and
 // as base (named so) and "candidate" when those are the same too.
-func pairLabels(base, cand *eval.RunDir, baseName string) (string, string) {
+func pairLabels(base, cand *rundir.RunDir, baseName string) (string, string) {
 	b, c := base.Label(), cand.Label()
 	if b != c {
 		return b, c

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
@@ -159,7 +159,7 @@ func TestKill9Resume(t *testing.T) {
 
 // referencesItems maps each question of a dataset to its item id.
 func referencesItems(path string) (map[string]string, error) {
-	ds, err := eval.Open(path, eval.DatasetOptions{})
+	ds, err := dataset.Open(path, dataset.DatasetOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/pipeline"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/judges"
 	"github.com/psveval/psveval/rubric"
 )
@@ -198,37 +200,37 @@ func (e *endpointFlags) validateJudge() error {
 }
 
 // modelInfo validates the model flags and describes the model.
-func (e *endpointFlags) modelInfo() (eval.EndpointInfo, error) {
+func (e *endpointFlags) modelInfo() (rundir.EndpointInfo, error) {
 	if e.modelURL == "" || e.model == "" {
-		return eval.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
+		return rundir.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
 	}
 	if err := llm.CheckURL(e.modelURL); err != nil {
-		return eval.EndpointInfo{}, usageErrorf("--model-url: %v", err)
+		return rundir.EndpointInfo{}, usageErrorf("--model-url: %v", err)
 	}
 	switch {
 	case e.maxTokens < 1:
-		return eval.EndpointInfo{}, usageErrorf("--max-tokens %d: want at least 1", e.maxTokens)
+		return rundir.EndpointInfo{}, usageErrorf("--max-tokens %d: want at least 1", e.maxTokens)
 	case e.seed < 0:
-		return eval.EndpointInfo{}, usageErrorf("--seed %d: want 0 or more", e.seed)
+		return rundir.EndpointInfo{}, usageErrorf("--seed %d: want 0 or more", e.seed)
 	case e.concurrency < 1:
-		return eval.EndpointInfo{}, usageErrorf("--concurrency %d: want at least 1 request in flight", e.concurrency)
+		return rundir.EndpointInfo{}, usageErrorf("--concurrency %d: want at least 1 request in flight", e.concurrency)
 	case !(e.modelRPS >= 0) || math.IsInf(e.modelRPS, 0):
-		return eval.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
+		return rundir.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
 	}
-	return eval.EndpointInfo{
+	return rundir.EndpointInfo{
 		URL: llm.RedactURL(e.modelURL), Model: e.model, Params: e.modelParamsMap(),
 		SystemPrompt: e.system, QuestionSuffix: e.suffix,
 	}, nil
 }
 
 // newModel builds the model client.
-func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*eval.LLMModel, *llm.Client) {
+func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*pipeline.LLMModel, *llm.Client) {
 	c := llm.New(e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger, notify))
-	return &eval.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
+	return &pipeline.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
 }
 
 // newJudges builds the judges and their manifest entries.
-func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]eval.JudgeSpec, []eval.JudgeInfo, []*llm.Client, error) {
+func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]eval.JudgeSpec, []rundir.JudgeInfo, []*llm.Client, error) {
 	if len(e.judgeURLs) == 0 || len(e.judgeModels) == 0 {
 		return nil, nil, nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
 	}
@@ -248,7 +250,7 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 	}
 	params := e.judgeParamsMap()
 	var specs []eval.JudgeSpec
-	var infos []eval.JudgeInfo
+	var infos []rundir.JudgeInfo
 	var clients []*llm.Client
 	seen := map[string]int{}
 	for i, model := range e.judgeModels {
@@ -277,9 +279,9 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 		}
 		cfg := j.Config()
 		specs = append(specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
-		infos = append(infos, eval.JudgeInfo{
+		infos = append(infos, rundir.JudgeInfo{
 			Name: name, URL: llm.RedactURL(url), Model: model, Params: params,
-			Prompt: eval.PromptInfo{Name: cfg.Prompt.Name, SHA256: cfg.Prompt.Hash},
+			Prompt: rundir.PromptInfo{Name: cfg.Prompt.Name, SHA256: cfg.Prompt.Hash},
 			Mode:   cfg.Mode, Format: cfg.Format, Repairs: cfg.Repairs, Fingerprint: j.Fingerprint(),
 		})
 		clients = append(clients, c)
@@ -288,13 +290,13 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 }
 
 // scoring describes the scoring rule for the manifest.
-func scoring(rule rubric.Rule) eval.ScoringInfo {
+func scoring(rule rubric.Rule) rundir.ScoringInfo {
 	desc := map[rubric.Rule]string{
 		rubric.RulePoints: "HealthBench: points of met criteria over the sum of positive points; met negative criteria subtract; clipped to [0, 1]",
 		rubric.RuleAll:    "1 if every criterion passes (positive met, negative not met), else 0",
 		rubric.RuleMean:   "the fraction of criteria that pass",
 	}[rule]
-	return eval.ScoringInfo{
+	return rundir.ScoringInfo{
 		Rule: string(rule), ItemScore: desc,
 		SecondMetric: "all_met: the share of scored items whose every criterion passed",
 		Aggregation:  "accuracy = mean item score over scored items, in percent; Avg micro weights items equally, Avg macro averages the question types; unscored and errored items are excluded and counted",

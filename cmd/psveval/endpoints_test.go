@@ -11,8 +11,9 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llmtest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // fail500 answers a request with a 500 that asks for no wait.
@@ -43,7 +44,7 @@ func TestCallCountsMatchTheServer(t *testing.T) {
 		if code != 3 {
 			t.Fatalf("exit %d, want 3 (every item errored)\n%s", code, stderr)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		c := s.Run.Calls["model"]
 		if c.Requests != 5 || c.Retries != 25 || c.Failed != 5 || c.Requests+c.Retries != srv.Requests("model") || s.Run.Retries["model"] != 25 {
@@ -57,7 +58,7 @@ func TestCallCountsMatchTheServer(t *testing.T) {
 		if _, stderr, code := cli(t, t.Context(), setArgs(data, srv.URL, out, "--judge-mode", "per-criterion")...); code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		c := s.Run.Calls["judge"]
 		if c.Requests != 25 || c.Retries != 0 || c.Requests != srv.Requests("judge") || s.Run.Retries["judge"] != 0 {
@@ -78,7 +79,7 @@ func TestCallCountsMatchTheServer(t *testing.T) {
 		if _, stderr, code := cli(t, t.Context(), setArgs(data, srv.URL, out)...); code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		c := s.Run.Calls["judge"]
 		if c.Requests != 10 || c.LengthRetries != 5 || c.Retries != 0 || c.Requests != srv.Requests("judge") || s.NScored != 5 {
@@ -143,9 +144,9 @@ func TestJudgeFormatAuto(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "refused response_format json_schema") || !strings.Contains(stderr, "using json_object") {
 		t.Fatalf("exit %d, want 0 and a note on the fallback\n%s", code, stderr)
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
-	var s eval.Summary
+	var s stats.Summary
 	readJSON(t, filepath.Join(out, "summary.json"), &s)
 	if m.Judges[0].Format != "auto" || m.Judges[0].FormatUsed != "json_object" || s.NScored != 5 || s.NErrors != 1 {
 		t.Errorf("format %q used %q, %d scored, %d errors; want auto, json_object, 5, 1", m.Judges[0].Format, m.Judges[0].FormatUsed, s.NScored, s.NErrors)
@@ -188,7 +189,7 @@ func TestPreflightWithFakeServer(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "could not check the model name") || !strings.Contains(stderr, `answers as "served-under-another-name", not the requested "lingshu-7b"`) {
 		t.Errorf("no model listing and another served name: exit %d, want 0 with two notes\n%s", code, stderr)
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if m.Model.Model != "lingshu-7b" || m.Model.ServedModel != "served-under-another-name" {
 		t.Errorf("manifest model %q served %q", m.Model.Model, m.Model.ServedModel)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/evaltest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/store"
 )
 
 // writeTiedRuns writes two runs whose Visual Perception accuracy is
@@ -210,7 +212,7 @@ func TestNotARunDir(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	unfinished := filepath.Join(dir, "unfinished")
 	os.Mkdir(unfinished, 0o755)
-	if err := eval.WriteJSON(filepath.Join(unfinished, "manifest.json"), eval.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", "runs/x"}}); err != nil {
+	if err := store.WriteJSON(filepath.Join(unfinished, "manifest.json"), rundir.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", "runs/x"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []struct {

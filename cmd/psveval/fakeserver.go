@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
@@ -81,7 +81,7 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 // references reads a dataset's question → reference map for the fake
 // model. Images are not read: the fake model does not look at them.
 func references(path string) (map[string]string, error) {
-	ds, err := eval.Open(path, eval.DatasetOptions{Map: eval.Mapping{eval.RoleImage: "-"}})
+	ds, err := dataset.Open(path, dataset.DatasetOptions{Map: dataset.Mapping{dataset.RoleImage: "-"}})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // textSet writes n PSV2026-shaped text-only items with unique questions and
@@ -86,7 +87,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		t.Fatalf("%d records under faults differ from the fault-free run's", n)
 	}
-	var sum eval.Summary
+	var sum stats.Summary
 	readJSON(t, filepath.Join(out, "summary.json"), &sum)
 	if sum.Run == nil || sum.Run.Retries["model"] == 0 || sum.Run.Retries["judge"] == 0 || sum.Run.Repairs == 0 || sum.NScored != n {
 		t.Errorf("the summary does not count the retries: %+v %+v", sum.Run, sum)

@@ -15,7 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/rubric"
 )
 
@@ -200,7 +200,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // mappingFlag accumulates --map role=column[,role=column...].
-type mappingFlag struct{ m eval.Mapping }
+type mappingFlag struct{ m dataset.Mapping }
 
 func (f *mappingFlag) String() string {
 	if f.m == nil {
@@ -210,12 +210,12 @@ func (f *mappingFlag) String() string {
 }
 
 func (f *mappingFlag) Set(s string) error {
-	m, err := eval.ParseMapping(s)
+	m, err := dataset.ParseMapping(s)
 	if err != nil {
 		return err
 	}
 	if f.m == nil {
-		f.m = eval.Mapping{}
+		f.m = dataset.Mapping{}
 	}
 	maps.Copy(f.m, m)
 	return nil
@@ -249,26 +249,26 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.groupBy, "group-by", "", "report by this `column` instead of question_type (e.g. modality, source)")
 	fs.StringVar(&d.imageRoot, "image-root", "", "`folder` that image paths are relative to and must stay inside (default: the dataset's folder)")
 	fs.BoolVar(&d.skipBad, "skip-bad-items", false, "skip and list items whose image is missing or does not decode, instead of failing")
-	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", eval.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
-	fs.IntVar(&d.maxTextBytes, "max-text-bytes", eval.DefaultMaxTextBytes, "refuse items whose question or reference answer is longer than this many `bytes`")
+	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", dataset.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
+	fs.IntVar(&d.maxTextBytes, "max-text-bytes", dataset.DefaultMaxTextBytes, "refuse items whose question or reference answer is longer than this many `bytes`")
 	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
 	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
 }
 
 // options returns the dataset options the flags describe.
-func (d *datasetFlags) options() (eval.DatasetOptions, error) {
-	opts := eval.DatasetOptions{
+func (d *datasetFlags) options() (dataset.DatasetOptions, error) {
+	opts := dataset.DatasetOptions{
 		Map: d.mapping.m, ImageRoot: d.imageRoot, SkipBadItems: d.skipBad,
 		MaxImageBytes: d.maxImageBytes, MaxTextBytes: d.maxTextBytes, Limit: d.limit,
 	}
 	if d.groupBy != "" {
 		if opts.Map == nil {
-			opts.Map = eval.Mapping{}
+			opts.Map = dataset.Mapping{}
 		}
-		if c, ok := opts.Map[eval.RoleType]; ok && c != d.groupBy {
+		if c, ok := opts.Map[dataset.RoleType]; ok && c != d.groupBy {
 			return opts, usageErrorf("--group-by %s conflicts with --map question_type=%s", d.groupBy, c)
 		}
-		opts.Map[eval.RoleType] = d.groupBy
+		opts.Map[dataset.RoleType] = d.groupBy
 	}
 	if d.rubricFile != "" {
 		r, err := rubric.Load(d.rubricFile)
@@ -281,7 +281,7 @@ func (d *datasetFlags) options() (eval.DatasetOptions, error) {
 }
 
 // open opens the dataset named by --data (or path, when --data is unset).
-func (d *datasetFlags) open(path string) (*eval.Dataset, error) {
+func (d *datasetFlags) open(path string) (*dataset.Dataset, error) {
 	if d.data != "" {
 		path = d.data
 	}
@@ -292,5 +292,5 @@ func (d *datasetFlags) open(path string) (*eval.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return eval.Open(path, opts)
+	return dataset.Open(path, opts)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
 
@@ -21,7 +23,7 @@ func gatedGroups(spec string) (func(string) bool, error) {
 	spec = strings.TrimSpace(spec)
 	switch strings.ToLower(spec) {
 	case "", "avg":
-		return func(g string) bool { return g == eval.AvgMicro }, nil
+		return func(g string) bool { return g == stats.AvgMicro }, nil
 	case "all":
 		return nil, nil
 	}
@@ -30,10 +32,10 @@ func gatedGroups(spec string) (func(string) bool, error) {
 		p := strings.TrimSpace(part)
 		switch strings.ToLower(p) {
 		case "avg", "micro":
-			want[eval.AvgMicro] = true
+			want[stats.AvgMicro] = true
 			continue
 		case "macro":
-			want[eval.AvgMacro] = true
+			want[stats.AvgMacro] = true
 			continue
 		}
 		name := eval.NormalizeType(p)
@@ -94,7 +96,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
-	if gated != nil && !slices.ContainsFunc(c.Rows, func(r eval.CompareRow) bool { return gated(r.Group) }) {
+	if gated != nil && !slices.ContainsFunc(c.Rows, func(r stats.CompareRow) bool { return gated(r.Group) }) {
 		return usageErrorf("--types %q matches no column of this comparison (columns: %s)", *types, strings.Join(rowGroups(c), ", "))
 	}
 	var small []string
@@ -135,12 +137,12 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func verdictLine1(regressed []eval.CompareRow, c *eval.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
-	drop := eval.FormatDecimal(maxDrop)
+func verdictLine1(regressed []stats.CompareRow, c *stats.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
+	drop := stats.FormatDecimal(maxDrop)
 	if len(regressed) > 0 {
 		parts := make([]string, len(regressed))
 		for i, r := range regressed {
-			parts[i] = fmt.Sprintf("%s %s points %s, p %s", r.Group, eval.FormatSigned(r.Delta, 1), reports.SignedInterval(r.CI), pText(r.P))
+			parts[i] = fmt.Sprintf("%s %s points %s, p %s", r.Group, stats.FormatSigned(r.Delta, 1), reports.SignedInterval(r.CI), pText(r.P))
 		}
 		return fmt.Sprintf("gate: FAIL: significant drop over %s points (α=%g): %s", drop, alpha, strings.Join(parts, "; "))
 	}
@@ -154,7 +156,7 @@ func verdictLine1(regressed []eval.CompareRow, c *eval.Comparison, gated func(st
 }
 
 // rowGroups lists a comparison's columns.
-func rowGroups(c *eval.Comparison) []string {
+func rowGroups(c *stats.Comparison) []string {
 	out := make([]string, len(c.Rows))
 	for i, r := range c.Rows {
 		out[i] = r.Group
@@ -163,7 +165,7 @@ func rowGroups(c *eval.Comparison) []string {
 }
 
 // fingerprint returns a run's dataset fingerprint, shortened.
-func fingerprint(r *eval.RunDir) string {
+func fingerprint(r *rundir.RunDir) string {
 	if r.Manifest == nil || r.Manifest.Dataset.Fingerprint == "" {
 		return "(none recorded)"
 	}

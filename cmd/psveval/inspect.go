@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
 
@@ -28,7 +30,7 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	in, walkErr := eval.Inspect(ds, eval.InspectOptions{Decode: *decode})
+	in, walkErr := dataset.Inspect(ds, dataset.InspectOptions{Decode: *decode})
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(stdout)
@@ -49,7 +51,7 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func printInspection(w io.Writer, in *eval.Inspection) error {
+func printInspection(w io.Writer, in *dataset.Inspection) error {
 	fmt.Fprintf(w, "%s (%s): %s\n", in.Path, in.Format, eval.Nouns(in.Items, "item"))
 	if in.Fingerprint != "" {
 		fmt.Fprintf(w, "fingerprint: sha256:%s\n", in.Fingerprint)
@@ -71,7 +73,7 @@ func printInspection(w io.Writer, in *eval.Inspection) error {
 	}
 	for _, g := range []struct {
 		title  string
-		counts []eval.Count
+		counts []dataset.Count
 	}{{"Question type (column " + in.Mapping["question_type"] + ")", in.ByType}, {"Modality", in.ByModality}, {"Source", in.BySource}} {
 		if len(g.counts) == 0 {
 			continue
@@ -126,10 +128,10 @@ func pct(n, total int) string {
 	if total == 0 {
 		return "-"
 	}
-	return eval.PctOf(int64(n), int64(total)).Format(1) + "%"
+	return stats.PctOf(int64(n), int64(total)).Format(1) + "%"
 }
 
-func joinCounts(cs []eval.Count) string {
+func joinCounts(cs []dataset.Count) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {
 		parts[i] = c.Label + " " + strconv.Itoa(c.N)

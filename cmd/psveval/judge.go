@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/rubric"
 )
 
@@ -36,7 +38,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErrorf("give the new run directory: --out DIR")
 	}
 	src := fs.Arg(0)
-	sm, err := eval.OpenRunDir(src)
+	sm, err := rundir.OpenRunDir(src)
 	if err != nil {
 		return reportErr(fmt.Errorf("source run: %w", err))
 	}
@@ -44,8 +46,8 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := eval.DatasetOptions{ImageRoot: *imageRoot, Limit: sm.Dataset.Limit, Map: eval.Mapping{}}
-	for _, r := range eval.Roles {
+	opts := dataset.DatasetOptions{ImageRoot: *imageRoot, Limit: sm.Dataset.Limit, Map: dataset.Mapping{}}
+	for _, r := range dataset.Roles {
 		c, ok := sm.Dataset.Mapping[string(r)]
 		if !ok {
 			c = "-"
@@ -63,7 +65,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *data != "" {
 		path = *data
 	}
-	ds, err := eval.Open(path, opts)
+	ds, err := dataset.Open(path, opts)
 	if err != nil {
 		return err
 	}
@@ -79,8 +81,8 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	j := &job{
 		ds: ds, model: missing, judges: specs, clients: clients, rule: rule, out: rf.out,
 		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger, preflight: ef.preflight,
-		resume: "psveval judge " + eval.ShellJoin(redactArgs(args)),
-		manifest: &eval.Manifest{
+		resume: "psveval judge " + rundir.ShellJoin(redactArgs(args)),
+		manifest: &rundir.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),
 			Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String()},
 		},

@@ -52,6 +52,7 @@ import (
 	"syscall"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
 )
 
 func main() {
@@ -159,7 +160,7 @@ func exitCode(err error) int {
 	var ue *usageError
 	var ie *eval.InputError
 	var inc *incompleteError
-	var be *eval.ByError
+	var be *rundir.ByError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0

@@ -14,6 +14,8 @@ import (
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // writeFile writes body to dir/name and returns the path.
@@ -38,7 +40,7 @@ func TestRubricFiles(t *testing.T) {
 		`{"id":"a","question":"Is it?","answer":"yes","question_type":"VP"}`+"\n"+`{"id":"b","question":"Is it not?","answer":"no","question_type":"FV"}`+"\n"))...); code != 0 {
 		t.Fatalf("a dataset-shaped rubric: exit %d\n%s", code, stderr)
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if !strings.HasPrefix(m.Dataset.DefaultRubric.Version, "sha256:") {
 		t.Errorf("rubric version %q, want the file's hash", m.Dataset.DefaultRubric.Version)
@@ -83,7 +85,7 @@ func TestLongText(t *testing.T) {
 	if _, stderr, code := cli(t, t.Context(), runArgs(srv, out, "--data", data, "--max-text-bytes", "1000", "--skip-bad-items")...); code != 0 {
 		t.Fatalf("--skip-bad-items: exit %d\n%s", code, stderr)
 	}
-	var s eval.Summary
+	var s stats.Summary
 	readJSON(t, filepath.Join(out, "summary.json"), &s)
 	if s.NItems != 2 || s.Run == nil || s.Run.NSkipped != 1 {
 		t.Errorf("summary: %d items, run info %+v; want 2 items and n_skipped 1", s.NItems, s.Run)
@@ -257,7 +259,7 @@ func TestResumeMovedEndpoint(t *testing.T) {
 		t.Fatalf("resume on a moved server: exit %d, want 0 and a note\n%s", code, stderr)
 	}
 	var m struct {
-		History []eval.Session `json:"history"`
+		History []rundir.Session `json:"history"`
 	}
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if len(m.History) != 2 || m.History[0].ModelURL != first.URL || m.History[1].ModelURL != moved.URL {

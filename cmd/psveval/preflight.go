@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/pipeline"
 )
 
 // noteTo returns a function that prints a note on w.
@@ -30,7 +30,7 @@ func (j *job) checkEndpoints(ctx context.Context, stderr io.Writer) error {
 		flag  string
 	}
 	var checks []check
-	if m, ok := j.model.(*eval.LLMModel); ok {
+	if m, ok := j.model.(*pipeline.LLMModel); ok {
 		checks = append(checks, check{m.Client, m.Model, "--model"})
 	}
 	// The judges' clients are the last of j.clients, in the judges' order.

@@ -12,13 +12,14 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/pipeline"
 )
 
 // progressMeter shows a run's progress on stderr: one line rewritten in
 // place when stderr is a terminal, a plain line every interval otherwise.
 type progressMeter struct {
 	w        io.Writer
-	p        *eval.Progress
+	p        *pipeline.Progress
 	clients  []*llm.Client
 	interval time.Duration
 	live     bool // rewrite one line in place
@@ -30,7 +31,7 @@ type progressMeter struct {
 
 // startProgress starts showing progress; mode is auto, bar, lines or none.
 // Call the returned stop when the run ends.
-func startProgress(w io.Writer, p *eval.Progress, clients []*llm.Client, mode string) func() {
+func startProgress(w io.Writer, p *pipeline.Progress, clients []*llm.Client, mode string) func() {
 	width := 0
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		width, _, _ = term.GetSize(int(f.Fd()))

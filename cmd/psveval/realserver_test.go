@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 // llamaServer is a real OpenAI-compatible server, llama.cpp's
@@ -132,7 +134,7 @@ func TestRealServer(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		if s.NScored != 4 || s.NErrors != 1 || s.NUnscored != 0 {
 			t.Errorf("%d scored, %d errors, %d unscored; want 4, 1 (the prompt over the context), 0\n%s", s.NScored, s.NErrors, s.NUnscored, stderr)
@@ -144,7 +146,7 @@ func TestRealServer(t *testing.T) {
 				t.Errorf("the over-long prompt: %s %q, want an HTTP 400 about the context", r.ErrorKind, r.Error)
 			}
 		}
-		var m eval.Manifest
+		var m rundir.Manifest
 		readJSON(t, filepath.Join(out, "manifest.json"), &m)
 		if m.Judges[0].Format != "auto" || m.Judges[0].FormatUsed != "json_schema" {
 			t.Errorf("judge format %q, used %q; want auto settling on json_schema", m.Judges[0].Format, m.Judges[0].FormatUsed)
@@ -160,7 +162,7 @@ func TestRealServer(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		if s.NScored != 3 {
 			t.Errorf("%d of 3 scored\n%s", s.NScored, stderr)
@@ -224,7 +226,7 @@ func TestRealServer(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("resume after the restart: exit %d\nfirst run:\n%s\nresume:\n%s", code, stderr, stderr2)
 		}
-		var s eval.Summary
+		var s stats.Summary
 		readJSON(t, filepath.Join(out, "summary.json"), &s)
 		if s.NScored != 8 {
 			t.Errorf("%d of 8 scored after the resume\n%s", s.NScored, stderr2)

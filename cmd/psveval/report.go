@@ -11,6 +11,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
 
@@ -24,8 +26,8 @@ type statFlags struct {
 
 func (s *statFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.by, "by", "", "group by this result `field` instead of question_type: modality, main_topic, source, or any meta column")
-	fs.IntVar(&s.resamples, "resamples", eval.DefaultResamples, "bootstrap resamples, 1 to 1000000 (at least 2000 for the published intervals)")
-	fs.Uint64Var(&s.seed, "seed", eval.DefaultSeed, "seed of every resampling, at least 1, so equal inputs give equal intervals")
+	fs.IntVar(&s.resamples, "resamples", stats.DefaultResamples, "bootstrap resamples, 1 to 1000000 (at least 2000 for the published intervals)")
+	fs.Uint64Var(&s.seed, "seed", stats.DefaultSeed, "seed of every resampling, at least 1, so equal inputs give equal intervals")
 	fs.IntVar(&s.width, "width", 0, "fit text tables in `N` columns, at least 40 (default: the terminal's width, else 100)")
 }
 
@@ -68,8 +70,8 @@ func (s *statFlags) validate() error {
 	return nil
 }
 
-func (s *statFlags) aggregate(ci bool) eval.AggregateOptions {
-	o := eval.AggregateOptions{By: s.by, Resamples: s.resamples, Seed: s.seed}
+func (s *statFlags) aggregate(ci bool) stats.AggregateOptions {
+	o := stats.AggregateOptions{By: s.by, Resamples: s.resamples, Seed: s.seed}
 	if !ci {
 		o.Resamples = -1 // no intervals asked for: skip the bootstrap
 	}
@@ -77,21 +79,21 @@ func (s *statFlags) aggregate(ci bool) eval.AggregateOptions {
 }
 
 // loadRuns loads run directories in parallel.
-func loadRuns(dirs []string, opts eval.AggregateOptions) ([]*eval.RunDir, error) {
-	p := pool.NewWithResults[*eval.RunDir]().WithErrors().WithMaxGoroutines(4)
+func loadRuns(dirs []string, opts stats.AggregateOptions) ([]*rundir.RunDir, error) {
+	p := pool.NewWithResults[*rundir.RunDir]().WithErrors().WithMaxGoroutines(4)
 	for _, d := range dirs {
-		p.Go(func() (*eval.RunDir, error) { return eval.LoadRun(d, opts) })
+		p.Go(func() (*rundir.RunDir, error) { return rundir.LoadRun(d, opts) })
 	}
 	runs, err := p.Wait()
 	if err != nil {
 		return nil, err
 	}
 	// Results come back in completion order; restore the given order.
-	byDir := map[string]*eval.RunDir{}
+	byDir := map[string]*rundir.RunDir{}
 	for _, r := range runs {
 		byDir[r.Dir] = r
 	}
-	out := make([]*eval.RunDir, len(dirs))
+	out := make([]*rundir.RunDir, len(dirs))
 	for i, d := range dirs {
 		out[i] = byDir[d]
 	}
@@ -144,9 +146,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // inconsistent run is operational (3).
 func reportErr(err error) error {
 	switch {
-	case errors.Is(err, eval.ErrNotRunDir):
+	case errors.Is(err, rundir.ErrNotRunDir):
 		return &usageError{err}
-	case errors.Is(err, eval.ErrNoResults) || errors.Is(err, eval.ErrInconsistent):
+	case errors.Is(err, rundir.ErrNoResults) || errors.Is(err, stats.ErrInconsistent):
 		return &incompleteError{err}
 	}
 	return err

@@ -9,6 +9,8 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/evaltest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/store"
 )
 
 // paperCounts reproduce the three published rows exactly: items per type
@@ -217,7 +219,7 @@ func TestGate(t *testing.T) {
 	})
 	incomplete := filepath.Join(dir, "incomplete")
 	os.MkdirAll(incomplete, 0o755)
-	if err := eval.WriteJSON(filepath.Join(incomplete, "manifest.json"), eval.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", incomplete}}); err != nil {
+	if err := store.WriteJSON(filepath.Join(incomplete, "manifest.json"), rundir.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", incomplete}}); err != nil {
 		t.Fatal(err)
 	}
 	notRun := filepath.Join(dir, "not-a-run")

@@ -17,7 +17,12 @@ import (
 	"time"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/pipeline"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/judges"
 	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
@@ -35,7 +40,7 @@ type runFlags struct {
 func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.config, "config", "", "YAML `file` of settings, keyed by flag name; flags given on the command line win")
 	fs.StringVar(&r.out, "out", "", "run `directory`: created, or resumed when it holds a run with the same settings")
-	fs.StringVar(&r.cacheDir, "cache", eval.DefaultCacheDir(), "judgment cache `directory`, shared across runs")
+	fs.StringVar(&r.cacheDir, "cache", store.DefaultCacheDir(), "judgment cache `directory`, shared across runs")
 	fs.BoolVar(&r.noCache, "no-cache", false, "do not read or write the judgment cache")
 	fs.Float64Var(&r.priceIn, "judge-price-in", 0, "judge price per million input tokens, for a cost estimate (USD)")
 	fs.Float64Var(&r.priceOut, "judge-price-out", 0, "judge price per million output tokens, for a cost estimate (USD)")
@@ -119,8 +124,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
 		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
-		logger: logger, resume: "psveval run " + eval.ShellJoin(redactArgs(args)), title: titleOf(ctx),
-		manifest: &eval.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
+		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: titleOf(ctx),
+		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
 				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 				"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
@@ -136,7 +141,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // A job is one run or re-judging: a dataset, a model, judges and a run
 // directory.
 type job struct {
-	ds        *eval.Dataset
+	ds        *dataset.Dataset
 	model     eval.Model
 	judges    []eval.JudgeSpec
 	clients   []*llm.Client
@@ -145,7 +150,7 @@ type job struct {
 	conc      int
 	judgeConc int
 	flags     runFlags
-	manifest  *eval.Manifest
+	manifest  *rundir.Manifest
 	logger    *slog.Logger
 	resume    string
 	// seed, when set, fills a new run directory's answer journal (psveval
@@ -160,7 +165,7 @@ type job struct {
 }
 
 func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
-	fp, err := eval.FingerprintOf(j.ds)
+	fp, err := dataset.FingerprintOf(j.ds)
 	if err != nil {
 		return err
 	}
@@ -183,7 +188,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	answers, warn, err := eval.OpenJournal(filepath.Join(j.out, "answers.jsonl"))
+	answers, warn, err := store.OpenJournal(filepath.Join(j.out, "answers.jsonl"))
 	if err != nil {
 		return err
 	}
@@ -191,7 +196,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if warn != "" {
 		fmt.Fprintln(stderr, "warning:", warn)
 	}
-	judgments, warn, err := eval.OpenJournal(filepath.Join(j.out, "judgments.jsonl"))
+	judgments, warn, err := store.OpenJournal(filepath.Join(j.out, "judgments.jsonl"))
 	if err != nil {
 		return err
 	}
@@ -199,9 +204,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if warn != "" {
 		fmt.Fprintln(stderr, "warning:", warn)
 	}
-	var cache *eval.Cache
+	var cache *store.Cache
 	if !j.flags.noCache && j.flags.cacheDir != "" {
-		if cache, err = eval.OpenCache(j.flags.cacheDir); err != nil {
+		if cache, err = store.OpenCache(j.flags.cacheDir); err != nil {
 			fmt.Fprintf(stderr, "warning: %v; going on without the judgment cache\n", err)
 		}
 	}
@@ -210,10 +215,10 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		verb = fmt.Sprintf("resuming (%s, %s recorded)", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"))
 	}
 	fmt.Fprintf(stderr, "%s %s: %s (fingerprint %s); columns: %s\n", verb, j.out, eval.Nouns(fp.Items, "item"), fp.SHA256[:12], j.ds.Mapping)
-	r := &eval.Runner{
+	r := &pipeline.Runner{
 		Model: j.model, ModelID: j.manifest.Model.ModelID(), Judges: j.judges,
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc,
-		Answers: answers, Judgments: judgments, Cache: cache, Logger: j.logger, Progress: &eval.Progress{},
+		Answers: answers, Judgments: judgments, Cache: cache, Logger: j.logger, Progress: &pipeline.Progress{},
 		Naive: j.flags.naive,
 	}
 	r.Progress.Total.Store(int64(fp.Items))
@@ -231,7 +236,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 }
 
 // stopped reports a run that did not finish and says how to resume it.
-func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers, judgments *eval.Journal) error {
+func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers, judgments *store.Journal) error {
 	var ie *eval.InputError
 	if errors.As(err, &ie) {
 		return err
@@ -248,7 +253,7 @@ func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers,
 // prepareDir creates the run directory, or checks that the one there holds
 // a run with the same settings. It reports whether it resumes.
 func (j *job) prepareDir(stderr io.Writer) (bool, error) {
-	old, err := eval.ReadManifest(j.out)
+	old, err := rundir.ReadManifest(j.out)
 	switch {
 	case err == nil:
 		if diffs := old.Diff(j.manifest); len(diffs) > 0 {
@@ -258,13 +263,13 @@ func (j *job) prepareDir(stderr io.Writer) (bool, error) {
 		j.manifest.Model.ServedModel = old.Model.ServedModel
 		j.manifest.History = old.History
 		if len(j.manifest.History) == 0 { // written before histories were kept
-			j.manifest.History = []eval.Session{old.Session(old.Created)}
+			j.manifest.History = []rundir.Session{old.Session(old.Created)}
 		}
 		j.manifest.History = append(j.manifest.History, j.manifest.Session(time.Now().UTC().Format(time.RFC3339)))
 		for _, m := range old.Moved(j.manifest) {
 			fmt.Fprintf(stderr, "note: resuming with another endpoint URL, %s (kept in manifest.json's history)\n", m)
 		}
-		return true, eval.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
+		return true, store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, err
 	}
@@ -280,18 +285,18 @@ func (j *job) prepareDir(stderr io.Writer) (bool, error) {
 		}
 	}
 	j.manifest.Created = time.Now().UTC().Format(time.RFC3339)
-	j.manifest.History = []eval.Session{j.manifest.Session(j.manifest.Created)}
-	return false, eval.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
+	j.manifest.History = []rundir.Session{j.manifest.Session(j.manifest.Created)}
+	return false, store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
 }
 
 // finish writes results.jsonl, summary.json and report.md from the
 // journals, updates the manifest and prints the table.
-func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal, fp eval.Fingerprint) error {
-	agg := eval.NewAggregator(eval.AggregateOptions{})
-	var tot eval.RunTotals
-	err := eval.WriteFileFunc(filepath.Join(j.out, "results.jsonl"), func(w io.Writer) error {
+func (j *job) finish(stdout, stderr io.Writer, answers, judgments *store.Journal, fp dataset.Fingerprint) error {
+	agg := stats.NewAggregator(stats.AggregateOptions{})
+	var tot pipeline.RunTotals
+	err := store.WriteFileFunc(filepath.Join(j.out, "results.jsonl"), func(w io.Writer) error {
 		var err error
-		tot, err = eval.WriteResults(w, j.ds, answers, judgments, eval.FinalizeOptions{
+		tot, err = pipeline.WriteResults(w, j.ds, answers, judgments, pipeline.FinalizeOptions{
 			ModelID: j.manifest.Model.ModelID(), Judges: j.judges, Rule: j.rule,
 		}, agg.Add)
 		return err
@@ -303,11 +308,11 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	if err != nil {
 		return err
 	}
-	calls, err := eval.CountCalls(answers, judgments, j.judges)
+	calls, err := pipeline.CountCalls(answers, judgments, j.judges)
 	if err != nil {
 		return err
 	}
-	s.Run = &eval.RunInfo{
+	s.Run = &stats.RunInfo{
 		Calls:   calls,
 		Retries: map[string]int64{"model": calls["model"].Retries, "judge": calls["judge"].Retries},
 		Repairs: calls["judge"].Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
@@ -317,7 +322,7 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 		c := (float64(s.Usage.Judge.Prompt)*j.flags.priceIn + float64(s.Usage.Judge.Completion)*j.flags.priceOut) / 1e6
 		s.Run.CostUSD = &c
 	}
-	if err := eval.WriteJSON(filepath.Join(j.out, "summary.json"), s); err != nil {
+	if err := store.WriteJSON(filepath.Join(j.out, "summary.json"), s); err != nil {
 		return err
 	}
 	j.manifest.Finished = time.Now().UTC().Format(time.RFC3339)
@@ -332,7 +337,7 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	for i := range j.manifest.Judges {
 		j.manifest.Judges[i].ServedModel = tot.ServedJudge
 	}
-	if err := eval.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest); err != nil {
+	if err := store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest); err != nil {
 		return err
 	}
 	run := reports.Run{Label: j.label(), Summary: s, Manifest: j.manifest}
@@ -340,7 +345,7 @@ func (j *job) finish(stdout, stderr io.Writer, answers, judgments *eval.Journal,
 	if err := (reports.Markdown{}).Report(&md, []reports.Run{run}, reports.Options{CI: true, Title: "psveval: " + run.Label}); err != nil {
 		return err
 	}
-	if err := eval.WriteFileAtomic(filepath.Join(j.out, "report.md"), md.Bytes()); err != nil {
+	if err := store.WriteFileAtomic(filepath.Join(j.out, "report.md"), md.Bytes()); err != nil {
 		return err
 	}
 	text, _ := reports.ByName("text")
@@ -370,16 +375,16 @@ func (j *job) label() string {
 	return m.Model
 }
 
-func datasetInfo(ds *eval.Dataset, fp eval.Fingerprint) eval.DatasetInfo {
+func datasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) rundir.DatasetInfo {
 	m := map[string]string{}
 	for r, c := range ds.Mapping {
 		m[string(r)] = c
 	}
 	path, _ := filepath.Abs(ds.Path)
-	return eval.DatasetInfo{
+	return rundir.DatasetInfo{
 		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(),
 		Mapping: m, Skipped: fp.Skipped,
-		DefaultRubric: eval.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
+		DefaultRubric: rundir.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
 	}
 }
 

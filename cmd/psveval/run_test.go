@@ -15,6 +15,8 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llmtest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 )
 
 const fixture = "../../testdata/psv-mini.parquet"
@@ -169,7 +171,7 @@ func TestRunWritesEverything(t *testing.T) {
 	if sum["n_items"] != 60.0 || len(sum["by_type"].([]any)) != 6 {
 		t.Errorf("summary: n_items %v, %d types", sum["n_items"], len(sum["by_type"].([]any)))
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if m.Model.Params["temperature"] != 0.0 || m.Model.Params["min_p"] != 0.0 || m.Model.ServedModel != "lingshu-7b" ||
 		m.Dataset.Items != 60 || m.Dataset.Fingerprint == "" || m.Judges[0].Prompt.SHA256 == "" || m.Scoring.Rule != "points" || m.Finished == "" {
@@ -442,7 +444,7 @@ func TestRejudgeReproducesVerdicts(t *testing.T) {
 	if !slices.Equal(a, b) {
 		t.Error("re-judging with the same judge changed verdicts")
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if !strings.HasSuffix(m.Source, "src") || m.Model.Model != "lingshu-7b" {
 		t.Errorf("manifest source %q model %q", m.Source, m.Model.Model)
@@ -475,13 +477,13 @@ func TestSeveralJudgesVote(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	var sum eval.Summary
+	var sum stats.Summary
 	readJSON(t, filepath.Join(out, "summary.json"), &sum)
 	ag := sum.Agreement
 	if ag == nil || len(ag.Judges) != 3 || ag.FleissKappa == nil || ag.Units != 300 || ag.Percent <= 0 || ag.Percent >= 100 {
 		t.Fatalf("agreement = %+v", ag)
 	}
-	var m eval.Manifest
+	var m rundir.Manifest
 	readJSON(t, filepath.Join(out, "manifest.json"), &m)
 	if len(m.Judges) != 3 || m.Judges[1].Model != "fake-judge-b" {
 		t.Errorf("manifest judges: %+v", m.Judges)

@@ -13,14 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
 )
 
 // version is set at release time with -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func toolInfo() eval.ToolInfo {
-	ti := eval.ToolInfo{Version: version, Revision: "unknown", GoVersion: runtime.Version()}
+func toolInfo() rundir.ToolInfo {
+	ti := rundir.ToolInfo{Version: version, Revision: "unknown", GoVersion: runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" && bi.Main.Version != "(devel)" && version == "dev" {
 			ti.Version = bi.Main.Version

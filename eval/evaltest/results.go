@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/store"
 )
 
 // Result returns a scored result of an item of five one-point criteria, of
@@ -101,14 +103,14 @@ func WriteRun(dir, model string, results []eval.Result) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	m := eval.Manifest{
+	m := rundir.Manifest{
 		Created: "2026-11-25T00:00:00Z", Finished: "2026-11-25T00:10:00Z",
-		Dataset: eval.DatasetInfo{Path: "synthetic", Format: "jsonl", Fingerprint: "synthetic-fingerprint", Items: len(results),
-			DefaultRubric: eval.RubricInfo{Version: "psv-default-v1", SHA256: "synthetic-rubric"}},
-		Model: eval.EndpointInfo{URL: "http://localhost:8000/v1", Model: model, Params: map[string]any{"temperature": 0}},
-		Judges: []eval.JudgeInfo{{Name: "judge", Model: "judge", Mode: "joint", Format: "json_object", Fingerprint: "judge-fp",
-			Prompt: eval.PromptInfo{Name: "joint-v1", SHA256: "prompt-sha"}}},
-		Scoring: eval.ScoringInfo{Rule: "points"},
+		Dataset: rundir.DatasetInfo{Path: "synthetic", Format: "jsonl", Fingerprint: "synthetic-fingerprint", Items: len(results),
+			DefaultRubric: rundir.RubricInfo{Version: "psv-default-v1", SHA256: "synthetic-rubric"}},
+		Model: rundir.EndpointInfo{URL: "http://localhost:8000/v1", Model: model, Params: map[string]any{"temperature": 0}},
+		Judges: []rundir.JudgeInfo{{Name: "judge", Model: "judge", Mode: "joint", Format: "json_object", Fingerprint: "judge-fp",
+			Prompt: rundir.PromptInfo{Name: "joint-v1", SHA256: "prompt-sha"}}},
+		Scoring: rundir.ScoringInfo{Rule: "points"},
 	}
-	return eval.WriteJSON(filepath.Join(dir, "manifest.json"), m)
+	return store.WriteJSON(filepath.Join(dir, "manifest.json"), m)
 }

@@ -8,6 +8,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 )
 
@@ -139,4 +140,18 @@ func SkipValue(b []byte, i int) (int, error) {
 		}
 		return j, nil
 	}
+}
+
+// String decodes a JSON string (null gives ""), without encoding/json when
+// it holds no escapes.
+func String(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	if string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }

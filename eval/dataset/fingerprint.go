@@ -1,0 +1,50 @@
+package dataset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+
+	"github.com/psveval/psveval/eval"
+)
+
+// A Fingerprint identifies exactly what a dataset walk evaluated.
+type Fingerprint struct {
+	// SHA256 is the hex digest over every item's canonical form, in order.
+	SHA256 string `json:"sha256"`
+	// Items counts the items; Skipped lists those left out.
+	Items   int         `json:"items"`
+	Skipped []eval.Skip `json:"skipped,omitempty"`
+}
+
+// FingerprintOf walks ds once and returns its fingerprint. Two datasets
+// (say a parquet file and its JSONL twin) with the same items in the same
+// order have the same fingerprint.
+func FingerprintOf(ds *Dataset) (Fingerprint, error) {
+	fp := newFingerprinter()
+	for it, err := range ds.All() {
+		if err != nil {
+			return Fingerprint{}, err
+		}
+		fp.add(&it)
+	}
+	return Fingerprint{SHA256: fp.sum(), Items: fp.n, Skipped: ds.Skipped}, nil
+}
+
+// A fingerprinter hashes items' canonical forms, length-prefixed, in order.
+type fingerprinter struct {
+	h hash.Hash
+	n int
+}
+
+func newFingerprinter() *fingerprinter { return &fingerprinter{h: sha256.New()} }
+
+func (f *fingerprinter) add(it *eval.Item) {
+	b := it.Canonical()
+	fmt.Fprintf(f.h, "%d:", len(b))
+	f.h.Write(b)
+	f.n++
+}
+
+func (f *fingerprinter) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }

@@ -1,0 +1,225 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/store"
+	"github.com/psveval/psveval/rubric"
+)
+
+// ErrIncomplete reports a run whose journals lack some item's answer or
+// judgment: it was interrupted, and a resume will finish it.
+var ErrIncomplete = errors.New("eval: run is incomplete")
+
+// FinalizeOptions says how to turn journals into results.
+type FinalizeOptions struct {
+	ModelID string
+	Judges  []eval.JudgeSpec
+	Rule    rubric.Rule
+}
+
+// RunTotals are totals over the records that made the results.
+type RunTotals struct {
+	ServedModel, ServedJudge string
+	Cached                   int
+}
+
+// WriteResults walks ds in order and writes one [Result] per item to w, as
+// JSON lines, from the answer and judgment journals. It calls add for each
+// result (to aggregate it). It returns ErrIncomplete, having written
+// nothing useful, when any item lacks a record.
+func WriteResults(w io.Writer, ds *dataset.Dataset, answers, judgments *store.Journal, opts FinalizeOptions, add func(eval.Result)) (RunTotals, error) {
+	var tot RunTotals
+	bw := bufio.NewWriterSize(w, 1<<16)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for it, err := range ds.All() {
+		if err != nil {
+			return tot, err
+		}
+		res, err := result(&it, answers, judgments, opts, &tot)
+		if err != nil {
+			return tot, err
+		}
+		if err := enc.Encode(res); err != nil {
+			return tot, err
+		}
+		add(res)
+	}
+	return tot, bw.Flush()
+}
+
+func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptions, tot *RunTotals) (eval.Result, error) {
+	res := eval.Result{
+		ID: it.ID, QuestionType: it.Type, Question: it.Question, Reference: it.Reference,
+		Meta: it.Meta, Criteria: make([]eval.ResultCriterion, len(it.Rubric)),
+	}
+	labels := rubric.Labels(it.Rubric)
+	for i, c := range it.Rubric {
+		res.Criteria[i] = eval.ResultCriterion{Dim: labels[i], Points: c.Points}
+	}
+	var ans AnswerRecord
+	key := AnswerKey(opts.ModelID, it)
+	ok, err := answers.Get(key, &ans)
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		// An item whose last attempt failed is an error; a resume retries it.
+		if ok, err = answers.GetFailed(key, &ans); err != nil || !ok {
+			return res, cmpErr(err, fmt.Errorf("%w: item %q has no answer", ErrIncomplete, it.ID))
+		}
+		res.Status, res.Error, res.ErrorKind = eval.StatusError, "answer: "+ans.Error, ans.ErrorKind
+		return res, nil
+	}
+	res.Answer, res.FinishReason = ans.Text, ans.FinishReason
+	res.Usage.Model = ans.Usage
+	res.LatencyMS = ans.LatencyMS
+	tot.ServedModel = ans.Model
+	var verdicts []eval.Verdict
+	for _, j := range opts.Judges {
+		var jr JudgmentRecord
+		jkey := JudgmentKey(j.Fingerprint, it, ans.Text)
+		ok, err := judgments.Get(jkey, &jr)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			if ok, err = judgments.GetFailed(jkey, &jr); err != nil || !ok {
+				return res, cmpErr(err, fmt.Errorf("%w: item %q has no judgment by %s", ErrIncomplete, it.ID, j.Name))
+			}
+			res.Status, res.Error, res.ErrorKind = eval.StatusError, "judge "+j.Name+": "+jr.Error, jr.ErrorKind
+			return res, nil
+		}
+		if len(jr.Criteria) != len(it.Rubric) {
+			return res, fmt.Errorf("item %q: judgment %s has %d criteria for a rubric of %d", it.ID, jkey[:12], len(jr.Criteria), len(it.Rubric))
+		}
+		res.Usage.Judge.Add(jr.Usage)
+		res.JudgeLatencyMS += jr.LatencyMS
+		if jr.Cached {
+			tot.Cached++
+		}
+		tot.ServedJudge = jr.Model
+		verdicts = append(verdicts, jr.Verdict)
+	}
+	met, reason := combine(verdicts)
+	for i := range res.Criteria {
+		res.Criteria[i].Met = met[i]
+		if len(verdicts) == 1 {
+			res.Criteria[i].Explanation = verdicts[0].Criteria[i].Explanation
+		}
+	}
+	if len(verdicts) > 1 {
+		for i, v := range verdicts {
+			res.Judges = append(res.Judges, eval.JudgeVote{Judge: opts.Judges[i].Name, Met: v.Met()})
+		}
+	}
+	score, allPassed, scored := opts.Rule.Score(it.Rubric, met)
+	if !scored {
+		res.Status, res.Unscorable = eval.StatusUnscored, reason
+		return res, nil
+	}
+	res.Status, res.Score, res.AllMet = eval.StatusOK, &score, &allPassed
+	return res, nil
+}
+
+// combine merges the verdicts of one or more judges: a criterion's verdict
+// is the majority of the judges that scored it; a tie, or no judge
+// scoring it, leaves it unscorable.
+func combine(vs []eval.Verdict) ([]*bool, string) {
+	if len(vs) == 1 {
+		return vs[0].Met(), vs[0].Unscorable
+	}
+	n := len(vs[0].Criteria)
+	met := make([]*bool, n)
+	reason := ""
+	for c := range n {
+		yes, no := 0, 0
+		for _, v := range vs {
+			switch m := v.Criteria[c].Met; {
+			case m == nil:
+			case *m:
+				yes++
+			default:
+				no++
+			}
+		}
+		switch {
+		case yes > no:
+			t := true
+			met[c] = &t
+		case no > yes:
+			f := false
+			met[c] = &f
+		case yes == 0:
+			reason = "no judge could score a criterion"
+		default:
+			reason = "the judges tied on a criterion"
+		}
+	}
+	return met, reason
+}
+
+// cmpErr returns err when it is not nil, else alt.
+func cmpErr(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}
+
+// CountCalls adds up what every call recorded in the journals took, per
+// endpoint: "model", "judge" (all judges), and "judge:NAME" for each judge
+// when there are several. Every line counts, failed calls and calls a
+// resume redid included, across all the processes that worked on the run;
+// verdicts from the cross-run cache cost nothing and are left out. So the
+// counts are what the endpoints really received.
+func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map[string]eval.CallCounts, error) {
+	calls := map[string]eval.CallCounts{"model": {}, "judge": {}}
+	type line struct {
+		Calls  eval.CallCounts `json:"calls"`
+		Judge  string          `json:"judge"`
+		Error  string          `json:"error"`
+		Cached bool            `json:"cached"`
+	}
+	add := func(key string, l *line) {
+		c := calls[key]
+		c.Add(l.Calls)
+		if l.Error != "" {
+			c.Failed++
+		}
+		calls[key] = c
+	}
+	err := answers.Scan(func(b []byte) error {
+		var l line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		add("model", &l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = judgments.Scan(func(b []byte) error {
+		var l line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		if l.Cached {
+			return nil
+		}
+		add("judge", &l)
+		if len(judges) > 1 {
+			add("judge:"+l.Judge, &l)
+		}
+		return nil
+	})
+	return calls, err
+}

@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/llm"
+)
+
+// An LLMModel is the model under test behind an OpenAI-compatible
+// endpoint. It sends one user message per item: the item's images as
+// image_url parts holding base64 data URIs (MIME type sniffed from the
+// bytes), then the question, with an optional suffix; and, before it, an
+// optional system prompt. Sampling parameters are the client's.
+//
+// An LLMModel is safe for concurrent use.
+type LLMModel struct {
+	Client *llm.Client
+	// Model is the model name to request.
+	Model string
+	// System is an optional system prompt.
+	System string
+	// Suffix, when set, follows the question after a newline ("Please
+	// answer the question concisely.").
+	Suffix string
+}
+
+// Messages returns the messages sent for it.
+func (m *LLMModel) Messages(it eval.Item) ([]openai.ChatCompletionMessage, error) {
+	var msgs []openai.ChatCompletionMessage
+	if m.System != "" {
+		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleSystem, Content: m.System})
+	}
+	text := it.Question
+	if m.Suffix != "" {
+		text += "\n" + m.Suffix
+	}
+	if len(it.Images) == 0 {
+		return append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: text}), nil
+	}
+	parts := make([]openai.ChatMessagePart, 0, len(it.Images)+1)
+	for i := range it.Images {
+		im := &it.Images[i]
+		b, err := im.Data()
+		if err != nil {
+			return nil, &ImageError{err}
+		}
+		var uri strings.Builder
+		uri.Grow(len("data:;base64,") + len(im.MIME) + base64.StdEncoding.EncodedLen(len(b)))
+		uri.WriteString("data:" + im.MIME + ";base64,")
+		enc := base64.NewEncoder(base64.StdEncoding, &uri)
+		enc.Write(b)
+		enc.Close()
+		parts = append(parts, openai.ChatMessagePart{
+			Type:     openai.ChatMessagePartTypeImageURL,
+			ImageURL: &openai.ChatMessageImageURL{URL: uri.String()},
+		})
+	}
+	parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: text})
+	return append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, MultiContent: parts}), nil
+}
+
+// Answer asks the model to answer it. A completion that stays blank
+// after the client's retries is an error ([ErrBlank]).
+func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error) {
+	msgs, err := m.Messages(it)
+	if err != nil {
+		return eval.Answer{}, err
+	}
+	resp, err := m.Client.Chat(ctx, openai.ChatCompletionRequest{Model: m.Model, Messages: msgs})
+	a := eval.Answer{Latency: resp.Latency, Model: resp.Model,
+		Usage: eval.Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)}}
+	a.Calls.Request(resp.Attempts)
+	if err != nil {
+		return a, err
+	}
+	c := resp.Choices[0]
+	a.Text, a.FinishReason = c.Message.Content, string(c.FinishReason)
+	if strings.TrimSpace(a.Text) == "" {
+		return a, ErrBlank
+	}
+	return a, nil
+}

@@ -1,0 +1,307 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/store"
+	"github.com/sourcegraph/conc/pool"
+)
+
+// An AnswerRecord is one line of answers.jsonl.
+type AnswerRecord struct {
+	Key  string `json:"key"`
+	Item string `json:"item"`
+	eval.Answer
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+}
+
+// A JudgmentRecord is one line of judgments.jsonl, and a cache entry.
+type JudgmentRecord struct {
+	Key   string `json:"key"`
+	Item  string `json:"item"`
+	Judge string `json:"judge"`
+	eval.Verdict
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Cached is true when the verdict came from the cross-run cache.
+	Cached bool `json:"cached,omitempty"`
+}
+
+// AnswerKey identifies an answer by what determines it under greedy
+// decoding: the model's identity (its id, sampling parameters and prompt
+// settings, hashed by the caller into modelID), the question and the
+// images' digests.
+func AnswerKey(modelID string, it *eval.Item) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "answer\x00%s\x00%d:%s", modelID, len(it.Question), it.Question)
+	for _, im := range it.Images {
+		fmt.Fprintf(h, "\x00%s", im.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// JudgmentKey identifies a judgment by what determines it: the judge's
+// fingerprint, the question, the reference, the rubric and the answer.
+func JudgmentKey(judgeFP string, it *eval.Item, answer string) string {
+	h := sha256.New()
+	rub := it.RubricJSON()
+	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference, string(rub), answer} {
+		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Progress counts a run's work as it happens. Its fields are safe to read
+// while the run goes on.
+type Progress struct {
+	Total                         atomic.Int64
+	Answered, Judged              atomic.Int64
+	AnswersResumed, JudgedResumed atomic.Int64
+	JudgedCached                  atomic.Int64
+	Errors                        atomic.Int64
+}
+
+// A Runner answers and judges every item of a dataset, recording each
+// answer and judgment in its journals as it completes. Answering and
+// judging run in two bounded pools: an item leaves the answer pool for the
+// judge pool as soon as it is answered, so both endpoints stay busy, and a
+// full judge pool holds back the answer pool, so memory holds at most
+// 2·(Concurrency + JudgeConcurrency) items.
+//
+// Each pool has twice as many workers as its endpoint has request slots,
+// and a worker holds a slot only while its request is in flight: journaling
+// a result (an fsync) then happens off the endpoint's critical path, and
+// the endpoint always has Concurrency (JudgeConcurrency) requests in flight
+// while work remains.
+//
+// Per-item failures are data, recorded with the item; only a fatal
+// endpoint error (see [llm.StatusError.Fatal]), a journal that cannot be
+// written, or cancellation stops a run.
+type Runner struct {
+	Model eval.Model
+	// ModelID identifies the model's answers; see [AnswerKey].
+	ModelID string
+	Judges  []eval.JudgeSpec
+	// Concurrency and JudgeConcurrency cap the requests in flight to the
+	// model and to the judges.
+	Concurrency, JudgeConcurrency int
+	Answers, Judgments            *store.Journal
+	// Cache, when set, holds judgments across runs.
+	Cache    *store.Cache
+	Logger   *slog.Logger
+	Progress *Progress
+	// Naive runs the design the pipeline replaces, for benchmarks: one
+	// pool of min(Concurrency, JudgeConcurrency) workers, each answering
+	// and then judging its item.
+	Naive bool
+
+	inflight               flights
+	modelSlots, judgeSlots chan struct{}
+}
+
+// A FatalError is a run-level failure from an endpoint: the run stopped.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Run evaluates every item of ds not already in the journals. It returns
+// nil when every item has an answer record and, where answered, judgment
+// records; a *FatalError when an endpoint failed for good; the context's
+// cause when interrupted. Work cut short by cancellation is never
+// recorded, so a resume redoes it.
+func (r *Runner) Run(ctx context.Context, ds *dataset.Dataset) error {
+	if r.Progress == nil {
+		r.Progress = &Progress{}
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	mc, jc := max(1, r.Concurrency), max(1, r.JudgeConcurrency)
+	r.modelSlots, r.judgeSlots = make(chan struct{}, mc), make(chan struct{}, jc)
+	answers := pool.New().WithMaxGoroutines(2 * mc)
+	judges := pool.New().WithMaxGoroutines(2 * jc)
+	next := func(it eval.Item, rec AnswerRecord) {
+		judges.Go(func() { r.judge(ctx, cancel, it, rec) })
+	}
+	if r.Naive {
+		answers = pool.New().WithMaxGoroutines(min(mc, jc))
+		next = func(it eval.Item, rec AnswerRecord) { r.judge(ctx, cancel, it, rec) }
+	}
+	var readErr error
+	for it, err := range ds.All() {
+		if err != nil {
+			readErr = err
+			cancel(err)
+			break
+		}
+		if ctx.Err() != nil {
+			break // interrupted, or a task hit a fatal error
+		}
+		answers.Go(func() { r.answer(ctx, cancel, it, next) })
+	}
+	answers.Wait()
+	judges.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return context.Cause(ctx)
+}
+
+// answer answers it, unless its answer is in the journal, then hands it to
+// next: the judge pool, whose Go blocks while the pool is full.
+func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it eval.Item, next func(eval.Item, AnswerRecord)) {
+	if ctx.Err() != nil {
+		return
+	}
+	key := AnswerKey(r.ModelID, &it)
+	release := r.inflight.acquire(ctx, key)
+	if release == nil {
+		return
+	}
+	defer release()
+	var rec AnswerRecord
+	ok, err := r.Answers.Get(key, &rec)
+	if err != nil {
+		cancel(err)
+		return
+	}
+	if ok {
+		r.Progress.AnswersResumed.Add(1)
+	} else {
+		if !acquire(ctx, r.modelSlots) {
+			return
+		}
+		a, err := r.Model.Answer(ctx, it)
+		<-r.modelSlots
+		if ctx.Err() != nil {
+			return
+		}
+		if fatal(err) {
+			cancel(&FatalError{err})
+			return
+		}
+		rec = AnswerRecord{Key: key, Item: it.ID, Answer: a, LatencyMS: a.Latency.Milliseconds()}
+		if err != nil {
+			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			r.Progress.Errors.Add(1)
+			r.Logger.Debug("answer failed", "item", it.ID, "err", err)
+		}
+		if err := r.Answers.Append(key, rec.Error != "", rec); err != nil {
+			cancel(fmt.Errorf("record answer: %w", err))
+			return
+		}
+		r.Progress.Answered.Add(1)
+	}
+	if rec.Error != "" || r.judged(&it, rec.Text) {
+		if rec.Error == "" {
+			r.Progress.JudgedResumed.Add(1)
+		}
+		return
+	}
+	it.Images = nil // the judges read text only; free the bytes early
+	release()       // before blocking on the judge pool
+	next(it, rec)
+}
+
+// judged reports whether every judge's verdict on answer is recorded.
+func (r *Runner) judged(it *eval.Item, answer string) bool {
+	for _, j := range r.Judges {
+		if !r.Judgments.Has(JudgmentKey(j.Fingerprint, it, answer)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it eval.Item, ans AnswerRecord) {
+	failed := false
+	for _, j := range r.Judges {
+		if ctx.Err() != nil {
+			return
+		}
+		key := JudgmentKey(j.Fingerprint, &it, ans.Text)
+		if r.Judgments.Has(key) {
+			continue
+		}
+		release := r.inflight.acquire(ctx, key)
+		if release == nil {
+			return
+		}
+		if r.Judgments.Has(key) { // judged by another item meanwhile
+			release()
+			continue
+		}
+		done := r.judgeOne(ctx, cancel, j, key, it, ans, &failed)
+		release()
+		if !done {
+			return
+		}
+	}
+	if failed {
+		r.Progress.Errors.Add(1)
+	}
+	r.Progress.Judged.Add(1)
+}
+
+// judgeOne records one judge's verdict on it; it reports false when the
+// run is over.
+func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j eval.JudgeSpec, key string, it eval.Item, ans AnswerRecord, failed *bool) bool {
+	var rec JudgmentRecord
+	if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
+		rec.Item, rec.Cached = it.ID, true
+		r.Progress.JudgedCached.Add(1)
+	} else {
+		if !acquire(ctx, r.judgeSlots) {
+			return false
+		}
+		start := time.Now()
+		v, err := j.Judge.Judge(ctx, it, ans.Answer)
+		<-r.judgeSlots
+		if ctx.Err() != nil {
+			return false
+		}
+		if fatal(err) {
+			cancel(&FatalError{err})
+			return false
+		}
+		rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
+		if err != nil {
+			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			*failed = true
+			r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
+		} else if r.Cache != nil {
+			if err := r.Cache.Put(key, rec); err != nil {
+				r.Logger.Warn("could not write the judgment cache", "err", err)
+			}
+		}
+	}
+	if err := r.Judgments.Append(key, rec.Error != "", rec); err != nil {
+		cancel(fmt.Errorf("record judgment: %w", err))
+		return false
+	}
+	return true
+}
+
+// acquire takes a request slot, or reports false when ctx ends first.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

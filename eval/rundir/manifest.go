@@ -1,0 +1,228 @@
+package rundir
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/psveval/psveval/eval"
+)
+
+// A Manifest records everything needed to reproduce a run and to refuse
+// mixing: what was evaluated, by which model with which parameters, judged
+// how, and scored how. It never holds an API key, and URLs in it are
+// redacted of credentials.
+type Manifest struct {
+	Tool     ToolInfo     `json:"tool"`
+	Created  string       `json:"created"`
+	Finished string       `json:"finished,omitempty"`
+	Args     []string     `json:"args,omitempty"`
+	Source   string       `json:"source_run,omitempty"`
+	Dataset  DatasetInfo  `json:"dataset"`
+	Model    EndpointInfo `json:"model"`
+	Judges   []JudgeInfo  `json:"judges"`
+	// History lists each process that worked on the run, oldest first,
+	// with the endpoints it used: a resumed run may have moved servers.
+	History  []Session      `json:"history,omitempty"`
+	Scoring  ScoringInfo    `json:"scoring"`
+	Settings map[string]any `json:"settings"`
+}
+
+// ToolInfo identifies the psveval build.
+type ToolInfo struct {
+	Version   string `json:"version"`
+	Revision  string `json:"git_revision"`
+	GoVersion string `json:"go_version"`
+}
+
+// DatasetInfo identifies the items evaluated.
+type DatasetInfo struct {
+	Path          string            `json:"path"`
+	Format        string            `json:"format"`
+	Fingerprint   string            `json:"fingerprint"`
+	Items         int               `json:"items"`
+	Limit         int               `json:"limit,omitempty"`
+	Mapping       map[string]string `json:"mapping"`
+	Skipped       []eval.Skip       `json:"skipped,omitempty"`
+	DefaultRubric RubricInfo        `json:"default_rubric"`
+}
+
+// SkippedNote says how many items --skip-bad-items left out of the run
+// labelled label, or "" when it left out none.
+func (d DatasetInfo) SkippedNote(label string) string {
+	if len(d.Skipped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s skipped by --skip-bad-items (bad image or oversized text) are in no count; manifest.json lists them", label, eval.Nouns(len(d.Skipped), "item"))
+}
+
+// A Session is one process's part of a run: when it started, its
+// arguments and the endpoints it called (URLs redacted).
+type Session struct {
+	Started   string   `json:"started"`
+	Args      []string `json:"args,omitempty"`
+	ModelURL  string   `json:"model_url"`
+	JudgeURLs []string `json:"judge_urls"`
+}
+
+// Session returns the session m describes, started at started.
+func (m *Manifest) Session(started string) Session {
+	s := Session{Started: started, Args: m.Args, ModelURL: m.Model.URL, JudgeURLs: []string{}}
+	for _, j := range m.Judges {
+		s.JudgeURLs = append(s.JudgeURLs, j.URL)
+	}
+	return s
+}
+
+// Moved lists the endpoints whose URL differs between m (a run
+// directory's manifest) and now, as "model: OLD -> NEW". Moving servers
+// does not change a run's answers, so it does not refuse a resume; it is
+// printed and kept in the history.
+func (m *Manifest) Moved(now *Manifest) []string {
+	var out []string
+	if m.Model.URL != now.Model.URL {
+		out = append(out, fmt.Sprintf("model: %s -> %s", m.Model.URL, now.Model.URL))
+	}
+	for i, j := range now.Judges {
+		if i < len(m.Judges) && m.Judges[i].URL != j.URL {
+			out = append(out, fmt.Sprintf("judge %s: %s -> %s", j.Name, m.Judges[i].URL, j.URL))
+		}
+	}
+	return out
+}
+
+// RubricInfo identifies a rubric file.
+type RubricInfo struct {
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+}
+
+// EndpointInfo describes the model under test.
+type EndpointInfo struct {
+	URL            string         `json:"url"`
+	Model          string         `json:"model"`
+	ServedModel    string         `json:"served_model,omitempty"`
+	Params         map[string]any `json:"params"`
+	SystemPrompt   string         `json:"system_prompt"`
+	QuestionSuffix string         `json:"question_suffix"`
+}
+
+// JudgeInfo describes one judge.
+type JudgeInfo struct {
+	Name        string         `json:"name"`
+	URL         string         `json:"url"`
+	Model       string         `json:"model"`
+	ServedModel string         `json:"served_model,omitempty"`
+	Params      map[string]any `json:"params"`
+	Prompt      PromptInfo     `json:"prompt"`
+	Mode        string         `json:"mode"`
+	Format      string         `json:"format"`
+	// FormatUsed is the reply format the judge ended the run with: Format,
+	// or under "auto" the one it fell back to.
+	FormatUsed  string `json:"format_used,omitempty"`
+	Repairs     int    `json:"repairs"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// PromptInfo identifies a judge prompt template.
+type PromptInfo struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// ScoringInfo records how items were scored.
+type ScoringInfo struct {
+	Rule         string `json:"rule"`
+	ItemScore    string `json:"item_score"`
+	SecondMetric string `json:"second_metric"`
+	Aggregation  string `json:"aggregation"`
+}
+
+// ModelID hashes the settings that determine the model's answers, for
+// [AnswerKey]: the model name, parameters and prompt settings (not the
+// URL: the same model served elsewhere answers the same).
+func (e EndpointInfo) ModelID() string {
+	b, _ := json.Marshal(struct {
+		Model, System, Suffix string
+		Params                map[string]any
+	}{e.Model, e.SystemPrompt, e.QuestionSuffix, e.Params})
+	return string(b)
+}
+
+// identity flattens what must not change within a run directory.
+func (m *Manifest) identity() map[string]string {
+	id := map[string]string{
+		"dataset.fingerprint":    m.Dataset.Fingerprint,
+		"dataset.mapping":        js(m.Dataset.Mapping),
+		"dataset.default_rubric": m.Dataset.DefaultRubric.SHA256,
+		"model.model":            m.Model.Model,
+		"model.system_prompt":    m.Model.SystemPrompt,
+		"model.question_suffix":  m.Model.QuestionSuffix,
+		"scoring.rule":           m.Scoring.Rule,
+		"judges.count":           fmt.Sprint(len(m.Judges)),
+	}
+	for k, v := range m.Model.Params {
+		id["model.params."+k] = js(v)
+	}
+	for i, j := range m.Judges {
+		p := fmt.Sprintf("judges[%d].", i)
+		id[p+"model"] = j.Model
+		id[p+"prompt"] = j.Prompt.SHA256
+		id[p+"mode"] = j.Mode
+		id[p+"format"] = j.Format
+		id[p+"repairs"] = fmt.Sprint(j.Repairs)
+		for k, v := range j.Params {
+			id[p+"params."+k] = js(v)
+		}
+	}
+	return id
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Diff lists the settings that differ between m (a run directory's
+// manifest) and now, as "name: <m's> (recorded) vs <now's> (now)".
+func (m *Manifest) Diff(now *Manifest) []string {
+	a, b := m.identity(), now.identity()
+	keys := slices.Sorted(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		if a[k] != b[k] {
+			out = append(out, fmt.Sprintf("%s: %s (recorded) vs %s (now)", k, orNone(a[k]), orNone(b[k])))
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, &eval.InputError{File: path, Err: fmt.Errorf("not a psveval manifest: %w", err)}
+	}
+	return &m, nil
+}

@@ -1,0 +1,56 @@
+package rundir
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// TestResultLiteMatchesJSON checks the skipping reader against
+// encoding/json on lines with escapes, nulls and nested values.
+func TestResultLiteMatchesJSON(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		`{"id":"a\"b","question_type":"Visual Perception","question":"has \\\" and \\\\ and } ] {","answer":"x","criteria":[{"dim":"d1","points":1,"met":true,"explanation":"a \"quoted\" ]"},{"dim":"d2","points":-1,"met":null}],"score":0.5,"all_met":false,"status":"ok","usage":{"model":{"prompt_tokens":3,"completion_tokens":1},"judge":{"prompt_tokens":9,"completion_tokens":2}},"latency_ms":12,"meta":{"modality":"CT"}}`,
+		` { "id" : "b" , "status" : "error" , "score" : null , "criteria" : [ ] , "judges" : [ {"judge":"j","met":[true,null]} ] } `,
+		`{"id":"c","status":"unscored","unscorable":"x\\","criteria":null,"extra":{"deep":[1,{"a":"]"}]}}`,
+	}
+	for _, l := range lines {
+		var fast resultLite
+		d := liteDecoder{meta: true, intern: map[string]string{}}
+		if err := d.decode(&fast, []byte(l)); err != nil {
+			t.Fatalf("decode(%s): %v", l, err)
+		}
+		var slow resultLite
+		if err := json.Unmarshal([]byte(l), &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("decode(%s)\n= %+v\nwant %+v", l, fast, slow)
+		}
+	}
+	for _, bad := range []string{`{"id":"a"`, `{"id":"a",}`, `["id"]`, `{"id":"a" "x":1}`, `{"id":"unterminated}`,
+		`{"id":"a","question":[1}}`, `{"id":"a","x":tru}`, `{"id":"a","answer":"x","latency_ms":1e}`, `{"id":"a","meta":{"k":"v",}}`} {
+		var r resultLite
+		d := liteDecoder{meta: true, intern: map[string]string{}}
+		if err := d.decode(&r, []byte(bad)); err == nil {
+			t.Errorf("decode(%s) accepted malformed JSON", bad)
+		}
+	}
+}
+
+func FuzzResultLite(f *testing.F) {
+	f.Add(`{"id":"a","criteria":[{"dim":"d","points":1,"met":true}],"score":1,"status":"ok"}`)
+	f.Add(`{"id":"a\\","question":"\"}"}`)
+	f.Add(`{"id":"a","question":[1}}`)
+	f.Add(`{"id":"a","x":tru}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var r resultLite
+		d := liteDecoder{meta: true, intern: map[string]string{}}
+		err := d.decode(&r, []byte(s)) // must not panic
+		var slow resultLite
+		if err == nil && json.Unmarshal([]byte(s), &slow) != nil {
+			t.Errorf("decode(%q) accepted what encoding/json refuses", s)
+		}
+	})
+}

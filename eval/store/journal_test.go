@@ -1,0 +1,167 @@
+package store_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/psveval/psveval/eval/store"
+)
+
+type rec struct {
+	Key   string `json:"key"`
+	Value int    `json:"value"`
+	Error string `json:"error,omitempty"`
+}
+
+func TestJournalAppendGetReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, warn, err := store.OpenJournal(path)
+	if err != nil || warn != "" {
+		t.Fatalf("OpenJournal = %v, %q", err, warn)
+	}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			key := fmt.Sprintf("k%03d", i)
+			r := rec{Key: key, Value: i}
+			if i%10 == 0 {
+				r.Error = "boom"
+			}
+			if err := j.Append(key, r.Error != "", r); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := j.Append("k001", false, rec{Key: "k001", Value: -1}); err != nil { // a duplicate is not written
+		t.Fatal(err)
+	}
+	if err := j.Append("k010", false, rec{Key: "k010", Value: 10}); err != nil { // a retried failure is
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if n := strings.Count(string(b), "\n"); n != 201 {
+		t.Errorf("journal has %d lines, want 201", n)
+	}
+	j, warn, err = store.OpenJournal(path)
+	if err != nil || warn != "" {
+		t.Fatalf("reopen = %v, %q", err, warn)
+	}
+	defer j.Close()
+	if j.Len() != 181 {
+		t.Errorf("Len = %d, want 181 (180 successes + the retried k010)", j.Len())
+	}
+	var r rec
+	if ok, err := j.Get("k001", &r); !ok || err != nil || r.Value != 1 {
+		t.Errorf("Get(k001) = %v, %v, %+v", ok, err, r)
+	}
+	if ok, _ := j.Get("k020", &r); ok {
+		t.Error("a failed record is indexed as done")
+	}
+	if ok, err := j.GetFailed("k020", &r); !ok || err != nil || r.Error != "boom" {
+		t.Errorf("GetFailed(k020) = %v, %v, %+v", ok, err, r)
+	}
+	if ok, _ := j.GetFailed("k010", &r); ok {
+		t.Error("GetFailed(k010) found a failure that a later success replaced")
+	}
+}
+
+func TestJournalTornLastLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	good := `{"key":"a","value":1}` + "\n" + `{"key":"b","value":2}` + "\n"
+	for name, tail := range map[string]string{
+		"cut in a string": `{"key":"c","val`,
+		"cut after brace": `{"key":"c","value":3}`,
+		"garbage":         "\x00\x00\x00",
+	} {
+		if err := os.WriteFile(path, []byte(good+tail), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		j, warn, err := store.OpenJournal(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !strings.Contains(warn, "torn last line") || j.Len() != 2 || j.Has("c") {
+			t.Errorf("%s: warn %q, Len %d", name, warn, j.Len())
+		}
+		if err := j.Append("c", false, rec{Key: "c", Value: 3}); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		b, _ := os.ReadFile(path)
+		if string(b) != good+`{"key":"c","value":3}`+"\n" {
+			t.Errorf("%s: after repair and append the journal is %q", name, b)
+		}
+	}
+}
+
+func TestJournalCorruptMiddle(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	if err := os.WriteFile(path, []byte(`{"key":"a"}`+"\nnot json\n"+`{"key":"b"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := store.OpenJournal(path)
+	if err == nil || !strings.Contains(err.Error(), "line 2 is corrupt") {
+		t.Errorf("OpenJournal = %v, want a corrupt-line error", err)
+	}
+}
+
+func TestCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, err := store.OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Repeat("ab", 32)
+	var r rec
+	if c.Get(key, &r) {
+		t.Fatal("hit in an empty cache")
+	}
+	if err := c.Put(key, rec{Key: key, Value: 7}); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := store.OpenCache(dir)
+	if !c2.Get(key, &r) || r.Value != 7 {
+		t.Errorf("Get after Put = %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "judgments", "ab", key+".json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c2.Get(key, &r) {
+		t.Error("a corrupt entry counts as a hit")
+	}
+}
+
+// BenchmarkJournalAppend appends from 64 goroutines, as the runner does;
+// each Append returns only once its line is synced.
+func BenchmarkJournalAppend(b *testing.B) {
+	j, _, err := store.OpenJournal(filepath.Join(b.TempDir(), "j.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	var next atomic.Int64
+	b.SetParallelism(32) // 2 cores × 32 = 64 writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			key := fmt.Sprintf("%064x", i)
+			if err := j.Append(key, false, rec{Key: key, Value: int(i)}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
