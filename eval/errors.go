@@ -40,3 +40,7 @@ type Skip struct {
 	Pos    string `json:"pos"`
 	Reason string `json:"reason"`
 }
+
+// MaxLineBytes bounds one line of a JSONL file, a dataset's or a run's
+// (base64 images make lines long).
+const MaxLineBytes = 64 << 20

@@ -85,21 +85,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"--model-url", url, "--model", "demo-vlm",
 		"--judge-url", url, "--judge-model", llmtest.DefaultJudge,
 	}
-	err = runCmd(withTitle(ctx, "SIMULATED ENDPOINTS (psveval's fake server): these numbers describe no real model"), runArgs, stdout, stderr)
+	err = runTitled(ctx, runArgs, stdout, stderr, "SIMULATED ENDPOINTS (psveval's fake server): these numbers describe no real model")
 	if err == nil && *out == "" {
 		fmt.Fprintln(stderr, "demo: the run directory was temporary; pass --out DIR to keep it")
 	}
 	return errors.Join(err, serveErr)
-}
-
-type titleKey struct{}
-
-// withTitle passes a table title to runCmd.
-func withTitle(ctx context.Context, title string) context.Context {
-	return context.WithValue(ctx, titleKey{}, title)
-}
-
-func titleOf(ctx context.Context) string {
-	t, _ := ctx.Value(titleKey{}).(string)
-	return t
 }

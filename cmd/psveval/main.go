@@ -58,7 +58,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx = withStop(ctx, stop)
+	// The first signal cancels ctx; then the default handling returns, so
+	// a second Ctrl-C kills the process at once.
+	context.AfterFunc(ctx, stop)
 	if path := os.Getenv("PSVEVAL_CPUPROFILE"); path != "" {
 		// A profiling aid: PSVEVAL_CPUPROFILE=cpu.prof psveval run ...
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
@@ -172,18 +174,4 @@ func exitCode(err error) int {
 		return 2
 	}
 	return 3
-}
-
-type stopKey struct{}
-
-// withStop lets a command restore default signal handling once it has
-// begun shutting down, so that a second Ctrl-C kills the process.
-func withStop(ctx context.Context, stop func()) context.Context {
-	return context.WithValue(ctx, stopKey{}, stop)
-}
-
-func stopSignals(ctx context.Context) {
-	if f, ok := ctx.Value(stopKey{}).(func()); ok {
-		f()
-	}
 }

@@ -7,23 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
-	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
-	"github.com/psveval/psveval/judges"
 	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
 )
@@ -78,6 +73,11 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runTitled(ctx, args, stdout, stderr, "")
+}
+
+// runTitled is psveval run with a title over the printed table.
+func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, title string) error {
 	fs := newFlagSet("run", runSynopsis, stderr)
 	var rf runFlags
 	var df datasetFlags
@@ -124,7 +124,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
 		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
-		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: titleOf(ctx),
+		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: title,
 		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
 				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
@@ -165,197 +165,73 @@ type job struct {
 }
 
 func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
-	fp, err := dataset.FingerprintOf(j.ds)
-	if err != nil {
-		return err
-	}
-	for _, s := range fp.Skipped {
-		fmt.Fprintf(stderr, "skipped %s (%s): %s\n", s.ID, s.Pos, s.Reason)
-	}
-	j.manifest.Dataset = datasetInfo(j.ds, fp)
-	if j.sourceFingerprint != "" && j.sourceFingerprint != fp.SHA256 {
-		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", short(fp.SHA256), short(j.sourceFingerprint))
-	}
-	if j.manifest.Tool.Version == "" {
-		j.manifest.Tool = toolInfo()
-	}
 	if j.preflight {
 		if err := j.checkEndpoints(ctx, stderr); err != nil {
 			return err
 		}
 	}
-	resumed, err := j.prepareDir(stderr)
-	if err != nil {
-		return err
-	}
-	answers, warn, err := store.OpenJournal(filepath.Join(j.out, "answers.jsonl"))
-	if err != nil {
-		return err
-	}
-	defer answers.Close()
-	if warn != "" {
-		fmt.Fprintln(stderr, "warning:", warn)
-	}
-	judgments, warn, err := store.OpenJournal(filepath.Join(j.out, "judgments.jsonl"))
-	if err != nil {
-		return err
-	}
-	defer judgments.Close()
-	if warn != "" {
-		fmt.Fprintln(stderr, "warning:", warn)
-	}
 	var cache *store.Cache
 	if !j.flags.noCache && j.flags.cacheDir != "" {
+		var err error
 		if cache, err = store.OpenCache(j.flags.cacheDir); err != nil {
 			fmt.Fprintf(stderr, "warning: %v; going on without the judgment cache\n", err)
 		}
 	}
-	verb := "starting"
-	if resumed {
-		verb = fmt.Sprintf("resuming (%s, %s recorded)", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"))
+	pj := &pipeline.Job{
+		Dataset: j.ds, Model: j.model, Judges: j.judges, Rule: j.rule, Dir: j.out, Manifest: j.manifest,
+		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed,
+		JudgePrice: [2]float64{j.flags.priceIn, j.flags.priceOut}, Progress: &pipeline.Progress{},
+		Notify: func(msg string) { fmt.Fprintln(stderr, msg) }, Logger: j.logger,
 	}
-	fmt.Fprintf(stderr, "%s %s: %s (fingerprint %s); columns: %s\n", verb, j.out, eval.Nouns(fp.Items, "item"), fp.SHA256[:12], j.ds.Mapping)
-	r := &pipeline.Runner{
-		Model: j.model, ModelID: j.manifest.Model.ModelID(), Judges: j.judges,
-		Concurrency: j.conc, JudgeConcurrency: j.judgeConc,
-		Answers: answers, Judgments: judgments, Cache: cache, Logger: j.logger, Progress: &pipeline.Progress{},
-		Naive: j.flags.naive,
-	}
-	r.Progress.Total.Store(int64(fp.Items))
-	stopProgress := startProgress(stderr, r.Progress, j.clients, j.flags.progress)
-	// The first signal cancels ctx; from then on the default handling
-	// returns, so a second Ctrl-C kills the process at once.
-	release := context.AfterFunc(ctx, func() { stopSignals(ctx) })
-	defer release()
-	err = r.Run(ctx, j.ds)
+	stopProgress := startProgress(stderr, pj.Progress, j.clients, j.flags.progress)
+	out, err := pj.Run(ctx)
 	stopProgress()
 	if err != nil {
-		return j.stopped(ctx, stderr, err, answers, judgments)
+		return j.failed(stderr, err)
 	}
-	return j.finish(stdout, stderr, answers, judgments, fp)
+	if fp := out.Fingerprint.SHA256; j.sourceFingerprint != "" && fp != j.sourceFingerprint {
+		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", short(fp), short(j.sourceFingerprint))
+	}
+	return j.report(stdout, stderr, out)
 }
 
-// stopped reports a run that did not finish and says how to resume it.
-func (j *job) stopped(ctx context.Context, stderr io.Writer, err error, answers, judgments *store.Journal) error {
-	var ie *eval.InputError
-	if errors.As(err, &ie) {
+// failed explains a run that did not finish, and how to resume it.
+func (j *job) failed(stderr io.Writer, err error) error {
+	if re, ok := errors.AsType[*pipeline.ResumeError](err); ok {
+		return &usageError{re}
+	}
+	se, ok := errors.AsType[*pipeline.StoppedError](err)
+	if !ok {
 		return err
 	}
-	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"), j.out)
-	if ctx.Err() != nil {
+	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(se.Answers, "answer"), eval.Nouns(se.Judgments, "judgment"), j.out)
+	if se.Interrupted {
 		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, j.resume)
-		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		return fmt.Errorf("interrupted: %w", se.Err)
 	}
-	fmt.Fprintf(stderr, "stopped: %v\n%s\nresume, once fixed, with: %s\n", err, saved, j.resume)
-	return err
+	fmt.Fprintf(stderr, "stopped: %v\n%s\nresume, once fixed, with: %s\n", se.Err, saved, j.resume)
+	return se.Err
 }
 
-// prepareDir creates the run directory, or checks that the one there holds
-// a run with the same settings. It reports whether it resumes.
-func (j *job) prepareDir(stderr io.Writer) (bool, error) {
-	old, err := rundir.ReadManifest(j.out)
-	switch {
-	case err == nil:
-		if diffs := old.Diff(j.manifest); len(diffs) > 0 {
-			return false, usageErrorf("refusing to resume into %s: its run has other settings:\n  %s\nuse another --out, or the settings it was started with", j.out, strings.Join(diffs, "\n  "))
-		}
-		j.manifest.Created = old.Created
-		j.manifest.Model.ServedModel = old.Model.ServedModel
-		j.manifest.History = old.History
-		if len(j.manifest.History) == 0 { // written before histories were kept
-			j.manifest.History = []rundir.Session{old.Session(old.Created)}
-		}
-		j.manifest.History = append(j.manifest.History, j.manifest.Session(time.Now().UTC().Format(time.RFC3339)))
-		for _, m := range old.Moved(j.manifest) {
-			fmt.Fprintf(stderr, "note: resuming with another endpoint URL, %s (kept in manifest.json's history)\n", m)
-		}
-		return true, store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
-	case !errors.Is(err, fs.ErrNotExist):
-		return false, err
-	}
-	if entries, err := os.ReadDir(j.out); err == nil && len(entries) > 0 {
-		return false, usageErrorf("%s exists, is not empty and holds no manifest.json: not a psveval run directory", j.out)
-	}
-	if err := os.MkdirAll(j.out, 0o755); err != nil {
-		return false, err
-	}
-	if j.seed != nil {
-		if err := j.seed(j.out); err != nil {
-			return false, err
-		}
-	}
-	j.manifest.Created = time.Now().UTC().Format(time.RFC3339)
-	j.manifest.History = []rundir.Session{j.manifest.Session(j.manifest.Created)}
-	return false, store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest)
-}
-
-// finish writes results.jsonl, summary.json and report.md from the
-// journals, updates the manifest and prints the table.
-func (j *job) finish(stdout, stderr io.Writer, answers, judgments *store.Journal, fp dataset.Fingerprint) error {
-	agg := stats.NewAggregator(stats.AggregateOptions{})
-	var tot pipeline.RunTotals
-	err := store.WriteFileFunc(filepath.Join(j.out, "results.jsonl"), func(w io.Writer) error {
-		var err error
-		tot, err = pipeline.WriteResults(w, j.ds, answers, judgments, pipeline.FinalizeOptions{
-			ModelID: j.manifest.Model.ModelID(), Judges: j.judges, Rule: j.rule,
-		}, agg.Add)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s, err := agg.Summary()
-	if err != nil {
-		return err
-	}
-	calls, err := pipeline.CountCalls(answers, judgments, j.judges)
-	if err != nil {
-		return err
-	}
-	s.Run = &stats.RunInfo{
-		Calls:   calls,
-		Retries: map[string]int64{"model": calls["model"].Retries, "judge": calls["judge"].Retries},
-		Repairs: calls["judge"].Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
-		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
-	}
-	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
-		c := (float64(s.Usage.Judge.Prompt)*j.flags.priceIn + float64(s.Usage.Judge.Completion)*j.flags.priceOut) / 1e6
-		s.Run.CostUSD = &c
-	}
-	if err := store.WriteJSON(filepath.Join(j.out, "summary.json"), s); err != nil {
-		return err
-	}
-	j.manifest.Finished = time.Now().UTC().Format(time.RFC3339)
-	for i, spec := range j.judges {
-		if l, ok := spec.Judge.(*judges.LLM); ok && i < len(j.manifest.Judges) {
-			j.manifest.Judges[i].FormatUsed = l.FormatInUse()
-		}
-	}
-	if tot.ServedModel != "" {
-		j.manifest.Model.ServedModel = tot.ServedModel
-	}
-	for i := range j.manifest.Judges {
-		j.manifest.Judges[i].ServedModel = tot.ServedJudge
-	}
-	if err := store.WriteJSON(filepath.Join(j.out, "manifest.json"), j.manifest); err != nil {
-		return err
-	}
-	run := reports.Run{Label: j.label(), Summary: s, Manifest: j.manifest}
+// report writes report.md, prints the table and the counts, and checks
+// the error rate.
+func (j *job) report(stdout, stderr io.Writer, out *pipeline.Outcome) error {
+	s := out.Summary
+	run := reports.Run{Label: j.label(), Summary: s, Manifest: out.Manifest}
 	var md bytes.Buffer
 	if err := (reports.Markdown{}).Report(&md, []reports.Run{run}, reports.Options{CI: true, Title: "psveval: " + run.Label}); err != nil {
 		return err
 	}
-	if err := store.WriteFileAtomic(filepath.Join(j.out, "report.md"), md.Bytes()); err != nil {
+	if err := store.WriteFileAtomic(filepath.Join(j.out, rundir.ReportFile), md.Bytes()); err != nil {
 		return err
 	}
-	text, _ := reports.ByName("text")
-	if err := text.Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title, Width: termWidth(stdout)}); err != nil {
+	if err := (reports.Text{}).Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title, Width: termWidth(stdout)}); err != nil {
 		return err
 	}
 	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
 	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s\n",
 		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
-		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(tot.Cached, "cached judgment"))
+		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
 	if s.Run.CostUSD != nil {
 		fmt.Fprintf(stderr, "estimated judge cost: $%.2f (%d input, %d output tokens)\n", *s.Run.CostUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Completion)
 	}
@@ -373,19 +249,6 @@ func (j *job) label() string {
 		return m.ServedModel
 	}
 	return m.Model
-}
-
-func datasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) rundir.DatasetInfo {
-	m := map[string]string{}
-	for r, c := range ds.Mapping {
-		m[string(r)] = c
-	}
-	path, _ := filepath.Abs(ds.Path)
-	return rundir.DatasetInfo{
-		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(),
-		Mapping: m, Skipped: fp.Skipped,
-		DefaultRubric: rundir.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
-	}
 }
 
 // redactArgs removes credentials from URL arguments (--model-url

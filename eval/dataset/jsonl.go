@@ -19,9 +19,6 @@ import (
 	"github.com/psveval/psveval/eval/internal/jsonscan"
 )
 
-// MaxLineBytes bounds one JSONL line (base64 images make lines long).
-const MaxLineBytes = 64 << 20
-
 // schemaLines is how many JSONL records are read to learn the columns.
 const schemaLines = 100
 
@@ -73,7 +70,7 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 		}
 		defer f.Close()
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 1<<20), MaxLineBytes)
+		sc.Buffer(make([]byte, 0, 1<<20), eval.MaxLineBytes)
 		line := 0
 		for sc.Scan() {
 			line++
@@ -97,7 +94,7 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 		}
 		if err := sc.Err(); err != nil {
 			if errors.Is(err, bufio.ErrTooLong) {
-				err = fmt.Errorf("line longer than %d MiB", MaxLineBytes>>20)
+				err = fmt.Errorf("line longer than %d MiB", eval.MaxLineBytes>>20)
 			}
 			yield(posRecord{}, &eval.InputError{File: s.path, Pos: fmt.Sprintf("line %d", line+1), Err: err})
 		}

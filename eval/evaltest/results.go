@@ -1,16 +1,12 @@
 package evaltest
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
-	"github.com/psveval/psveval/eval/store"
 )
 
 // Result returns a scored result of an item of five one-point criteria, of
@@ -83,24 +79,7 @@ func WriteRun(dir, model string, results []eval.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "results.jsonl"))
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, r := range results {
-		if err := enc.Encode(r); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := rundir.WriteResults(dir, results); err != nil {
 		return err
 	}
 	m := rundir.Manifest{
@@ -112,5 +91,5 @@ func WriteRun(dir, model string, results []eval.Result) error {
 			Prompt: rundir.PromptInfo{Name: "joint-v1", SHA256: "prompt-sha"}}},
 		Scoring: rundir.ScoringInfo{Rule: "points"},
 	}
-	return store.WriteJSON(filepath.Join(dir, "manifest.json"), m)
+	return rundir.WriteManifest(dir, &m)
 }

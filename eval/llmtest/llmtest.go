@@ -28,13 +28,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -161,20 +159,47 @@ func NewHandler(cfg Config) *Handler {
 	return h
 }
 
-// A Server is a Handler behind an httptest.Server.
+// A Server is a Handler served over HTTP on a loopback port.
 type Server struct {
 	*Handler
-	*httptest.Server
-	// URL is the API root to give clients: the server's URL + "/v1".
+	// URL is the API root to give clients: http://127.0.0.1:PORT/v1.
 	URL string
+	hs  *http.Server
+	ln  net.Listener
 }
 
-// New starts a server for t; it is closed when the test ends.
-func New(t testing.TB, cfg Config) *Server {
+// Start serves a Handler for cfg on a free loopback port until Close.
+func Start(cfg Config) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
 	h := NewHandler(cfg)
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	return &Server{Handler: h, Server: hs, URL: hs.URL + "/v1"}
+	s := &Server{Handler: h, URL: "http://" + ln.Addr().String() + "/v1", hs: &http.Server{Handler: h}, ln: ln}
+	go s.hs.Serve(ln)
+	return s, nil
+}
+
+// Close stops the server and closes its connections.
+func (s *Server) Close() error { return s.hs.Close() }
+
+// TB is the part of testing.TB that New uses; the package does not import
+// testing, so that the command linking it ships none of it.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
+// New starts a server for a test; it is closed when the test ends.
+func New(t TB, cfg Config) *Server {
+	t.Helper()
+	s, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // Requests returns how many chat requests of kind ("model" or "judge")

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/rubric"
 )
@@ -30,16 +31,15 @@ type RunTotals struct {
 	Cached                   int
 }
 
-// WriteResults walks ds in order and writes one [Result] per item to w, as
+// WriteResults walks items in order and writes one [eval.Result] per item to w, as
 // JSON lines, from the answer and judgment journals. It calls add for each
 // result (to aggregate it). It returns ErrIncomplete, having written
 // nothing useful, when any item lacks a record.
-func WriteResults(w io.Writer, ds *dataset.Dataset, answers, judgments *store.Journal, opts FinalizeOptions, add func(eval.Result)) (RunTotals, error) {
+func WriteResults(w io.Writer, items iter.Seq2[eval.Item, error], answers, judgments *store.Journal, opts FinalizeOptions, add func(eval.Result)) (RunTotals, error) {
 	var tot RunTotals
 	bw := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for it, err := range ds.All() {
+	enc := rundir.ResultEncoder(bw)
+	for it, err := range items {
 		if err != nil {
 			return tot, err
 		}

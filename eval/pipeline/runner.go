@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/sourcegraph/conc/pool"
 )
@@ -101,10 +101,6 @@ type Runner struct {
 	Cache    *store.Cache
 	Logger   *slog.Logger
 	Progress *Progress
-	// Naive runs the design the pipeline replaces, for benchmarks: one
-	// pool of min(Concurrency, JudgeConcurrency) workers, each answering
-	// and then judging its item.
-	Naive bool
 
 	inflight               flights
 	modelSlots, judgeSlots chan struct{}
@@ -116,12 +112,13 @@ type FatalError struct{ Err error }
 func (e *FatalError) Error() string { return e.Err.Error() }
 func (e *FatalError) Unwrap() error { return e.Err }
 
-// Run evaluates every item of ds not already in the journals. It returns
+// Run evaluates every item of items not already in the journals. It stops
+// at the first error items yields, and returns it. It returns
 // nil when every item has an answer record and, where answered, judgment
 // records; a *FatalError when an endpoint failed for good; the context's
 // cause when interrupted. Work cut short by cancellation is never
 // recorded, so a resume redoes it.
-func (r *Runner) Run(ctx context.Context, ds *dataset.Dataset) error {
+func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) error {
 	if r.Progress == nil {
 		r.Progress = &Progress{}
 	}
@@ -137,12 +134,8 @@ func (r *Runner) Run(ctx context.Context, ds *dataset.Dataset) error {
 	next := func(it eval.Item, rec AnswerRecord) {
 		judges.Go(func() { r.judge(ctx, cancel, it, rec) })
 	}
-	if r.Naive {
-		answers = pool.New().WithMaxGoroutines(min(mc, jc))
-		next = func(it eval.Item, rec AnswerRecord) { r.judge(ctx, cancel, it, rec) }
-	}
 	var readErr error
-	for it, err := range ds.All() {
+	for it, err := range items {
 		if err != nil {
 			readErr = err
 			cancel(err)

@@ -115,7 +115,7 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 		return nil, err
 	}
 	rd := &RunDir{Dir: dir, Manifest: m, Scores: map[string]stats.Scored{}}
-	path := filepath.Join(dir, "results.jsonl")
+	path := filepath.Join(dir, ResultsFile)
 	// One read of the whole file: results.jsonl is about 1.3 KB an item,
 	// so 12 MB for 9,264 items, and line by line reads cost more.
 	data, err := os.ReadFile(path)

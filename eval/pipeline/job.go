@@ -1,0 +1,289 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/eval/store"
+	"github.com/psveval/psveval/rubric"
+)
+
+// A Job evaluates a dataset into a run directory. Run creates the
+// directory, or resumes the run in it when its manifest records the same
+// settings; answers and judges every item not yet recorded, journaling
+// each call as it completes; and finishes the run: results.jsonl,
+// summary.json and the final manifest.json. A Job is the whole engine
+// behind psveval run and psveval judge, usable from any Go program.
+type Job struct {
+	// Dataset is the items to evaluate.
+	Dataset *dataset.Dataset
+	// Model answers the items; Judges grade the answers.
+	Model  eval.Model
+	Judges []eval.JudgeSpec
+	// Rule scores an item from its verdicts (default: rubric.DefaultRule).
+	Rule rubric.Rule
+	// Dir is the run directory.
+	Dir string
+	// Manifest holds the settings to record: Model, Judges, Scoring,
+	// Args, Settings, Source. Run fills in the tool, the dataset, the
+	// times and the history.
+	Manifest *rundir.Manifest
+	// Concurrency and JudgeConcurrency bound the requests in flight to
+	// the model and to the judges (default 1).
+	Concurrency, JudgeConcurrency int
+	// Cache, when set, keeps judgments across runs.
+	Cache *store.Cache
+	// Seed, when set, fills a new run directory's answer journal before
+	// the run starts (psveval judge copies a run's answers).
+	Seed func(dir string) error
+	// JudgePrice, when non-zero, is the judge's USD price per million
+	// input and output tokens, for the summary's cost estimate.
+	JudgePrice [2]float64
+	// Progress, when set, counts the work as it happens.
+	Progress *Progress
+	// Notify receives what a person running the job should know: items
+	// skipped, journal repairs, a resume and what it found, endpoints
+	// that moved. Nil discards it.
+	Notify func(msg string)
+	Logger *slog.Logger
+}
+
+// An Outcome is a finished run.
+type Outcome struct {
+	Summary     *stats.Summary
+	Manifest    *rundir.Manifest
+	Fingerprint dataset.Fingerprint
+	Totals      RunTotals
+}
+
+// A ResumeError refuses to resume a run directory whose manifest records
+// other settings, or a directory that holds no run.
+type ResumeError struct {
+	Dir   string
+	Diffs []string // empty: not a run directory
+}
+
+func (e *ResumeError) Error() string {
+	if len(e.Diffs) == 0 {
+		return fmt.Sprintf("%s exists, is not empty and holds no manifest.json: not a psveval run directory", e.Dir)
+	}
+	msg := fmt.Sprintf("refusing to resume into %s: its run has other settings:", e.Dir)
+	for _, d := range e.Diffs {
+		msg += "\n  " + d
+	}
+	return msg + "\nuse another --out, or the settings it was started with"
+}
+
+// A StoppedError reports a run that stopped before it finished, with what
+// it saved: the same Job resumes it.
+type StoppedError struct {
+	Err                error
+	Answers, Judgments int
+	Interrupted        bool // the context was cancelled
+}
+
+func (e *StoppedError) Error() string { return e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+func (j *Job) note(format string, args ...any) {
+	if j.Notify != nil {
+		j.Notify(fmt.Sprintf(format, args...))
+	}
+}
+
+// Run runs the job to the end. It returns a *ResumeError when the run
+// directory holds another run, an *eval.InputError for bad input, and a
+// *StoppedError when an endpoint failed for good or ctx was cancelled:
+// every completed call is saved, and running the job again resumes.
+func (j *Job) Run(ctx context.Context) (*Outcome, error) {
+	if j.Logger == nil {
+		j.Logger = slog.New(slog.DiscardHandler)
+	}
+	if j.Progress == nil {
+		j.Progress = &Progress{}
+	}
+	fp, err := dataset.FingerprintOf(j.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range fp.Skipped {
+		j.note("skipped %s (%s): %s", s.ID, s.Pos, s.Reason)
+	}
+	j.Manifest.Dataset = DatasetInfo(j.Dataset, fp)
+	if j.Manifest.Tool.Version == "" {
+		j.Manifest.Tool = rundir.Tool()
+	}
+	resumed, err := j.prepare()
+	if err != nil {
+		return nil, err
+	}
+	answers, judgments, err := j.openJournals()
+	if err != nil {
+		return nil, err
+	}
+	defer answers.Close()
+	defer judgments.Close()
+	verb := "starting"
+	if resumed {
+		verb = fmt.Sprintf("resuming (%s, %s recorded)", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"))
+	}
+	j.note("%s %s: %s (fingerprint %s); columns: %s", verb, j.Dir, eval.Nouns(fp.Items, "item"), fp.SHA256[:12], j.Dataset.Mapping)
+	r := &Runner{
+		Model: j.Model, ModelID: j.Manifest.Model.ModelID(), Judges: j.Judges,
+		Concurrency: j.Concurrency, JudgeConcurrency: j.JudgeConcurrency,
+		Answers: answers, Judgments: judgments, Cache: j.Cache, Logger: j.Logger, Progress: j.Progress,
+	}
+	j.Progress.Total.Store(int64(fp.Items))
+	if err := r.Run(ctx, j.Dataset.All()); err != nil {
+		if _, ok := errors.AsType[*eval.InputError](err); ok {
+			return nil, err
+		}
+		return nil, &StoppedError{Err: err, Answers: answers.Len(), Judgments: judgments.Len(), Interrupted: ctx.Err() != nil}
+	}
+	return j.finish(answers, judgments, fp)
+}
+
+func (j *Job) openJournals() (answers, judgments *store.Journal, err error) {
+	answers, warn, err := store.OpenJournal(filepath.Join(j.Dir, rundir.AnswersFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if warn != "" {
+		j.note("warning: %s", warn)
+	}
+	judgments, warn, err = store.OpenJournal(filepath.Join(j.Dir, rundir.JudgmentsFile))
+	if err != nil {
+		answers.Close()
+		return nil, nil, err
+	}
+	if warn != "" {
+		j.note("warning: %s", warn)
+	}
+	return answers, judgments, nil
+}
+
+// prepare creates the run directory, or checks that the one there holds a
+// run with the same settings (rundir's one comparability rule). It
+// reports whether it resumes.
+func (j *Job) prepare() (bool, error) {
+	m := j.Manifest
+	now := time.Now().UTC().Format(time.RFC3339)
+	old, err := rundir.ReadManifest(j.Dir)
+	switch {
+	case err == nil:
+		if diffs := old.Diff(m); len(diffs) > 0 {
+			return false, &ResumeError{Dir: j.Dir, Diffs: diffs}
+		}
+		m.Created = old.Created
+		m.Model.ServedModel = old.Model.ServedModel
+		m.History = old.History
+		if len(m.History) == 0 { // written before histories were kept
+			m.History = []rundir.Session{old.Session(old.Created)}
+		}
+		m.History = append(m.History, m.Session(now))
+		for _, mv := range old.Moved(m) {
+			j.note("note: resuming with another endpoint URL, %s (kept in manifest.json's history)", mv)
+		}
+		return true, rundir.WriteManifest(j.Dir, m)
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, err
+	}
+	if entries, err := os.ReadDir(j.Dir); err == nil && len(entries) > 0 {
+		return false, &ResumeError{Dir: j.Dir}
+	}
+	if err := os.MkdirAll(j.Dir, 0o755); err != nil {
+		return false, err
+	}
+	if j.Seed != nil {
+		if err := j.Seed(j.Dir); err != nil {
+			return false, err
+		}
+	}
+	m.Created = now
+	m.History = []rundir.Session{m.Session(now)}
+	return false, rundir.WriteManifest(j.Dir, m)
+}
+
+// A formatReporter is a judge that can say which reply format it ended
+// with (judges.LLM under --judge-format auto).
+type formatReporter interface{ FormatInUse() string }
+
+// finish writes results.jsonl, summary.json and the final manifest from
+// the journals.
+func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) (*Outcome, error) {
+	agg := stats.NewAggregator(stats.AggregateOptions{})
+	var tot RunTotals
+	err := store.WriteFileFunc(filepath.Join(j.Dir, rundir.ResultsFile), func(w io.Writer) error {
+		var err error
+		tot, err = WriteResults(w, j.Dataset.All(), answers, judgments, FinalizeOptions{
+			ModelID: j.Manifest.Model.ModelID(), Judges: j.Judges, Rule: j.Rule,
+		}, agg.Add)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s, err := agg.Summary()
+	if err != nil {
+		return nil, err
+	}
+	calls, err := CountCalls(answers, judgments, j.Judges)
+	if err != nil {
+		return nil, err
+	}
+	s.Run = &stats.RunInfo{
+		Calls:   calls,
+		Retries: map[string]int64{"model": calls["model"].Retries, "judge": calls["judge"].Retries},
+		Repairs: calls["judge"].Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
+		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
+	}
+	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
+		c := (float64(s.Usage.Judge.Prompt)*in + float64(s.Usage.Judge.Completion)*out) / 1e6
+		s.Run.CostUSD = &c
+	}
+	if err := store.WriteJSON(filepath.Join(j.Dir, rundir.SummaryFile), s); err != nil {
+		return nil, err
+	}
+	m := j.Manifest
+	m.Finished = time.Now().UTC().Format(time.RFC3339)
+	for i, spec := range j.Judges {
+		if f, ok := spec.Judge.(formatReporter); ok && i < len(m.Judges) {
+			m.Judges[i].FormatUsed = f.FormatInUse()
+		}
+	}
+	if tot.ServedModel != "" {
+		m.Model.ServedModel = tot.ServedModel
+	}
+	for i := range m.Judges {
+		m.Judges[i].ServedModel = tot.ServedJudge
+	}
+	if err := rundir.WriteManifest(j.Dir, m); err != nil {
+		return nil, err
+	}
+	return &Outcome{Summary: s, Manifest: m, Fingerprint: fp, Totals: tot}, nil
+}
+
+// DatasetInfo describes ds, whose fingerprint is fp, for a manifest.
+func DatasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) rundir.DatasetInfo {
+	m := map[string]string{}
+	for r, c := range ds.Mapping {
+		m[string(r)] = c
+	}
+	path, _ := filepath.Abs(ds.Path)
+	return rundir.DatasetInfo{
+		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(),
+		Mapping: m, Skipped: fp.Skipped,
+		DefaultRubric: rundir.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
+	}
+}
