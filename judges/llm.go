@@ -290,7 +290,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 		}
 		v.Calls.Repairs++
 		msgs = append(msgs[:2:2],
-			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: clip(v.Raw, 4000)},
+			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: llm.Clip(v.Raw, 4000)},
 			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: repairPrompt(pe, labels)},
 		)
 	}
@@ -300,13 +300,6 @@ func repairPrompt(pe *ParseError, labels []string) string {
 	return "Your reply could not be used: " + pe.Reason + ".\n" +
 		`Reply again with only one JSON object, {"criteria":[{"dim":"...","met":true,"explanation":"..."}]}, ` +
 		"with exactly one entry for each of these dims, copied exactly: " + strings.Join(labels, ", ") + "."
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // format returns the response_format f asks for a reply about labels.

@@ -282,23 +282,10 @@ func warnings(runs []Run) []string {
 	}
 	if ref != nil {
 		for _, r := range runs {
-			m := r.Manifest
-			if m == nil || &r == ref {
+			if r.Manifest == nil || &r == ref {
 				continue
 			}
-			rm := ref.Manifest
-			if m.Dataset.Fingerprint != rm.Dataset.Fingerprint {
-				notes = append(notes, fmt.Sprintf("%s was evaluated on other items than %s (dataset fingerprint %s vs %s): their numbers are not comparable", r.Label, ref.Label, short(m.Dataset.Fingerprint), short(rm.Dataset.Fingerprint)))
-			}
-			if m.Dataset.DefaultRubric.SHA256 != rm.Dataset.DefaultRubric.SHA256 {
-				notes = append(notes, fmt.Sprintf("%s used another default rubric than %s", r.Label, ref.Label))
-			}
-			if judgeID(m) != judgeID(rm) {
-				notes = append(notes, fmt.Sprintf("%s was judged differently from %s (%s vs %s)", r.Label, ref.Label, judgeID(m), judgeID(rm)))
-			}
-			if m.Scoring.Rule != rm.Scoring.Rule {
-				notes = append(notes, fmt.Sprintf("%s was scored by rule %q, %s by %q", r.Label, m.Scoring.Rule, ref.Label, rm.Scoring.Rule))
-			}
+			notes = append(notes, rundir.Explain(ref.Label, r.Label, rundir.Incomparable(ref.Manifest, r.Manifest))...)
 		}
 	}
 	for _, r := range runs {
@@ -321,21 +308,6 @@ func warnings(runs []Run) []string {
 		}
 	}
 	return notes
-}
-
-func judgeID(m *rundir.Manifest) string {
-	var parts []string
-	for _, j := range m.Judges {
-		parts = append(parts, fmt.Sprintf("%s/%s/%s", j.Model, j.Mode, short(j.Prompt.SHA256)))
-	}
-	return strings.Join(parts, "+")
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 func buildDims(runs []Run, opts Options) *table {

@@ -61,21 +61,8 @@ func comparableNotes(base, cand *rundir.RunDir) []string {
 		return nil
 	}
 	var notes []string
-	if bm.Dataset.Fingerprint != cm.Dataset.Fingerprint {
-		notes = append(notes, fmt.Sprintf("warning: the runs evaluated different items (dataset fingerprints %s vs %s); only items with the same id are paired", short(bm.Dataset.Fingerprint), short(cm.Dataset.Fingerprint)))
-	}
-	var bj, cj []string
-	for _, j := range bm.Judges {
-		bj = append(bj, j.Fingerprint)
-	}
-	for _, j := range cm.Judges {
-		cj = append(cj, j.Fingerprint)
-	}
-	if strings.Join(bj, ",") != strings.Join(cj, ",") {
-		notes = append(notes, "warning: the runs were judged differently (judge model, parameters, prompt or mode); differences mix model and judge")
-	}
-	if bm.Scoring.Rule != cm.Scoring.Rule {
-		notes = append(notes, fmt.Sprintf("warning: scoring rules differ (%s vs %s)", bm.Scoring.Rule, cm.Scoring.Rule))
+	for _, n := range rundir.Explain(base.Label(), cand.Label(), rundir.Incomparable(bm, cm)) {
+		notes = append(notes, "warning: "+n)
 	}
 	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label())} {
 		if n != "" {

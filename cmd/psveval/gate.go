@@ -169,7 +169,7 @@ func fingerprint(r *rundir.RunDir) string {
 	if r.Manifest == nil || r.Manifest.Dataset.Fingerprint == "" {
 		return "(none recorded)"
 	}
-	return short(r.Manifest.Dataset.Fingerprint)
+	return rundir.ShortHash(r.Manifest.Dataset.Fingerprint)
 }
 
 func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {

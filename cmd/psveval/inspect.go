@@ -10,6 +10,7 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
@@ -106,7 +107,7 @@ func printInspection(w io.Writer, in *dataset.Inspection) error {
 	rb := in.Rubrics
 	rows = [][]string{
 		{"items with own rubric", strconv.Itoa(rb.Own)},
-		{"items with default rubric", fmt.Sprintf("%d (psv-default-v1, sha256:%s)", rb.Default, short(rb.DefaultHash))},
+		{"items with default rubric", fmt.Sprintf("%d (psv-default-v1, sha256:%s)", rb.Default, rundir.ShortHash(rb.DefaultHash))},
 		{"criteria per item p0/p50/p90/p99/max", joinPct(rb.Criteria)},
 		{"most common dims", joinCounts(rb.TopDims)},
 	}
@@ -149,11 +150,4 @@ func joinPct(p map[string]int) string {
 		parts[i] = strconv.Itoa(p[k])
 	}
 	return strings.Join(parts, " / ")
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

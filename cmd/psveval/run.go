@@ -190,7 +190,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return j.failed(stderr, err)
 	}
 	if fp := out.Fingerprint.SHA256; j.sourceFingerprint != "" && fp != j.sourceFingerprint {
-		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", short(fp), short(j.sourceFingerprint))
+		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(j.sourceFingerprint))
 	}
 	return j.report(stdout, stderr, out)
 }

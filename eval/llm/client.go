@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 	"golang.org/x/time/rate"
@@ -298,19 +299,24 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	}
 	se := &StatusError{Endpoint: c.Endpoint(), Name: c.cfg.Name}
 	if ae, ok := errors.AsType[*openai.APIError](err); ok && ae.HTTPStatusCode > 0 {
-		se.Status, se.Message = ae.HTTPStatusCode, clip(ae.Message, 300)
+		se.Status, se.Message = ae.HTTPStatusCode, Clip(ae.Message, 300)
 		return se
 	}
 	if re, ok := errors.AsType[*openai.RequestError](err); ok && re.HTTPStatusCode > 0 {
-		se.Status, se.Message = re.HTTPStatusCode, clip(strings.TrimSpace(string(re.Body)), 300)
+		se.Status, se.Message = re.HTTPStatusCode, Clip(strings.TrimSpace(string(re.Body)), 300)
 		return se
 	}
 	return fmt.Errorf("%s endpoint %s: %w", c.cfg.Name, c.Endpoint(), err)
 }
 
-func clip(s string, n int) string {
+// Clip returns s cut to at most n bytes, at a UTF-8 boundary, with "..."
+// added where it was cut: for error messages and replies quoted back.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }
@@ -361,7 +367,7 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 		body = bytes.ReplaceAll(body, []byte(c.cfg.APIKey), []byte("[REDACTED]"))
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &StatusError{Endpoint: c.Endpoint(), Name: c.cfg.Name, Status: resp.StatusCode, Message: clip(apiMessage(body), 300)}
+		return nil, &StatusError{Endpoint: c.Endpoint(), Name: c.cfg.Name, Status: resp.StatusCode, Message: Clip(apiMessage(body), 300)}
 	}
 	var list struct {
 		Data []struct {

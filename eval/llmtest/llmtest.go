@@ -35,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/psveval/psveval/eval/llm"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -390,16 +391,9 @@ func (h *Handler) echo(r *http.Request, body []byte) string {
 		fmt.Fprintf(&b, "%s: %s; ", k, strings.Join(v, ","))
 	}
 	b.WriteString("body: ")
-	b.Write(clip(body, 2000))
+	b.WriteString(llm.Clip(string(body), 2000))
 	b.WriteString(")")
 	return b.String()
-}
-
-func clip(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
 }
 
 // answer replies as the model under test.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/psveval/psveval/eval"
 )
@@ -187,8 +188,67 @@ func js(v any) string {
 }
 
 // Diff lists the settings that differ between m (a run directory's
-// manifest) and now, as "name: <m's> (recorded) vs <now's> (now)".
+// manifest) and now, as "name: <m's> (recorded) vs <now's> (now)": what
+// must not change within one run, so a resume refuses any of them.
 func (m *Manifest) Diff(now *Manifest) []string {
+	var out []string
+	for _, d := range differences(m, now, false) {
+		out = append(out, fmt.Sprintf("%s: %s (recorded) vs %s (now)", d.Setting, orNone(d.A), orNone(d.B)))
+	}
+	return out
+}
+
+// A Difference is a setting two runs disagree on, with each run's value.
+type Difference struct{ Setting, A, B string }
+
+// Incomparable lists what makes the numbers of runs a and b not
+// comparable: the items (dataset fingerprint, mapping, default rubric),
+// the judging (judge models, parameters, prompts, modes, formats,
+// repairs) and the scoring rule. It is Diff's rule without the model
+// under test, which comparisons exist to vary: the one rule that resume,
+// report, compare, gate and judge apply.
+func Incomparable(a, b *Manifest) []Difference {
+	return differences(a, b, true)
+}
+
+// Explain words the differences between runs labelled a and b as notes,
+// one per kind: items, rubric, judging, scoring.
+func Explain(a, b string, diffs []Difference) []string {
+	var notes []string
+	seen := map[string]bool{}
+	for _, d := range diffs {
+		kind := d.Setting[:strings.IndexAny(d.Setting+".", ".[")]
+		if strings.HasPrefix(d.Setting, "dataset.default_rubric") {
+			kind = "rubric"
+		}
+		if seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		switch kind {
+		case "dataset":
+			notes = append(notes, fmt.Sprintf("%s was evaluated on other items than %s (%s %s vs %s): their numbers are not comparable; only items with the same id are paired", b, a, d.Setting, ShortHash(d.B), ShortHash(d.A)))
+		case "rubric":
+			notes = append(notes, fmt.Sprintf("%s used another default rubric than %s", b, a))
+		case "judges":
+			notes = append(notes, fmt.Sprintf("%s was judged differently from %s (%s: %s vs %s); differences mix model and judge", b, a, d.Setting, ShortHash(d.B), ShortHash(d.A)))
+		case "scoring":
+			notes = append(notes, fmt.Sprintf("%s was scored by rule %s, %s by %s", b, d.B, a, d.A))
+		}
+	}
+	return notes
+}
+
+// ShortHash shortens a hex digest (a fingerprint, a rubric hash) to its
+// first 12 digits for display; other values are returned whole.
+func ShortHash(s string) string {
+	if len(s) > 12 && !strings.ContainsAny(s, " {[\"") {
+		return s[:12]
+	}
+	return s
+}
+
+func differences(m, now *Manifest, comparable bool) []Difference {
 	a, b := m.identity(), now.identity()
 	keys := slices.Sorted(maps.Keys(a))
 	for k := range b {
@@ -197,10 +257,14 @@ func (m *Manifest) Diff(now *Manifest) []string {
 		}
 	}
 	slices.Sort(keys)
-	var out []string
+	keys = slices.Compact(keys)
+	var out []Difference
 	for _, k := range keys {
+		if comparable && (strings.HasPrefix(k, "model.") || k == "dataset.mapping") {
+			continue
+		}
 		if a[k] != b[k] {
-			out = append(out, fmt.Sprintf("%s: %s (recorded) vs %s (now)", k, orNone(a[k]), orNone(b[k])))
+			out = append(out, Difference{k, a[k], b[k]})
 		}
 	}
 	return out

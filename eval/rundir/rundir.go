@@ -137,14 +137,13 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
 		}
-		var r resultLite
-		if err := dec.decode(&r, l); err != nil || r.ID == "" {
+		var res eval.Result
+		if err := dec.decode(&res, l); err != nil || res.ID == "" {
 			if err == nil {
 				err = errors.New("result has no id")
 			}
 			return nil, &eval.InputError{File: path, Pos: fmt.Sprintf("line %d", line), Err: fmt.Errorf("not a result: %w", err)}
 		}
-		res := r.result()
 		if _, dup := rd.Scores[res.ID]; dup {
 			return nil, &eval.InputError{File: path, Pos: fmt.Sprintf("line %d", line), ID: res.ID, Err: errors.New("duplicate result id")}
 		}
@@ -180,27 +179,6 @@ func (rd *RunDir) Label() string {
 	return filepath.Base(rd.Dir)
 }
 
-// resultLite is a Result without its long texts.
-type resultLite struct {
-	ID           string            `json:"id"`
-	QuestionType string            `json:"question_type"`
-	FinishReason string            `json:"finish_reason"`
-	Criteria     []liteCriterion   `json:"criteria"`
-	Score        *float64          `json:"score"`
-	AllMet       *bool             `json:"all_met"`
-	Status       string            `json:"status"`
-	Unscorable   string            `json:"unscorable"`
-	Usage        eval.ResultUsage  `json:"usage"`
-	Judges       []eval.JudgeVote  `json:"judges"`
-	Meta         map[string]string `json:"meta"`
-}
-
-type liteCriterion struct {
-	Dim    string `json:"dim"`
-	Points int64  `json:"points"`
-	Met    *bool  `json:"met"`
-}
-
 // A liteDecoder reads results.jsonl lines for reports.
 type liteDecoder struct {
 	// meta reads the meta object, needed only to group by a meta field.
@@ -222,11 +200,11 @@ func (d *liteDecoder) str(raw []byte) (string, error) {
 	return s, err
 }
 
-// decode reads the members of a results.jsonl line that reports use,
+// decode reads into r the members of a results.jsonl line that reports use,
 // skipping the long texts without decoding them. The whole line is
 // validated first, skipped members included: a line encoding/json would
 // refuse is refused.
-func (d *liteDecoder) decode(r *resultLite, line []byte) error {
+func (d *liteDecoder) decode(r *eval.Result, line []byte) error {
 	if !json.Valid(line) {
 		return errors.New("not valid JSON")
 	}
@@ -281,7 +259,7 @@ func (d *liteDecoder) decode(r *resultLite, line []byte) error {
 		case "judges":
 			err = json.Unmarshal(raw, &r.Judges)
 		case "criteria":
-			err = r.decodeCriteria(d, raw)
+			err = decodeCriteria(r, d, raw)
 		}
 		return err
 	})
@@ -325,7 +303,7 @@ func rawBool(raw []byte) (*bool, error) {
 }
 
 // decodeCriteria reads the criteria array, skipping explanations.
-func (r *resultLite) decodeCriteria(d *liteDecoder, raw []byte) error {
+func decodeCriteria(r *eval.Result, d *liteDecoder, raw []byte) error {
 	i := jsonscan.SkipSpace(raw, 0)
 	if string(raw[i:]) == "null" {
 		return nil
@@ -334,13 +312,13 @@ func (r *resultLite) decodeCriteria(d *liteDecoder, raw []byte) error {
 		return jsonscan.ErrSyntax
 	}
 	i = jsonscan.SkipSpace(raw, i+1)
-	r.Criteria = []liteCriterion{}
+	r.Criteria = []eval.ResultCriterion{}
 	for i < len(raw) && raw[i] != ']' {
 		end, err := jsonscan.SkipValue(raw, i)
 		if err != nil {
 			return err
 		}
-		var c liteCriterion
+		var c eval.ResultCriterion
 		err = jsonscan.Fields(raw[i:end], func(key []byte) bool { return string(key) != "explanation" }, func(key, v []byte) error {
 			var err error
 			switch string(key) {
@@ -363,16 +341,4 @@ func (r *resultLite) decodeCriteria(d *liteDecoder, raw []byte) error {
 		}
 	}
 	return nil
-}
-
-func (r *resultLite) result() eval.Result {
-	res := eval.Result{
-		ID: r.ID, QuestionType: r.QuestionType, FinishReason: r.FinishReason, Score: r.Score, AllMet: r.AllMet,
-		Status: r.Status, Unscorable: r.Unscorable, Usage: r.Usage, Judges: r.Judges, Meta: r.Meta,
-		Criteria: make([]eval.ResultCriterion, len(r.Criteria)),
-	}
-	for i, c := range r.Criteria {
-		res.Criteria[i] = eval.ResultCriterion{Dim: c.Dim, Points: c.Points, Met: c.Met}
-	}
-	return res
 }
