@@ -135,14 +135,11 @@ func judgeKey() string {
 }
 
 func (e *endpointFlags) modelParamsMap() map[string]any {
-	return e.modelParams.apply(map[string]any{
-		"temperature": 0, "top_p": 1, "seed": e.seed, "max_tokens": e.maxTokens,
-		"top_k": -1, "repetition_penalty": 1.0,
-	})
+	return e.modelParams.apply(pipeline.GreedyParams(e.maxTokens, e.seed))
 }
 
 func (e *endpointFlags) judgeParamsMap() map[string]any {
-	return e.judgeParams.apply(map[string]any{"temperature": 0, "top_p": 1, "max_tokens": e.judgeMaxTokens})
+	return e.judgeParams.apply(pipeline.JudgeParams(e.judgeMaxTokens))
 }
 
 func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger, notify func(string)) llm.Config {

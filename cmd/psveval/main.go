@@ -92,7 +92,6 @@ func commands() []command {
 		{"inspect", "describe a dataset", inspectCmd},
 		{"demo", "run the pipeline on bundled data against a simulated endpoint", demoCmd},
 		{"fake-server", "serve simulated model and judge endpoints", fakeServerCmd},
-		{"bench", "measure the end-to-end benchmark figures", benchCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

@@ -28,7 +28,7 @@ const runSynopsis = "--data FILE --model-url URL --model NAME --judge-url URL --
 // runFlags are the flags of psveval run that are not about endpoints.
 type runFlags struct {
 	config, out, cacheDir, progress, logLevel string
-	noCache, dryRun, naive                    bool
+	noCache, dryRun                           bool
 	priceIn, priceOut, maxErrorRate           float64
 }
 
@@ -43,7 +43,6 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&r.maxErrorRate, "max-error-rate", 0.01, "exit 3 when unscored plus errored items exceed this share")
 	fs.StringVar(&r.progress, "progress", "auto", "progress on stderr: auto, bar, lines or none")
 	fs.StringVar(&r.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.BoolVar(&r.naive, "naive", false, "for benchmarks: answer and judge each item in one pool, the design the pipeline replaces")
 }
 
 // progressModes are the values of --progress.

@@ -85,3 +85,22 @@ func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error
 	}
 	return a, nil
 }
+
+// GreedyParams returns the sampling parameters every request to a model
+// under test carries, so that decoding is greedy whatever the server's
+// defaults: temperature 0, top_p 1, the seed and max_tokens, and vLLM's
+// top_k -1 and repetition_penalty 1.0, which otherwise come from the
+// model's generation_config.json. (go-openai drops temperature 0; the
+// llm.Transport writes these into the body itself.)
+func GreedyParams(maxTokens, seed int) map[string]any {
+	return map[string]any{
+		"temperature": 0, "top_p": 1, "seed": seed, "max_tokens": maxTokens,
+		"top_k": -1, "repetition_penalty": 1.0,
+	}
+}
+
+// JudgeParams returns a judge's default sampling parameters: temperature
+// 0, top_p 1 and max_tokens.
+func JudgeParams(maxTokens int) map[string]any {
+	return map[string]any{"temperature": 0, "top_p": 1, "max_tokens": maxTokens}
+}

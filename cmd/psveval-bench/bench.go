@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -25,21 +26,24 @@ import (
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
-// benchCmd measures the end-to-end figures of BENCHMARKS.md. The model and
-// judge are a fake server in a child process, and each measured run is a
-// child process too, so its wall time, CPU time and peak RSS are its own.
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "[--what LIST] [--runs N] [--n N]", stderr)
+// bench measures the end-to-end figures of BENCHMARKS.md. The model and
+// judge are psveval's fake server in a child process, and each measured
+// run is a child process too (psveval run, or this program's naive-run),
+// so its wall time, CPU time and peak RSS are its own.
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("psveval-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	psveval := fs.String("psveval", "", "the psveval `binary` to measure (default: built from ./cmd/psveval into a temporary folder)")
 	what := fs.String("what", "all", "figures to measure: all, or a list of efficiency, naive, ceiling, images, memory, resume, cache")
 	runs := fs.Int("runs", 3, "runs per figure (min, median and max are reported)")
 	n := fs.Int("n", 9264, "items per run")
 	sample := fs.String("images", "../shared/data/medvqa-sample/items.jsonl", "medvqa sample whose real JPEGs the image figures use")
 	curve := fs.String("memory-n", "1000,10000,50000,100000", "item counts of the memory curve")
 	keep := fs.String("keep", "", "keep the benchmark's files in this `directory`")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
@@ -50,7 +54,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(dir)
 	}
-	b := &bench{ctx: ctx, exe: exe, dir: dir, runs: *runs, n: *n, log: stderr}
+	exe := *psveval
+	if exe == "" {
+		exe = filepath.Join(dir, "psveval")
+		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./cmd/psveval")
+		build.Stdout, build.Stderr = stderr, stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building psveval (run from the repository root, or give --psveval): %w", err)
+		}
+	}
+	b := &bencher{ctx: ctx, exe: exe, self: self, dir: dir, runs: *runs, n: *n, log: stderr}
 	want := map[string]bool{}
 	for w := range strings.SplitSeq(*what, ",") {
 		want[strings.TrimSpace(w)] = true
@@ -92,7 +105,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if all || want["naive"] {
 			var neffs []float64
 			for i := range b.runs {
-				m, err := b.run(srv, text, fmt.Sprintf("naive%d", i), "--naive")
+				m, err := b.naive(srv, text, fmt.Sprintf("naive%d", i))
 				if err != nil {
 					return err
 				}
@@ -184,7 +197,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for part := range strings.SplitSeq(*curve, ",") {
 			size, err := strconv.Atoi(strings.TrimSpace(part))
 			if err != nil {
-				return usageErrorf("--memory-n: %v", err)
+				return fmt.Errorf("--memory-n: %v", err)
 			}
 			data, err := b.textData(size)
 			if err != nil {
@@ -237,9 +250,10 @@ func machine() string {
 	return fmt.Sprintf("%s, %d cores, %s/%s, %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
-type bench struct {
+type bencher struct {
 	ctx  context.Context
-	exe  string
+	exe  string // psveval
+	self string // this program, for naive-run
 	dir  string
 	runs int
 	n    int
@@ -247,7 +261,7 @@ type bench struct {
 }
 
 // textData writes n PSV2026-shaped text-only items (unique questions).
-func (b *bench) textData(n int) (string, error) {
+func (b *bencher) textData(n int) (string, error) {
 	path := filepath.Join(b.dir, fmt.Sprintf("text-%d.jsonl", n))
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
@@ -265,7 +279,7 @@ func (b *bench) textData(n int) (string, error) {
 }
 
 // imageData writes n items that cycle through the medvqa sample's images.
-func (b *bench) imageData(sample string, n int) (data, root string, err error) {
+func (b *bencher) imageData(sample string, n int) (data, root string, err error) {
 	ds, err := dataset.Open(sample, dataset.DatasetOptions{})
 	if err != nil {
 		return "", "", err
@@ -305,7 +319,7 @@ type fakeProc struct {
 	done bool
 }
 
-func (b *bench) fake(data string, extra ...string) (*fakeProc, error) {
+func (b *bencher) fake(data string, extra ...string) (*fakeProc, error) {
 	args := append([]string{"fake-server", "--addr", "127.0.0.1:0", "--data", data}, extra...)
 	cmd := exec.CommandContext(b.ctx, b.exe, args...)
 	out, err := cmd.StdoutPipe()
@@ -368,7 +382,7 @@ type measured struct {
 }
 
 // run runs psveval run in a child process against srv and measures it.
-func (b *bench) run(srv *fakeProc, data, name string, extra ...string) (measured, error) {
+func (b *bencher) run(srv *fakeProc, data, name string, extra ...string) (measured, error) {
 	out := filepath.Join(b.dir, name)
 	args := append([]string{"run", "--data", data, "--out", out, "--progress", "none",
 		"--model-url", srv.url, "--model", "bench-vlm", "--judge-url", srv.url, "--judge-model", llmtest.DefaultJudge,
@@ -376,7 +390,19 @@ func (b *bench) run(srv *fakeProc, data, name string, extra ...string) (measured
 	if !slices.Contains(extra, "--cache") {
 		args = append(args, "--no-cache")
 	}
-	cmd := exec.CommandContext(b.ctx, b.exe, args...)
+	return b.measure(name, out, exec.CommandContext(b.ctx, b.exe, args...))
+}
+
+// naive runs this program's naive-run, the design the pipeline replaced,
+// in a child process against srv and measures it.
+func (b *bencher) naive(srv *fakeProc, data, name string) (measured, error) {
+	out := filepath.Join(b.dir, name)
+	return b.measure(name, out, exec.CommandContext(b.ctx, b.self, "naive-run", "--data", data, "--out", out,
+		"--url", srv.url, "--model", "bench-vlm", "--judge-model", llmtest.DefaultJudge, "--workers", "32"))
+}
+
+// measure runs cmd and reports its wall time, CPU time and peak RSS.
+func (b *bencher) measure(name, out string, cmd *exec.Cmd) (measured, error) {
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	start := time.Now()
