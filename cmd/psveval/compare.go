@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
@@ -101,83 +98,13 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &usageError{err}
 	}
 	if *flips {
-		return printFlips(stdout, base, cand)
+		flips, err := rundir.Flips(base, cand)
+		if err != nil {
+			return err
+		}
+		return reports.Flips(stdout, flips)
 	}
 	return nil
-}
-
-// printFlips lists the paired items whose score changed, worst first.
-func printFlips(w io.Writer, base, cand *rundir.RunDir) error {
-	changed := map[string]bool{}
-	for id, b := range base.Scores {
-		if c, ok := cand.Scores[id]; ok && c.Score != b.Score {
-			changed[id] = true
-		}
-	}
-	pick := func(dir string) (map[string]eval.Result, error) {
-		out := map[string]eval.Result{}
-		err := rundir.ReadResults(dir+"/results.jsonl", func(r eval.Result) error {
-			if changed[r.ID] {
-				out[r.ID] = r
-			}
-			return nil
-		})
-		return out, err
-	}
-	br, err := pick(base.Dir)
-	if err != nil {
-		return err
-	}
-	cr, err := pick(cand.Dir)
-	if err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(changed))
-	for id := range changed {
-		ids = append(ids, id)
-	}
-	sortFlips(ids, br, cr)
-	fmt.Fprintf(w, "\n%s changed score:\n", eval.Nouns(len(ids), "item"))
-	for _, id := range ids {
-		b, c := br[id], cr[id]
-		fmt.Fprintf(w, "\n%s [%s] %s -> %s\n  question:  %s\n  reference: %s\n  base:      %s\n             %s\n  candidate: %s\n             %s\n",
-			id, b.QuestionType, stats.FormatFloat(*b.Score, 2), stats.FormatFloat(*c.Score, 2), oneLine(b.Question), oneLine(b.Reference),
-			oneLine(b.Answer), verdictLine(b), oneLine(c.Answer), verdictLine(c))
-	}
-	return nil
-}
-
-func sortFlips(ids []string, br, cr map[string]eval.Result) {
-	delta := func(id string) float64 { return *cr[id].Score - *br[id].Score }
-	slices.SortFunc(ids, func(a, b string) int {
-		if da, db := delta(a), delta(b); da != db {
-			if da < db {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-}
-
-func verdictLine(r eval.Result) string {
-	parts := make([]string, len(r.Criteria))
-	for i, c := range r.Criteria {
-		mark := "?"
-		if c.Met != nil {
-			mark = map[bool]string{true: "met", false: "not met"}[*c.Met]
-		}
-		parts[i] = c.Dim + " " + mark
-	}
-	return strings.Join(parts, ", ")
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
 
 // pairLabels labels the two runs of a comparison by their models, told

@@ -285,17 +285,3 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 	}
 	return specs, infos, clients, nil
 }
-
-// scoring describes the scoring rule for the manifest.
-func scoring(rule rubric.Rule) rundir.ScoringInfo {
-	desc := map[rubric.Rule]string{
-		rubric.RulePoints: "HealthBench: points of met criteria over the sum of positive points; met negative criteria subtract; clipped to [0, 1]",
-		rubric.RuleAll:    "1 if every criterion passes (positive met, negative not met), else 0",
-		rubric.RuleMean:   "the fraction of criteria that pass",
-	}[rule]
-	return rundir.ScoringInfo{
-		Rule: string(rule), ItemScore: desc,
-		SecondMetric: "all_met: the share of scored items whose every criterion passed",
-		Aggregation:  "accuracy = mean item score over scored items, in percent; Avg micro weights items equally, Avg macro averages the question types; unscored and errored items are excluded and counted",
-	}
-}

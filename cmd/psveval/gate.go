@@ -121,7 +121,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	regressed := c.Regressions(gated)
-	verdict := verdictLine1(regressed, c, gated, cf.maxDrop, cf.alpha)
+	verdict := reports.GateVerdict(regressed, c, gated, cf.maxDrop, cf.alpha)
 	fmt.Fprintln(stdout, verdict)
 	if err := cr.Text(stdout); err != nil {
 		return err
@@ -135,24 +135,6 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errGateFailed
 	}
 	return nil
-}
-
-func verdictLine1(regressed []stats.CompareRow, c *stats.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
-	drop := stats.FormatDecimal(maxDrop)
-	if len(regressed) > 0 {
-		parts := make([]string, len(regressed))
-		for i, r := range regressed {
-			parts[i] = fmt.Sprintf("%s %s points %s, p %s", r.Group, stats.FormatSigned(r.Delta, 1), reports.SignedInterval(r.CI), pText(r.P))
-		}
-		return fmt.Sprintf("gate: FAIL: significant drop over %s points (α=%g): %s", drop, alpha, strings.Join(parts, "; "))
-	}
-	var checked []string
-	for _, r := range c.Rows {
-		if (gated == nil || gated(r.Group)) && !r.Small {
-			checked = append(checked, fmt.Sprintf("%s %s (p %s)", r.Group, reports.Delta(r), pText(r.P)))
-		}
-	}
-	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %s points: %s", drop, strings.Join(checked, "; "))
 }
 
 // rowGroups lists a comparison's columns.
@@ -180,13 +162,4 @@ func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
 	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
 	err = cr.Markdown(f)
 	return errors.Join(err, f.Close())
-}
-
-// pText renders a p-value for the verdict line: "= 0.412" or "< 0.001".
-func pText(p float64) string {
-	s := reports.FormatP(p)
-	if strings.HasPrefix(s, "<") {
-		return "< " + s[1:]
-	}
-	return "= " + s
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/rubric"
 )
@@ -83,7 +84,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger, preflight: ef.preflight,
 		resume: "psveval judge " + rundir.ShellJoin(redactArgs(args)),
 		manifest: &rundir.Manifest{
-			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),
+			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),
 			Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String()},
 		},
 		seed: func(dir string) error {

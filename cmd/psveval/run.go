@@ -124,7 +124,7 @@ func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, tit
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
 		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
 		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: title,
-		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: scoring(rule), Args: redactArgs(args),
+		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
 				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 				"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,

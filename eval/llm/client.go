@@ -112,6 +112,10 @@ func (c *Client) Stats() StatsSnapshot { return c.transport.Stats() }
 // Blanks counts blank completions retried.
 func (c *Client) Blanks() int64 { return c.blanks.Load() }
 
+// Params returns the sampling parameters the client writes into every
+// request.
+func (c *Client) Params() map[string]any { return c.cfg.Params }
+
 // Endpoint returns the endpoint's URL, redacted of credentials.
 func (c *Client) Endpoint() string { return RedactURL(c.cfg.BaseURL) }
 

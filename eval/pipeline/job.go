@@ -37,7 +37,8 @@ type Job struct {
 	Dir string
 	// Manifest holds the settings to record: Model, Judges, Scoring,
 	// Args, Settings, Source. Run fills in the tool, the dataset, the
-	// times and the history.
+	// times and the history, and, where left empty, the model (from an
+	// *LLMModel), the judges and the scoring rule.
 	Manifest *rundir.Manifest
 	// Concurrency and JudgeConcurrency bound the requests in flight to
 	// the model and to the judges (default 1).
@@ -113,6 +114,7 @@ func (j *Job) Run(ctx context.Context) (*Outcome, error) {
 	if j.Progress == nil {
 		j.Progress = &Progress{}
 	}
+	j.describe()
 	fp, err := dataset.FingerprintOf(j.Dataset)
 	if err != nil {
 		return nil, err
@@ -272,6 +274,44 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) 
 		return nil, err
 	}
 	return &Outcome{Summary: s, Manifest: m, Fingerprint: fp, Totals: tot}, nil
+}
+
+// Scoring describes rule for the manifest.
+func Scoring(rule rubric.Rule) rundir.ScoringInfo {
+	desc := map[rubric.Rule]string{
+		rubric.RulePoints: "HealthBench: points of met criteria over the sum of positive points; met negative criteria subtract; clipped to [0, 1]",
+		rubric.RuleAll:    "1 if every criterion passes (positive met, negative not met), else 0",
+		rubric.RuleMean:   "the fraction of criteria that pass",
+	}[rule]
+	return rundir.ScoringInfo{
+		Rule: string(rule), ItemScore: desc,
+		SecondMetric: "all_met: the share of scored items whose every criterion passed",
+		Aggregation:  "accuracy = mean item score over scored items, in percent; Avg micro weights items equally, Avg macro averages the question types; unscored and errored items are excluded and counted",
+	}
+}
+
+// describe fills in what the caller left out of the manifest: the model
+// (from an *LLMModel), the judges and the scoring rule.
+func (j *Job) describe() {
+	if j.Manifest == nil {
+		j.Manifest = &rundir.Manifest{}
+	}
+	if j.Rule == "" {
+		j.Rule = rubric.DefaultRule
+	}
+	m := j.Manifest
+	if lm, ok := j.Model.(*LLMModel); ok && m.Model.Model == "" {
+		m.Model = rundir.EndpointInfo{URL: lm.Client.Endpoint(), Model: lm.Model, Params: lm.Client.Params(),
+			SystemPrompt: lm.System, QuestionSuffix: lm.Suffix}
+	}
+	if len(m.Judges) == 0 {
+		for _, s := range j.Judges {
+			m.Judges = append(m.Judges, rundir.JudgeInfo{Name: s.Name, Model: s.Name, Fingerprint: s.Fingerprint})
+		}
+	}
+	if m.Scoring.Rule == "" {
+		m.Scoring = Scoring(j.Rule)
+	}
 }
 
 // DatasetInfo describes ds, whose fingerprint is fp, for a manifest.
