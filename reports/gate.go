@@ -30,7 +30,7 @@ func GateVerdict(regressed []stats.CompareRow, c *stats.Comparison, gated func(s
 
 // pText renders a p-value for the verdict line: "= 0.412" or "< 0.001".
 func pText(p float64) string {
-	s := reports.FormatP(p)
+	s := FormatP(p)
 	if strings.HasPrefix(s, "<") {
 		return "< " + s[1:]
 	}
