@@ -1,6 +1,7 @@
-// Package reports renders summaries, comparisons and gate verdicts as text
-// (tablewriter), Markdown, LaTeX (booktabs), CSV and JSON. Renderers never
-// compute statistics: they format what package eval computed.
+// Package reports renders everything a person reads: summaries as text
+// (tablewriter), Markdown, LaTeX (booktabs), CSV and JSON, comparisons,
+// the gate's verdict, dataset inspections and flipped items. Renderers
+// never compute statistics: they format what eval/stats computed.
 package reports
 
 import (
