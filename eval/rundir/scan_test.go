@@ -2,7 +2,9 @@ package rundir
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/psveval/psveval/eval"
@@ -58,6 +60,62 @@ func FuzzLiteDecoder(f *testing.F) {
 		var slow eval.Result
 		if err == nil && json.Unmarshal([]byte(s), &slow) != nil {
 			t.Errorf("decode(%q) accepted what encoding/json refuses", s)
+		}
+	})
+}
+
+// BenchmarkDecodeResult weighs the skipping reader against encoding/json
+// decoding only the fields reports use (a struct without the long
+// texts), on a results.jsonl line of typical size (about 1.3 KB).
+func BenchmarkDecodeResult(b *testing.B) {
+	var line []byte
+	{
+		r := eval.Result{ID: "VP-00001", QuestionType: "Visual Perception", Question: strings.Repeat("What abnormality is visible in this image? ", 3),
+			Reference: "a hypodense lesion", Answer: strings.Repeat("The image shows a hypodense lesion in the right lobe. ", 4), FinishReason: "stop", Status: "ok",
+			Meta: map[string]string{"modality": "CT", "source": "SLAKE"}}
+		for k := range 5 {
+			met := k%2 == 0
+			r.Criteria = append(r.Criteria, eval.ResultCriterion{Dim: fmt.Sprintf("d%d", k), Points: 1, Met: &met, Explanation: "The answer identifies the finding the reference names, in other words."})
+		}
+		score := 0.6
+		r.Score = &score
+		line, _ = json.Marshal(r)
+	}
+	b.Run("jsonscan", func(b *testing.B) {
+		d := liteDecoder{intern: map[string]string{}}
+		b.SetBytes(int64(len(line)))
+		for b.Loop() {
+			var r eval.Result
+			if err := d.decode(&r, line); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		type crit struct {
+			Dim    string `json:"dim"`
+			Points int64  `json:"points"`
+			Met    *bool  `json:"met"`
+		}
+		type lite struct {
+			ID           string            `json:"id"`
+			QuestionType string            `json:"question_type"`
+			FinishReason string            `json:"finish_reason"`
+			Criteria     []crit            `json:"criteria"`
+			Score        *float64          `json:"score"`
+			AllMet       *bool             `json:"all_met"`
+			Status       string            `json:"status"`
+			Unscorable   string            `json:"unscorable"`
+			Usage        eval.ResultUsage  `json:"usage"`
+			Judges       []eval.JudgeVote  `json:"judges"`
+			Meta         map[string]string `json:"meta"`
+		}
+		b.SetBytes(int64(len(line)))
+		for b.Loop() {
+			var r lite
+			if err := json.Unmarshal(line, &r); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
