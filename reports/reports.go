@@ -476,7 +476,7 @@ func maxWidth(s string) int {
 func wrap(s string, width int, indent string) string {
 	var b strings.Builder
 	line := ""
-	for _, word := range strings.Fields(s) {
+	for word := range strings.FieldsSeq(s) {
 		switch {
 		case line == "":
 			line = word

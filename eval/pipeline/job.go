@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/psveval/psveval/eval"
@@ -79,11 +80,12 @@ func (e *ResumeError) Error() string {
 	if len(e.Diffs) == 0 {
 		return fmt.Sprintf("%s exists, is not empty and holds no manifest.json: not a psveval run directory", e.Dir)
 	}
-	msg := fmt.Sprintf("refusing to resume into %s: its run has other settings:", e.Dir)
+	var msg strings.Builder
+	msg.WriteString(fmt.Sprintf("refusing to resume into %s: its run has other settings:", e.Dir))
 	for _, d := range e.Diffs {
-		msg += "\n  " + d
+		msg.WriteString("\n  " + d)
 	}
-	return msg + "\nuse another --out, or the settings it was started with"
+	return msg.String() + "\nuse another --out, or the settings it was started with"
 }
 
 // A StoppedError reports a run that stopped before it finished, with what
