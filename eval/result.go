@@ -37,8 +37,13 @@ type Result struct {
 	LatencyMS      int64 `json:"latency_ms"`
 	JudgeLatencyMS int64 `json:"judge_latency_ms"`
 	// Judges holds each judge's own verdicts when there are several.
-	Judges []JudgeVote       `json:"judges,omitempty"`
-	Meta   map[string]string `json:"meta,omitempty"`
+	Judges []JudgeVote `json:"judges,omitempty"`
+	// JudgeServed names what judged the item as the endpoint reported it:
+	// the served model id and, where the endpoint sends one, its
+	// system_fingerprint ("deepseek-chat fp_1a2b"); several judges are
+	// joined by "; ". A value that changes within a run is drift.
+	JudgeServed string            `json:"judge_served,omitempty"`
+	Meta        map[string]string `json:"meta,omitempty"`
 }
 
 // A ResultCriterion is one criterion of a result.

@@ -102,9 +102,11 @@ type Verdict struct {
 	// Raw is the judge's last reply, verbatim.
 	Raw string `json:"raw"`
 	// Model is the judge model id the endpoint reported.
-	Model string     `json:"served_model"`
-	Usage Usage      `json:"usage"`
-	Calls CallCounts `json:"calls"`
+	Model string `json:"served_model"`
+	// Fingerprint is the endpoint's system_fingerprint, where it sends one.
+	Fingerprint string     `json:"system_fingerprint,omitempty"`
+	Usage       Usage      `json:"usage"`
+	Calls       CallCounts `json:"calls"`
 }
 
 // Met returns the verdicts' Met values in order.

@@ -192,7 +192,7 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 			return v, err
 		}
 		v.Criteria[i] = one.Criteria[0]
-		v.Model = one.Model
+		v.Model, v.Fingerprint = one.Model, one.Fingerprint
 		raws = append(raws, one.Raw)
 		if one.Unscorable != "" {
 			reasons = append(reasons, labels[i]+": "+one.Unscorable)
@@ -257,7 +257,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 		if err != nil {
 			return v, err
 		}
-		v.Model = resp.Model
+		v.Model, v.Fingerprint = resp.Model, resp.SystemFingerprint
 		c := resp.Choices[0]
 		v.Raw = c.Message.Content
 		if v.Raw == "" {

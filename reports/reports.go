@@ -303,6 +303,13 @@ func warnings(runs []Run) []string {
 		if len(small) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, stats.DefaultThresholds.MinN, strings.Join(small, ", ")))
 		}
+		if js := r.Summary.JudgeServed; len(js) > 1 {
+			parts := make([]string, len(js))
+			for i, c := range js {
+				parts[i] = fmt.Sprintf("%q judged %s", c.Served, eval.Nouns(c.Items, "item"))
+			}
+			notes = append(notes, fmt.Sprintf("warning: %s: the judge changed during the run (served model or system_fingerprint): %s", r.Label, strings.Join(parts, ", ")))
+		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored of %s are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, eval.Nouns(s.NItems, "item")))
 		}

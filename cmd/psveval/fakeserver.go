@@ -20,7 +20,8 @@ type fakeFlags struct {
 	addr, data, dist, retryAfter, apiKey, served string
 	modelLat, judgeLat, slowDelay                time.Duration
 	seed                                         uint64
-	correct                                      float64
+	correct, judgeFlip                           float64
+	driftAfter                                   int64
 	model, judge                                 faultFlags
 }
 
@@ -58,6 +59,8 @@ func (f *fakeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.served, "served-model", "", "model id to report in model responses (default: the one requested)")
 	f.model.register(fs, "model")
 	f.judge.register(fs, "judge")
+	fs.Float64Var(&f.judgeFlip, "judge-flip", 0, "chance that the judge flips each criterion's verdict, afresh on every request (a judge with known noise)")
+	fs.Int64Var(&f.driftAfter, "judge-drift-after", 0, "report another system_fingerprint after this many judge requests (0: never)")
 }
 
 func (f *fakeFlags) config() (llmtest.Config, error) {
@@ -67,6 +70,7 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 		JudgeLatency: llmtest.Latency{Mean: f.judgeLat, Dist: f.dist},
 		ModelFaults:  f.model.faults(f.retryAfter, f.slowDelay),
 		JudgeFaults:  f.judge.faults(f.retryAfter, f.slowDelay),
+		JudgeFlip:    f.judgeFlip, DriftAfter: f.driftAfter,
 	}
 	if f.data != "" {
 		refs, err := references(f.data)

@@ -89,6 +89,8 @@ func commands() []command {
 		{"report", "print the per-type table for run directories", reportCmd},
 		{"compare", "compare two runs item by item", compareCmd},
 		{"gate", "exit 1 on a significant regression", gateCmd},
+		{"audit", "measure a run's judge against human labels", auditCmd},
+		{"agree", "measure two judgings of the same answers against each other", agreeCmd},
 		{"inspect", "describe a dataset", inspectCmd},
 		{"demo", "run the pipeline on bundled data against a simulated endpoint", demoCmd},
 		{"fake-server", "serve simulated model and judge endpoints", fakeServerCmd},

@@ -114,6 +114,12 @@ type Config struct {
 	FailAfter  int64
 	FailKind   string
 	FailStatus int
+	// JudgeFlip is the chance that the judge flips each criterion's
+	// verdict, drawn afresh on every request: a judge with known noise.
+	JudgeFlip float64
+	// DriftAfter, when positive, makes the judge report another
+	// system_fingerprint after its first DriftAfter requests: drift.
+	DriftAfter int64
 	// Models are the ids GET /models lists (default: Catalogue and
 	// JudgeModel). Chat requests are answered whatever model they name,
 	// as llama.cpp does, so a preflight check is what catches a wrong
@@ -487,6 +493,9 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	who := strings.TrimPrefix(req.Model, h.cfg.JudgeModel)
 	for _, d := range dims {
 		met := unit(h.cfg.Seed, "met"+who, q, ref, ans, d) < p
+		if h.cfg.JudgeFlip > 0 && rng.Float64() < h.cfg.JudgeFlip {
+			met = !met
+		}
 		why := "The answer does not satisfy this criterion."
 		if met {
 			why = "The answer satisfies this criterion."
@@ -509,8 +518,12 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	}
 	prompt := tokens(req.Messages[0].Content) + tokens(user)
 	completion := tokens(content) + 1
+	fingerprint := "fp_fake_1"
+	if h.cfg.DriftAfter > 0 && h.Requests("judge") > h.cfg.DriftAfter {
+		fingerprint = "fp_fake_2"
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": req.Model,
+		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": req.Model, "system_fingerprint": fingerprint,
 		"choices": []map[string]any{{
 			"index":         0,
 			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
@@ -108,6 +109,11 @@ func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptio
 		tot.ServedJudge = jr.Model
 		verdicts = append(verdicts, jr.Verdict)
 	}
+	served := make([]string, 0, len(verdicts))
+	for _, v := range verdicts {
+		served = append(served, strings.TrimSpace(v.Model+" "+v.Fingerprint))
+	}
+	res.JudgeServed = strings.Join(served, "; ")
 	met, reason := combine(verdicts)
 	for i := range res.Criteria {
 		res.Criteria[i].Met = met[i]

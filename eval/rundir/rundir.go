@@ -229,6 +229,8 @@ func (d *liteDecoder) decode(r *eval.Result, line []byte) error {
 			r.Status, err = d.str(raw)
 		case "unscorable":
 			r.Unscorable, err = d.str(raw)
+		case "judge_served":
+			r.JudgeServed, err = d.str(raw)
 		case "score":
 			r.Score, err = rawFloat(raw)
 		case "all_met":

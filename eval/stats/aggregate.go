@@ -41,6 +41,7 @@ type Aggregator struct {
 	yes     []int
 	dims    map[string]*DimStats
 	trunc   int
+	served  map[string]int
 	unscore map[string]int
 }
 
@@ -88,6 +89,12 @@ func (a *Aggregator) Add(r eval.Result) {
 	a.usage.Judge.Add(r.Usage.Judge)
 	if r.FinishReason == "length" {
 		a.trunc++
+	}
+	if r.JudgeServed != "" {
+		if a.served == nil {
+			a.served = map[string]int{}
+		}
+		a.served[r.JudgeServed]++
 	}
 	switch r.Status {
 	case eval.StatusOK:
@@ -184,6 +191,10 @@ type Summary struct {
 	AllMetCI *Interval `json:"all_met_ci,omitempty"`
 	// Dims holds pass rates per rubric dimension.
 	Dims []DimStats `json:"dims"`
+	// JudgeServed counts the items judged under each served judge model
+	// and system_fingerprint, most first; more than one entry means the
+	// judge changed during the run (drift).
+	JudgeServed []ServedCount `json:"judge_served,omitempty"`
 	// Truncated counts answers cut off by the model's max tokens.
 	Truncated int `json:"n_truncated_answers"`
 	// Unscorable counts unscored items by reason.
@@ -225,6 +236,12 @@ type Agreement struct {
 	// CohenKappa is set for two judges, FleissKappa for more.
 	CohenKappa  *float64 `json:"cohen_kappa,omitempty"`
 	FleissKappa *float64 `json:"fleiss_kappa,omitempty"`
+}
+
+// A ServedCount is how many items one served judge identity judged.
+type ServedCount struct {
+	Served string `json:"served"`
+	Items  int    `json:"items"`
 }
 
 // BootstrapInfo records how intervals were computed.
@@ -349,6 +366,10 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		s.Dims = append(s.Dims, d)
 	}
 	s.Agreement = a.agreement()
+	for k, n := range a.served {
+		s.JudgeServed = append(s.JudgeServed, ServedCount{k, n})
+	}
+	slices.SortFunc(s.JudgeServed, func(x, y ServedCount) int { return cmp.Or(y.Items-x.Items, strings.Compare(x.Served, y.Served)) })
 	return s, nil
 }
 
