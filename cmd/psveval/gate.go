@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -57,6 +59,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	candidate := fs.String("candidate", "", "candidate run `directory`")
 	types := fs.String("types", "avg", "gated columns: avg (Avg micro), all, or a list such as VP,DI,avg,macro")
 	maxErr := fs.Float64("max-error-rate", 0.01, "exit 3 when either run's unscored plus errored items exceed this share")
+	noiseDir := fs.String("noise", "", "add the judge's noise measured by psveval judge --repeat (its --out `DIR`) to every interval, so judge noise alone never fails the gate")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +99,22 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
+	if *noiseDir != "" {
+		var noise stats.JudgeNoise
+		b, err := os.ReadFile(filepath.Join(*noiseDir, "noise.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &noise)
+		}
+		if err != nil {
+			return usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", *noiseDir, err)
+		}
+		sd := map[string]float64{}
+		for _, col := range noise.Columns {
+			sd[col.Group] = col.JudgeSD
+		}
+		widened := c.AddJudgeNoise(sd)
+		cr.Notes = append(cr.Notes, fmt.Sprintf("judge noise from %s (%d repeats) added to the intervals of %s; their p-values are from the normal with the widened spread", *noiseDir, noise.Repeats, strings.Join(widened, ", ")))
+	}
 	if gated != nil && !slices.ContainsFunc(c.Rows, func(r stats.CompareRow) bool { return gated(r.Group) }) {
 		return usageErrorf("--types %q matches no column of this comparison (columns: %s)", *types, strings.Join(rowGroups(c), ", "))
 	}

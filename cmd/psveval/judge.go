@@ -6,11 +6,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/eval/store"
+	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
 )
 
@@ -26,6 +30,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", "", "dataset `file`, if it moved since the source run (default: the path in its manifest)")
 	imageRoot := fs.String("image-root", "", "`folder` image paths are relative to (default: the dataset's folder)")
 	rubricFile := fs.String("rubric", "", "default rubric `file` for items without one (default: the built-in one)")
+	repeat := fs.Int("repeat", 1, "judge every answer `K` times (2 or more: the judge's noise floor), into --out/repeat-1 ... repeat-K, bypassing the cache")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +42,9 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if rf.out == "" {
 		return usageErrorf("give the new run directory: --out DIR")
+	}
+	if *repeat < 1 || *repeat > 100 {
+		return usageErrorf("--repeat %d: want 1 to 100 (2 or more measure the judge's noise)", *repeat)
 	}
 	src := fs.Arg(0)
 	sm, err := rundir.OpenRunDir(src)
@@ -97,5 +105,63 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	j.manifest.Model.ServedModel = sm.Model.ServedModel
 	j.sourceFingerprint = sm.Dataset.Fingerprint
+	if *repeat > 1 {
+		return j.repeat(ctx, stdout, stderr, *repeat)
+	}
 	return j.execute(ctx, stdout, stderr)
+}
+
+// repeat judges the answers k times, each repeat an ordinary run
+// directory under j.out with the judges' fingerprints marked by the
+// repeat (so no repeat reuses another's verdicts, nor the cache), then
+// measures the judge's noise across them into j.out/noise.json.
+func (j *job) repeat(ctx context.Context, stdout, stderr io.Writer, k int) error {
+	fmt.Fprintf(stderr, "note: judging every answer %d times; the judgment cache is bypassed, so every repeat asks the judge\n", k)
+	var dirs []string
+	for r := 1; r <= k; r++ {
+		rj := *j
+		rj.out = filepath.Join(j.out, fmt.Sprintf("repeat-%d", r))
+		rj.flags.noCache = true
+		rj.preflight = j.preflight && r == 1
+		rj.title = fmt.Sprintf("repeat %d of %d", r, k)
+		rj.judges = slices.Clone(j.judges)
+		m := *j.manifest
+		m.Judges = slices.Clone(j.manifest.Judges)
+		for i := range rj.judges {
+			rj.judges[i].Fingerprint += fmt.Sprintf("#repeat-%d", r)
+			m.Judges[i].Fingerprint = rj.judges[i].Fingerprint
+		}
+		rj.manifest = &m
+		if err := rj.execute(ctx, stdout, stderr); err != nil {
+			return err
+		}
+		dirs = append(dirs, rj.out)
+	}
+	var verdicts []map[string]map[string]*bool
+	var sums []*stats.Summary
+	var items []string
+	for i, d := range dirs {
+		v, err := rundir.ReadVerdicts(d)
+		if err != nil {
+			return err
+		}
+		rd, err := rundir.LoadRun(d, stats.AggregateOptions{Resamples: stats.DefaultResamples, Seed: stats.DefaultSeed})
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			items = v.Items
+		}
+		verdicts, sums = append(verdicts, v.Met), append(sums, rd.Summary)
+	}
+	noise := stats.Noise(items, verdicts, sums)
+	if err := store.WriteJSON(filepath.Join(j.out, "noise.json"), noise); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if err := reports.Noise(stdout, noise, termWidth(stdout)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s/noise.json\n", j.out)
+	return nil
 }

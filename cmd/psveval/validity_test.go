@@ -163,3 +163,70 @@ func TestJudgeDriftIsReported(t *testing.T) {
 		t.Errorf("report.md does not note the drift:\n%s", b)
 	}
 }
+
+// TestJudgeRepeatMeasuresNoise judges the same answers twice with a
+// judge that flips each verdict with probability P: a criterion's
+// verdict then differs between the repeats with probability 2P(1-P).
+func TestJudgeRepeatMeasuresNoise(t *testing.T) {
+	t.Parallel()
+	const n, p = 300, 0.1
+	data, refs := textSet(t, n)
+	run := judgedRun(t, data, llmtest.New(t, llmtest.Config{References: refs}))
+	noisy := llmtest.New(t, llmtest.Config{References: refs, JudgeFlip: p})
+	out := filepath.Join(t.TempDir(), "noise")
+	stdout, stderr, code := cli(t, t.Context(), "judge", run, "--out", out, "--repeat", "2", "--progress", "none",
+		"--judge-url", noisy.URL, "--judge-model", llmtest.DefaultJudge)
+	if code != 0 || !strings.Contains(stderr, "cache is bypassed") || !strings.Contains(stdout, "judge noise over 2 repeats") {
+		t.Fatalf("judge --repeat 2: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var noise stats.JudgeNoise
+	readJSON(t, filepath.Join(out, "noise.json"), &noise)
+	want := 100 * 2 * p * (1 - p)
+	sd := 100 * math.Sqrt(2*p*(1-p)*(1-2*p*(1-p))/n)
+	if len(noise.Criteria) != 5 {
+		t.Fatalf("%d criteria, want 5", len(noise.Criteria))
+	}
+	var mean float64
+	for _, c := range noise.Criteria {
+		mean += c.Changed / 5
+		if c.Items != n || c.Kappa == nil {
+			t.Errorf("%s: %d items, κ %v", c.Dim, c.Items, c.Kappa)
+		}
+	}
+	if math.Abs(mean-want) > 4*sd/math.Sqrt(5) {
+		t.Errorf("verdicts changed on %.1f%% of items on average, want %.1f%% ± %.1f", mean, want, 4*sd/math.Sqrt(5))
+	}
+	if c := noise.Columns[len(noise.Columns)-2]; c.Group != "Avg (micro)" || c.JudgeSD <= 0 || c.SamplingSD == nil || c.MinDetectable < c.JudgeSD {
+		t.Errorf("Avg column %+v", c)
+	}
+	if noisy.Requests("judge") != 2*n {
+		t.Errorf("%d judge requests, want %d (no repeat served from the cache or the other repeat)", noisy.Requests("judge"), 2*n)
+	}
+}
+
+// TestGateNoise: a candidate that differs from the baseline only by judge
+// noise passes a gate given the measured noise, on every column; a real
+// drop still fails it.
+func TestGateNoise(t *testing.T) {
+	t.Parallel()
+	const n, p = 300, 0.15
+	data, refs := textSet(t, n)
+	run := judgedRun(t, data, llmtest.New(t, llmtest.Config{References: refs}))
+	noisy := llmtest.New(t, llmtest.Config{References: refs, JudgeFlip: p})
+	noise := filepath.Join(t.TempDir(), "noise")
+	if _, stderr, code := cli(t, t.Context(), "judge", run, "--out", noise, "--repeat", "3", "--progress", "none",
+		"--judge-url", noisy.URL, "--judge-model", llmtest.DefaultJudge); code != 0 {
+		t.Fatalf("judge --repeat: exit %d\n%s", code, stderr)
+	}
+	base, cand := filepath.Join(noise, "repeat-1"), filepath.Join(noise, "repeat-2")
+	stdout, _, code := cli(t, t.Context(), "gate", "--baseline", base, "--candidate", cand, "--noise", noise, "--types", "all", "--min-n", "10")
+	if code != 0 || !strings.Contains(stdout, "judge noise from") {
+		t.Errorf("two judgings of the same answers with --noise: exit %d, want 0\n%s", code, stdout)
+	}
+	worse := llmtest.New(t, llmtest.Config{References: refs, CorrectRate: 0.2})
+	bad := judgedRun(t, data, worse)
+	stdout, _, code = cli(t, t.Context(), "gate", "--baseline", run, "--candidate", bad, "--noise", noise)
+	if code != 1 {
+		t.Errorf("a real drop with --noise: exit %d, want 1\n%s", code, stdout)
+	}
+}
