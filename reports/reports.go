@@ -303,12 +303,8 @@ func warnings(runs []Run) []string {
 		if len(small) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: fewer than %d scored items in %s: small samples, never gated", r.Label, stats.DefaultThresholds.MinN, strings.Join(small, ", ")))
 		}
-		if js := r.Summary.JudgeServed; len(js) > 1 {
-			parts := make([]string, len(js))
-			for i, c := range js {
-				parts[i] = fmt.Sprintf("%q judged %s", c.Served, eval.Nouns(c.Items, "item"))
-			}
-			notes = append(notes, fmt.Sprintf("warning: %s: the judge changed during the run (served model or system_fingerprint): %s", r.Label, strings.Join(parts, ", ")))
+		if n := DriftNote(r.Label, r.Summary); n != "" {
+			notes = append(notes, n)
 		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored of %s are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, eval.Nouns(s.NItems, "item")))
@@ -738,4 +734,19 @@ func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// DriftNote says that the judge changed during the run labelled label
+// (its served model or system_fingerprint), with the items each judged,
+// or "" when it did not.
+func DriftNote(label string, s *stats.Summary) string {
+	js := s.JudgeServed
+	if len(js) < 2 {
+		return ""
+	}
+	parts := make([]string, len(js))
+	for i, c := range js {
+		parts[i] = fmt.Sprintf("%q judged %s", c.Served, eval.Nouns(c.Items, "item"))
+	}
+	return fmt.Sprintf("warning: %s: the judge changed during the run (served model or system_fingerprint): %s", label, strings.Join(parts, ", "))
 }

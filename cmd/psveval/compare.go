@@ -61,7 +61,8 @@ func comparableNotes(base, cand *rundir.RunDir) []string {
 	for _, n := range rundir.Explain(base.Label(), cand.Label(), rundir.Incomparable(bm, cm)) {
 		notes = append(notes, "warning: "+n)
 	}
-	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label())} {
+	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label()),
+		reports.DriftNote(base.Label(), base.Summary), reports.DriftNote(cand.Label(), cand.Summary)} {
 		if n != "" {
 			notes = append(notes, n)
 		}

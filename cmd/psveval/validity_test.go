@@ -159,48 +159,57 @@ func TestJudgeDriftIsReported(t *testing.T) {
 	if !strings.Contains(stdout, "the judge changed during the run") || !strings.Contains(stdout, "fp_fake_2") {
 		t.Errorf("report does not note the drift:\n%s", stdout)
 	}
+	if stdout, _, _ := cli(t, t.Context(), "compare", run, run); !strings.Contains(stdout, "the judge changed during the run") {
+		t.Errorf("compare does not note the drift:\n%s", stdout)
+	}
 	if b, _ := os.ReadFile(filepath.Join(run, "report.md")); !strings.Contains(string(b), "fp\\_fake\\_2") && !strings.Contains(string(b), "fp_fake_2") {
 		t.Errorf("report.md does not note the drift:\n%s", b)
 	}
 }
 
-// TestJudgeRepeatMeasuresNoise judges the same answers twice with a
-// judge that flips each verdict with probability P: a criterion's
-// verdict then differs between the repeats with probability 2P(1-P).
+// TestJudgeRepeatMeasuresNoise judges the same answers K times with a
+// judge that flips each verdict with probability P, independently: a
+// criterion's verdict then differs between repeats with probability
+// 1 − (1−P)^K − P^K, and an item's score (five one-point criteria) varies
+// by P(1−P)/5, so the Avg column's judge SD is √(P(1−P)/(5n)).
 func TestJudgeRepeatMeasuresNoise(t *testing.T) {
 	t.Parallel()
-	const n, p = 300, 0.1
+	const n, k, p = 300, 4, 0.1
 	data, refs := textSet(t, n)
 	run := judgedRun(t, data, llmtest.New(t, llmtest.Config{References: refs}))
 	noisy := llmtest.New(t, llmtest.Config{References: refs, JudgeFlip: p})
 	out := filepath.Join(t.TempDir(), "noise")
-	stdout, stderr, code := cli(t, t.Context(), "judge", run, "--out", out, "--repeat", "2", "--progress", "none",
+	stdout, stderr, code := cli(t, t.Context(), "judge", run, "--out", out, "--repeat", fmt.Sprint(k), "--progress", "none",
 		"--judge-url", noisy.URL, "--judge-model", llmtest.DefaultJudge)
-	if code != 0 || !strings.Contains(stderr, "cache is bypassed") || !strings.Contains(stdout, "judge noise over 2 repeats") {
-		t.Fatalf("judge --repeat 2: exit %d\n%s\n%s", code, stdout, stderr)
+	if code != 0 || !strings.Contains(stderr, "cache is bypassed") || !strings.Contains(stdout, "judge noise over 4 repeats") {
+		t.Fatalf("judge --repeat %d: exit %d\n%s\n%s", k, code, stdout, stderr)
 	}
 	var noise stats.JudgeNoise
 	readJSON(t, filepath.Join(out, "noise.json"), &noise)
-	want := 100 * 2 * p * (1 - p)
-	sd := 100 * math.Sqrt(2*p*(1-p)*(1-2*p*(1-p))/n)
+	q := 1 - math.Pow(1-p, k) - math.Pow(p, k)
+	sd := 100 * math.Sqrt(q*(1-q)/(5*n))
 	if len(noise.Criteria) != 5 {
 		t.Fatalf("%d criteria, want 5", len(noise.Criteria))
 	}
 	var mean float64
 	for _, c := range noise.Criteria {
 		mean += c.Changed / 5
-		if c.Items != n || c.Kappa == nil {
-			t.Errorf("%s: %d items, κ %v", c.Dim, c.Items, c.Kappa)
+		if c.Items != n || c.Kappa == nil || *c.Kappa < 0.5 || *c.Kappa > 0.95 {
+			t.Errorf("%s: %d items, Fleiss κ %v, want %d items and κ well inside (0.5, 0.95)", c.Dim, c.Items, c.Kappa, n)
 		}
 	}
-	if math.Abs(mean-want) > 4*sd/math.Sqrt(5) {
-		t.Errorf("verdicts changed on %.1f%% of items on average, want %.1f%% ± %.1f", mean, want, 4*sd/math.Sqrt(5))
+	if math.Abs(mean-100*q) > 4*sd {
+		t.Errorf("verdicts changed on %.1f%% of items on average, want %.1f%% ± %.1f", mean, 100*q, 4*sd)
 	}
-	if c := noise.Columns[len(noise.Columns)-2]; c.Group != "Avg (micro)" || c.JudgeSD <= 0 || c.SamplingSD == nil || c.MinDetectable < c.JudgeSD {
-		t.Errorf("Avg column %+v", c)
+	// The sample SD of K=4 repeats has 3 degrees of freedom: 99.8% of its
+	// draws lie within [0.14, 2.2] times the true SD.
+	want := 100 * math.Sqrt(p*(1-p)/(5*n))
+	c := noise.Columns[len(noise.Columns)-2]
+	if c.Group != "Avg (micro)" || c.JudgeSD < 0.14*want || c.JudgeSD > 2.2*want || c.SamplingSD == nil || math.Abs(c.MinDetectable-1.96*math.Sqrt2*c.JudgeSD) > 1e-6 {
+		t.Errorf("Avg column %+v, want a judge SD near %.2f", c, want)
 	}
-	if noisy.Requests("judge") != 2*n {
-		t.Errorf("%d judge requests, want %d (no repeat served from the cache or the other repeat)", noisy.Requests("judge"), 2*n)
+	if noisy.Requests("judge") != k*n {
+		t.Errorf("%d judge requests, want %d (no repeat served from the cache or another repeat)", noisy.Requests("judge"), k*n)
 	}
 }
 
