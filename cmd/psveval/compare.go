@@ -74,7 +74,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("compare", "[flags] BASE_DIR CAND_DIR", stderr)
 	var cf compareFlags
 	cf.register(fs)
-	format := fs.String("format", "text", "output `format`: text, markdown or json")
+	format := fs.String("format", "text", "output `format`: text, markdown, json, or html (both runs item by item, with improved, worsened and changed-answer filters; needs -o)")
+	var hf htmlFlags
+	hf.register(fs)
 	flips := fs.Bool("flips", false, "list the items whose score changed, with question, both answers and both verdicts")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -85,8 +87,11 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() != 2 {
 		return usageErrorf("compare takes two run directories: BASE_DIR CAND_DIR")
 	}
-	if !slices.Contains([]string{"text", "markdown", "md", "json"}, *format) {
-		return usageErrorf("--format %q: want text, markdown or json", *format)
+	if !slices.Contains([]string{"text", "markdown", "md", "json", "html"}, *format) {
+		return usageErrorf("--format %q: want text, markdown, json or html", *format)
+	}
+	if err := hf.validate(*format); err != nil {
+		return err
 	}
 	runs, err := loadRuns(fs.Args(), cf.aggregate(false))
 	if err != nil {
@@ -95,7 +100,10 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	base, cand := runs[0], runs[1]
 	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "base")
-	if err := cr.Render(stdout, *format); err != nil {
+	if *format == "html" {
+		return hf.write(stderr, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: "psveval compare: " + cr.Cand + " against " + cr.Base})
+	}
+	if err := hf.output(stdout, func(w io.Writer) error { return cr.Render(w, *format) }); err != nil {
 		return &usageError{err}
 	}
 	if *flips {

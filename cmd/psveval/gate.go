@@ -59,6 +59,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	candidate := fs.String("candidate", "", "candidate run `directory`")
 	types := fs.String("types", "avg", "gated columns: avg (Avg micro), all, or a list such as VP,DI,avg,macro")
 	maxErr := fs.Float64("max-error-rate", 0.01, "exit 3 when either run's unscored plus errored items exceed this share")
+	htmlFile := fs.String("html", "", "also write the comparison as an offline HTML page, both runs item by item, to this `file`")
 	noiseDir := fs.String("noise", "", "add the judge's noise measured by psveval judge --repeat (its --out `DIR`) to every interval, so judge noise alone never fails the gate")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -144,6 +145,11 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintln(stdout, verdict)
 	if err := cr.Text(stdout); err != nil {
 		return err
+	}
+	if *htmlFile != "" {
+		if err := writeHTML(*htmlFile, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: verdict}, "", reports.ImagesThumb); err != nil {
+			fmt.Fprintf(stderr, "warning: could not write %s: %v\n", *htmlFile, err)
+		}
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendSummary(path, verdict, cr); err != nil {

@@ -55,14 +55,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := dataset.DatasetOptions{ImageRoot: *imageRoot, Limit: sm.Dataset.Limit, Map: dataset.Mapping{}}
-	for _, r := range dataset.Roles {
-		c, ok := sm.Dataset.Mapping[string(r)]
-		if !ok {
-			c = "-"
-		}
-		opts.Map[r] = c
-	}
+	opts := runDatasetOptions(sm, *imageRoot)
 	if *rubricFile != "" {
 		r, err := rubric.Load(*rubricFile)
 		if err != nil {

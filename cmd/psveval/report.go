@@ -102,7 +102,9 @@ func loadRuns(dirs []string, opts stats.AggregateOptions) ([]*rundir.RunDir, err
 
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[flags] RUN_DIR...", stderr)
-	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
+	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv, json, or html (one offline page with every item; needs -o)")
+	var hf htmlFlags
+	hf.register(fs)
 	ci := fs.Bool("ci", false, "add 95% bootstrap intervals")
 	paper := fs.Bool("paper", false, "add the paper's three published rows and each run's difference")
 	dims := fs.Bool("dims", false, "report pass rates per rubric dimension")
@@ -122,9 +124,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(labels) > fs.NArg() {
 		return usageErrorf("%s for %s", eval.Nouns(len(labels), "label"), eval.Nouns(fs.NArg(), "run"))
 	}
-	rep, err := reports.ByName(*format)
-	if err != nil {
-		return &usageError{err}
+	if err := hf.validate(*format); err != nil {
+		return err
+	}
+	var rep reports.Reporter
+	if *format != "html" {
+		var err error
+		if rep, err = reports.ByName(*format); err != nil {
+			return &usageError{err}
+		}
 	}
 	dirs := fs.Args()
 	loaded, err := loadRuns(dirs, sf.aggregate(*ci))
@@ -138,7 +146,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			runs[i].Label = labels[i]
 		}
 	}
-	return rep.Report(stdout, runs, reports.Options{CI: *ci, Paper: *paper, Dims: *dims, Width: sf.textWidth(stdout)})
+	opts := reports.Options{CI: *ci, Paper: *paper, Dims: *dims, Width: sf.textWidth(stdout)}
+	if *format == "html" {
+		return hf.write(stderr, loaded, labels, opts)
+	}
+	return hf.output(stdout, func(w io.Writer) error { return rep.Report(w, runs, opts) })
 }
 
 // reportErr maps the errors of loading run directories to exit codes: a
