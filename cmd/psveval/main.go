@@ -86,6 +86,7 @@ func commands() []command {
 	return []command{
 		{"run", "answer, judge and store every item", runCmd},
 		{"judge", "judge an existing run's answers again", judgeCmd},
+		{"sweep", "run a model at every point of a λ sweep and report the curve", sweepCmd},
 		{"report", "print the per-type table for run directories", reportCmd},
 		{"compare", "compare two runs item by item", compareCmd},
 		{"gate", "exit 1 on a significant regression", gateCmd},

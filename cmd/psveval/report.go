@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/sourcegraph/conc/pool"
 	"golang.org/x/term"
@@ -13,6 +15,7 @@ import (
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/eval/sweep"
 	"github.com/psveval/psveval/reports"
 )
 
@@ -135,6 +138,26 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	dirs := fs.Args()
+	// A sweep directory stands for its points, in value order.
+	var sw *sweep.Spec
+	if len(dirs) == 1 {
+		s, ok, err := sweep.Read(dirs[0])
+		if err != nil {
+			return err
+		}
+		if ok {
+			sw = s
+			points := slices.Clone(s.Points)
+			slices.SortFunc(points, func(a, b sweep.Point) int { return cmp.Compare(a.Value, b.Value) })
+			dirs = nil
+			for _, p := range points {
+				dirs = append(dirs, s.Dir(fs.Arg(0), p))
+				if len(labels) < len(points) {
+					labels = append(labels, s.Label(p))
+				}
+			}
+		}
+	}
 	loaded, err := loadRuns(dirs, sf.aggregate(*ci))
 	if err != nil {
 		return reportErr(err)
@@ -150,7 +173,17 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format == "html" {
 		return hf.write(stderr, loaded, labels, opts)
 	}
-	return hf.output(stdout, func(w io.Writer) error { return rep.Report(w, runs, opts) })
+	return hf.output(stdout, func(w io.Writer) error {
+		if err := rep.Report(w, runs, opts); err != nil || sw == nil || *format != "text" {
+			return err
+		}
+		sr, err := loadSweep(fs.Arg(0), sw, sf)
+		if err != nil {
+			return err
+		}
+		sr.Width = opts.Width
+		return sr.Analysis(w)
+	})
 }
 
 // reportErr maps the errors of loading run directories to exit codes: a

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -203,7 +204,7 @@ func (j *Job) prepare() (bool, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, err
 	}
-	if entries, err := os.ReadDir(j.Dir); err == nil && len(entries) > 0 {
+	if entries, err := os.ReadDir(j.Dir); err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != rundir.ServerLogFile }) {
 		return false, &ResumeError{Dir: j.Dir}
 	}
 	if err := os.MkdirAll(j.Dir, 0o755); err != nil {
@@ -251,6 +252,7 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) 
 		Retries: map[string]int64{"model": calls["model"].Retries, "judge": calls["judge"].Retries},
 		Repairs: calls["judge"].Repairs, NSkipped: len(fp.Skipped), Skipped: fp.Skipped,
 		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
+		Cached:       tot.Cached,
 	}
 	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
 		c := (float64(s.Usage.Judge.Prompt)*in + float64(s.Usage.Judge.Completion)*out) / 1e6

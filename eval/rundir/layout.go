@@ -16,6 +16,9 @@ const (
 	ResultsFile   = "results.jsonl"
 	SummaryFile   = "summary.json"
 	ReportFile    = "report.md"
+	// ServerLogFile is the output of the model server psveval sweep
+	// started for the run; it may be in the directory before the run is.
+	ServerLogFile = "server.log"
 )
 
 // WriteManifest writes m to dir's manifest.json, atomically.

@@ -265,6 +265,9 @@ type RunInfo struct {
 	ServedModels map[string]string `json:"served_models"`
 	// CostUSD is the judge's estimated cost from --judge-price-in/out.
 	CostUSD *float64 `json:"judge_cost_usd,omitempty"`
+	// Cached counts the verdicts taken from the cross-run judgment cache:
+	// judgments not paid for again.
+	Cached int `json:"cached_judgments"`
 	// NSkipped counts the items --skip-bad-items left out; Skipped lists
 	// them. They are in no other count.
 	NSkipped int         `json:"n_skipped"`
