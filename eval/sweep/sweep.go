@@ -120,6 +120,9 @@ func (s *Spec) check() error {
 // Read reads the spec a sweep directory keeps, or reports false when the
 // directory is not a sweep's.
 func Read(dir string) (*Spec, bool, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, false, nil // not a directory: not a sweep's (the caller says what it is)
+	}
 	b, err := os.ReadFile(filepath.Join(dir, SpecFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
