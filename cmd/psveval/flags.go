@@ -228,6 +228,8 @@ type datasetFlags struct {
 	skipBad                              bool
 	maxImageBytes                        int64
 	maxTextBytes, limit                  int
+	shard                                string
+	shardCount                           int
 }
 
 // validate checks the dataset flags against their documented ranges.
@@ -251,6 +253,8 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.skipBad, "skip-bad-items", false, "skip and list items whose image is missing or does not decode, instead of failing")
 	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", dataset.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
 	fs.IntVar(&d.maxTextBytes, "max-text-bytes", dataset.DefaultMaxTextBytes, "refuse items whose question or reference answer is longer than this many `bytes`")
+	fs.StringVar(&d.shard, "shard", "", "evaluate one `i/n` share of the items (0 ≤ i < n; type-balanced, by a hash of the id), or auto: the index from JOB_COMPLETION_INDEX (with --shard-count) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT; join the shards with psveval merge")
+	fs.IntVar(&d.shardCount, "shard-count", 0, "the number of shards, for --shard auto under a Kubernetes Indexed Job")
 	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
 	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
 }
@@ -277,7 +281,47 @@ func (d *datasetFlags) options() (dataset.DatasetOptions, error) {
 		}
 		opts.Rubric = &r
 	}
+	if d.shard != "" {
+		spec := d.shard
+		if spec == "auto" {
+			var err error
+			if spec, err = shardFromEnv(d.shardCount); err != nil {
+				return opts, err
+			}
+		}
+		sh, err := dataset.ParseShard(spec)
+		if err != nil {
+			return opts, usageErrorf("--shard %v", err)
+		}
+		opts.Shard = sh
+	}
 	return opts, nil
+}
+
+// shardFromEnv reads the shard of a job array: a Kubernetes Indexed Job's
+// JOB_COMPLETION_INDEX (0-based) with count from --shard-count, or a
+// Slurm array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (counted
+// from SLURM_ARRAY_TASK_MIN).
+func shardFromEnv(count int) (string, error) {
+	atoi := func(name string) (int, bool) {
+		n, err := strconv.Atoi(os.Getenv(name))
+		return n, err == nil
+	}
+	if i, ok := atoi("JOB_COMPLETION_INDEX"); ok {
+		if count < 1 {
+			return "", usageErrorf("--shard auto under a Kubernetes Indexed Job: give the job's completions as --shard-count")
+		}
+		return fmt.Sprintf("%d/%d", i, count), nil
+	}
+	if id, ok := atoi("SLURM_ARRAY_TASK_ID"); ok {
+		n, ok := atoi("SLURM_ARRAY_TASK_COUNT")
+		if !ok {
+			return "", usageErrorf("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")
+		}
+		lo, _ := atoi("SLURM_ARRAY_TASK_MIN")
+		return fmt.Sprintf("%d/%d", id-lo, n), nil
+	}
+	return "", usageErrorf("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set; give --shard i/n")
 }
 
 // open opens the dataset named by --data (or path, when --data is unset).

@@ -87,6 +87,7 @@ func commands() []command {
 		{"run", "answer, judge and store every item", runCmd},
 		{"judge", "judge an existing run's answers again", judgeCmd},
 		{"sweep", "run a model at every point of a λ sweep and report the curve", sweepCmd},
+		{"merge", "join the finished shards of a run into one run directory", mergeCmd},
 		{"report", "print the per-type table for run directories", reportCmd},
 		{"compare", "compare two runs item by item", compareCmd},
 		{"gate", "exit 1 on a significant regression", gateCmd},

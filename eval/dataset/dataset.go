@@ -46,6 +46,9 @@ type DatasetOptions struct {
 	MaxTextBytes int
 	// Limit stops after this many items (0 means all).
 	Limit int
+	// Shard, when set, keeps one share of the items (of the first Limit,
+	// where a limit is set): see [Shard].
+	Shard *Shard
 	// Rubric is given to items without their own rubric (nil means
 	// rubric.Default()).
 	Rubric *rubric.Rubric
@@ -59,6 +62,14 @@ type Column struct {
 
 // Limit returns the number of items a walk stops after (0: all).
 func (d *Dataset) Limit() int { return d.opts.Limit }
+
+// Shard returns the share of the items a walk yields, "i/n", or "".
+func (d *Dataset) Shard() string {
+	if d.opts.Shard == nil {
+		return ""
+	}
+	return d.opts.Shard.String()
+}
 
 // A Dataset is a file of test items. Its All method reads the file anew on
 // every call, so a Dataset can be walked several times (to fingerprint it,
@@ -252,6 +263,15 @@ func isImageStruct(t string) bool {
 func (d *Dataset) All() iter.Seq2[eval.Item, error] {
 	return func(yield func(eval.Item, error) bool) {
 		d.Skipped = nil
+		var keep map[uint64]bool
+		if d.opts.Shard != nil {
+			var err error
+			if keep, err = d.shardMembers(); err != nil {
+				yield(eval.Item{}, err)
+				return
+			}
+		}
+		yielded := 0
 		// Ids seen, by a 64-bit hash of the id (the chance that two of
 		// 100,000 ids collide is about 3·10⁻¹⁰), with the line or row
 		// where each was: this map grows with the file.
@@ -280,8 +300,11 @@ func (d *Dataset) All() iter.Seq2[eval.Item, error] {
 				return
 			}
 			seen[h] = pr.num
-			if !yield(it, nil) {
-				return
+			if keep == nil || keep[h] {
+				if !yield(it, nil) {
+					return
+				}
+				yielded++
 			}
 			n++
 			if d.opts.Limit > 0 && n >= d.opts.Limit {
@@ -290,6 +313,8 @@ func (d *Dataset) All() iter.Seq2[eval.Item, error] {
 		}
 		if n == 0 && len(d.Skipped) == 0 {
 			yield(eval.Item{}, &eval.InputError{File: d.Path, Err: ErrNoItems})
+		} else if yielded == 0 && keep != nil {
+			yield(eval.Item{}, &eval.InputError{File: d.Path, Err: fmt.Errorf("shard %s has no items: use fewer shards than the %d items", d.opts.Shard, n)})
 		}
 	}
 }

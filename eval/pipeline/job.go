@@ -326,7 +326,7 @@ func DatasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) rundir.DatasetInfo
 	}
 	path, _ := filepath.Abs(ds.Path)
 	return rundir.DatasetInfo{
-		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(),
+		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(), Shard: ds.Shard(),
 		Mapping: m, Skipped: fp.Skipped,
 		DefaultRubric: rundir.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
 	}

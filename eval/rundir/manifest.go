@@ -46,6 +46,10 @@ type DatasetInfo struct {
 	Fingerprint   string            `json:"fingerprint"`
 	Items         int               `json:"items"`
 	Limit         int               `json:"limit,omitempty"`
+	// Shard is "i/n" when the run evaluated one of n shares of the items.
+	Shard string `json:"shard,omitempty"`
+	// MergedFrom lists the shard run directories psveval merge joined.
+	MergedFrom []string `json:"merged_from,omitempty"`
 	Mapping       map[string]string `json:"mapping"`
 	Skipped       []eval.Skip       `json:"skipped,omitempty"`
 	DefaultRubric RubricInfo        `json:"default_rubric"`
@@ -159,6 +163,7 @@ func (m *Manifest) identity() map[string]string {
 		"dataset.fingerprint":    m.Dataset.Fingerprint,
 		"dataset.mapping":        js(m.Dataset.Mapping),
 		"dataset.default_rubric": m.Dataset.DefaultRubric.SHA256,
+		"dataset.shard":          m.Dataset.Shard,
 		"model.model":            m.Model.Model,
 		"model.system_prompt":    m.Model.SystemPrompt,
 		"model.question_suffix":  m.Model.QuestionSuffix,
