@@ -41,15 +41,15 @@ type ToolInfo struct {
 
 // DatasetInfo identifies the items evaluated.
 type DatasetInfo struct {
-	Path          string            `json:"path"`
-	Format        string            `json:"format"`
-	Fingerprint   string            `json:"fingerprint"`
-	Items         int               `json:"items"`
-	Limit         int               `json:"limit,omitempty"`
+	Path        string `json:"path"`
+	Format      string `json:"format"`
+	Fingerprint string `json:"fingerprint"`
+	Items       int    `json:"items"`
+	Limit       int    `json:"limit,omitempty"`
 	// Shard is "i/n" when the run evaluated one of n shares of the items.
 	Shard string `json:"shard,omitempty"`
 	// MergedFrom lists the shard run directories psveval merge joined.
-	MergedFrom []string `json:"merged_from,omitempty"`
+	MergedFrom    []string          `json:"merged_from,omitempty"`
 	Mapping       map[string]string `json:"mapping"`
 	Skipped       []eval.Skip       `json:"skipped,omitempty"`
 	DefaultRubric RubricInfo        `json:"default_rubric"`
