@@ -63,6 +63,7 @@ func (p *paramFlag) apply(defaults map[string]any) map[string]any {
 
 // endpointFlags configure the model under test and the judges.
 type endpointFlags struct {
+	modelURLs                       listFlag
 	modelURL, model, system, suffix string
 	modelParams                     paramFlag
 	maxTokens, seed                 int
@@ -87,7 +88,7 @@ type endpointFlags struct {
 }
 
 func (e *endpointFlags) registerModel(fs *flag.FlagSet) {
-	fs.StringVar(&e.modelURL, "model-url", "", "model endpoint `URL`, OpenAI-compatible (vLLM: http://HOST:8000/v1); key from $PSVEVAL_MODEL_API_KEY or $OPENAI_API_KEY")
+	fs.Var(&e.modelURLs, "model-url", "model endpoint `URL`, OpenAI-compatible (vLLM: http://HOST:8000/v1); repeat it for replicas of the model, which share the requests; key from $PSVEVAL_MODEL_API_KEY or $OPENAI_API_KEY")
 	fs.StringVar(&e.model, "model", "", "model `name` to request")
 	fs.Var(&e.modelParams, "model-param", "extra sampling parameter `key=value` for the model, JSON-valued (repeatable): top_k=-1, repetition_penalty=1.05; key=null drops a default")
 	fs.IntVar(&e.maxTokens, "max-tokens", 1024, "the model's max_tokens")
@@ -198,11 +199,21 @@ func (e *endpointFlags) validateJudge() error {
 
 // modelInfo validates the model flags and describes the model.
 func (e *endpointFlags) modelInfo() (rundir.EndpointInfo, error) {
+	if len(e.modelURLs) > 0 {
+		e.modelURL = e.modelURLs[0]
+	}
 	if e.modelURL == "" || e.model == "" {
 		return rundir.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
 	}
-	if err := llm.CheckURL(e.modelURL); err != nil {
-		return rundir.EndpointInfo{}, usageErrorf("--model-url: %v", err)
+	var replicas []string
+	for _, u := range e.modelURLs {
+		if err := llm.CheckURL(u); err != nil {
+			return rundir.EndpointInfo{}, usageErrorf("--model-url: %v", err)
+		}
+		replicas = append(replicas, llm.RedactURL(u))
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(e.modelURLs)))) != len(e.modelURLs) {
+		return rundir.EndpointInfo{}, usageErrorf("--model-url: the same URL is given twice")
 	}
 	switch {
 	case e.maxTokens < 1:
@@ -215,14 +226,16 @@ func (e *endpointFlags) modelInfo() (rundir.EndpointInfo, error) {
 		return rundir.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
 	}
 	return rundir.EndpointInfo{
-		URL: llm.RedactURL(e.modelURL), Model: e.model, Params: e.modelParamsMap(),
+		URL: llm.RedactURL(e.modelURL), Replicas: replicas[1:], Model: e.model, Params: e.modelParamsMap(),
 		SystemPrompt: e.system, QuestionSuffix: e.suffix,
 	}, nil
 }
 
 // newModel builds the model client.
 func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*pipeline.LLMModel, *llm.Client) {
-	c := llm.New(e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger, notify))
+	cfg := e.clientConfig("model", e.modelURL, modelKey(), e.modelParamsMap(), e.modelRPS, logger, notify)
+	cfg.Replicas = e.modelURLs[1:]
+	c := llm.New(cfg)
 	return &pipeline.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
 }
 

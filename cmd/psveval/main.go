@@ -52,6 +52,7 @@ import (
 	"syscall"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/rundir"
 )
 
@@ -166,6 +167,7 @@ func exitCode(err error) int {
 	var ie *eval.InputError
 	var inc *incompleteError
 	var be *rundir.ByError
+	var rm *llm.ReplicaMismatchError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
@@ -173,7 +175,7 @@ func exitCode(err error) int {
 		return 1
 	case errors.As(err, &inc):
 		return 3 // checked first: an unfinished run is operational, not bad input
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &be):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &be), errors.As(err, &rm):
 		return 2
 	}
 	return 3

@@ -18,6 +18,7 @@ import (
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
@@ -181,6 +182,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed,
 		JudgePrice: [2]float64{j.flags.priceIn, j.flags.priceOut}, Progress: &pipeline.Progress{},
 		Notify: func(msg string) { fmt.Fprintln(stderr, msg) }, Logger: j.logger,
+		RunInfo: func(ri *stats.RunInfo) {
+			for _, c := range j.clients {
+				for _, r := range c.Replicas() {
+					ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: c.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
+				}
+			}
+		},
 	}
 	stopProgress := startProgress(stderr, pj.Progress, j.clients, j.flags.progress)
 	out, err := pj.Run(ctx)

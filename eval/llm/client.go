@@ -27,6 +27,11 @@ type Config struct {
 	Name string
 	// BaseURL is the API root, such as http://localhost:8000/v1.
 	BaseURL string
+	// Replicas are more API roots serving the same model: each attempt
+	// goes to the healthy one (BaseURL included) with the fewest requests
+	// outstanding; a failing one cools down and is probed before it takes
+	// work again.
+	Replicas []string
 	// APIKey is sent as a bearer token when non-empty. It never appears in
 	// logs, errors or files: responses are redacted of it.
 	APIKey string
@@ -100,6 +105,9 @@ func New(cfg Config) *Client {
 		t.Limiter = rate.NewLimiter(rate.Limit(cfg.RPS), max(1, int(cfg.RPS)))
 	}
 	t.init()
+	if len(cfg.Replicas) > 0 {
+		t.replicas = newReplicaSet(cfg.BaseURL, cfg.Replicas, t.CallTimeout)
+	}
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = &http.Client{Transport: t}
@@ -111,6 +119,29 @@ func (c *Client) Stats() StatsSnapshot { return c.transport.Stats() }
 
 // Blanks counts blank completions retried.
 func (c *Client) Blanks() int64 { return c.blanks.Load() }
+
+// Replicas returns each replica's traffic, or nil without replicas.
+func (c *Client) Replicas() []ReplicaStats {
+	if c.transport.replicas == nil {
+		return nil
+	}
+	var out []ReplicaStats
+	for _, r := range c.transport.replicas.rs {
+		r.mu.Lock()
+		served := r.served
+		r.mu.Unlock()
+		out = append(out, ReplicaStats{URL: RedactURL(r.base), Requests: r.requests.Load(), Failures: r.failures.Load(), Served: served})
+	}
+	return out
+}
+
+// Name returns the endpoint's name: "model" or "judge".
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Bases returns the API roots the client calls: BaseURL, then the replicas.
+func (c *Client) Bases() []string {
+	return append([]string{c.cfg.BaseURL}, c.cfg.Replicas...)
+}
 
 // Params returns the sampling parameters the client writes into every
 // request.
@@ -137,7 +168,16 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 	if tripped != nil {
 		return Response{}, tripped
 	}
+	var rep *replica
+	if c.transport.replicas != nil {
+		ctx = withReplica(ctx, &rep)
+	}
 	resp, err := c.chat(ctx, req)
+	if err == nil && rep != nil && resp.Model != "" {
+		if me := c.transport.replicas.served(rep, resp.Model); me != nil {
+			return resp, me
+		}
+	}
 	if err == nil && resp.Model != "" && resp.Model != req.Model && c.cfg.Notify != nil {
 		c.served.Do(func() {
 			c.cfg.Notify(fmt.Sprintf("%s endpoint %s answers as %q, not the requested %q; the manifest records both", c.cfg.Name, c.Endpoint(), resp.Model, req.Model))
@@ -347,9 +387,15 @@ const PreflightTimeout = 5 * time.Second
 // *UnreachableError; an error status a *StatusError (404 or 405 where
 // the endpoint does not implement the listing).
 func (c *Client) Models(ctx context.Context) ([]string, error) {
+	return c.ModelsAt(ctx, c.cfg.BaseURL)
+}
+
+// ModelsAt is Models for one of the client's API roots (a replica).
+func (c *Client) ModelsAt(ctx context.Context, base string) ([]string, error) {
+	endpoint := RedactURL(base)
 	ctx, cancel := context.WithTimeout(ctx, min(PreflightTimeout, c.transport.CallTimeout))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.cfg.BaseURL, "/")+"/models", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/models", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -359,19 +405,19 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	resp, err := c.cfg.Base.RoundTrip(req)
 	if err != nil {
 		// The URL may carry credentials: say where, never what.
-		msg := strings.ReplaceAll(err.Error(), c.cfg.BaseURL, c.Endpoint())
-		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Err: errors.New(RedactUserinfo(msg))}
+		msg := strings.ReplaceAll(err.Error(), base, endpoint)
+		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: endpoint, Err: errors.New(RedactUserinfo(msg))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Err: err}
+		return nil, &UnreachableError{Name: c.cfg.Name, Endpoint: endpoint, Err: err}
 	}
 	if c.cfg.APIKey != "" {
 		body = bytes.ReplaceAll(body, []byte(c.cfg.APIKey), []byte("[REDACTED]"))
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &StatusError{Endpoint: c.Endpoint(), Name: c.cfg.Name, Status: resp.StatusCode, Message: Clip(apiMessage(body), 300)}
+		return nil, &StatusError{Endpoint: endpoint, Name: c.cfg.Name, Status: resp.StatusCode, Message: Clip(apiMessage(body), 300)}
 	}
 	var list struct {
 		Data []struct {
@@ -379,7 +425,7 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("%s endpoint %s: GET /models did not return a model list: %w", c.cfg.Name, c.Endpoint(), err)
+		return nil, fmt.Errorf("%s endpoint %s: GET /models did not return a model list: %w", c.cfg.Name, endpoint, err)
 	}
 	ids := make([]string, 0, len(list.Data))
 	for _, m := range list.Data {

@@ -81,6 +81,9 @@ type Transport struct {
 	// Name names the endpoint in log lines and errors ("model", "judge").
 	Name string
 
+	// replicas, when set, routes every attempt to one replica.
+	replicas *replicaSet
+
 	stats Stats
 }
 
@@ -179,7 +182,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			atomic.AddInt64(counter, 1)
 		}
 		t.stats.Attempts.Add(1)
-		resp, data, err := t.attempt(ctx, req, body)
+		target := req
+		var rep *replica
+		if t.replicas != nil {
+			var err error
+			if rep, err = t.replicas.pick(ctx); err != nil {
+				return nil, &AttemptsError{Attempts: attempt, Err: err}
+			}
+			target = req.Clone(ctx)
+			if target.URL, err = target.URL.Parse(t.replicas.url(rep, req.URL.String())); err != nil {
+				rep.done(nil, err)
+				return nil, err
+			}
+			target.Host = target.URL.Host
+			if holder, ok := ctx.Value(replicaKey{}).(**replica); ok {
+				*holder = rep
+			}
+		}
+		resp, data, err := t.attempt(ctx, target, body)
+		if rep != nil {
+			rep.done(resp, err)
+		}
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx) // never retry once the caller gave up
 		}
@@ -197,6 +220,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		t.stats.Retries.Add(1)
+		if rep != nil && t.replicas.available(rep) {
+			wait = 0 // another replica takes the retry now
+		}
 		t.Logger.Debug("retrying", "endpoint", t.Name, "attempt", attempt, "wait", wait, "status", status(resp), "err", err)
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err

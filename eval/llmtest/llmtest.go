@@ -176,12 +176,15 @@ type Server struct {
 }
 
 // Start serves a Handler for cfg on a free loopback port until Close.
-func Start(cfg Config) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func Start(cfg Config) (*Server, error) { return StartAt("127.0.0.1:0", NewHandler(cfg)) }
+
+// StartAt serves h at addr until Close; a test restarts a server at the
+// address of one it closed.
+func StartAt(addr string, h *Handler) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	h := NewHandler(cfg)
 	s := &Server{Handler: h, URL: "http://" + ln.Addr().String() + "/v1", hs: &http.Server{Handler: h}, ln: ln}
 	go s.hs.Serve(ln)
 	return s, nil

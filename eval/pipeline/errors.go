@@ -12,6 +12,9 @@ func fatal(err error) bool {
 	if _, ok := errors.AsType[*llm.BreakerError](err); ok {
 		return true
 	}
+	if _, ok := errors.AsType[*llm.ReplicaMismatchError](err); ok {
+		return true
+	}
 	se, ok := errors.AsType[*llm.StatusError](err)
 	return ok && se.Fatal()
 }

@@ -53,6 +53,9 @@ type Job struct {
 	// JudgePrice, when non-zero, is the judge's USD price per million
 	// input and output tokens, for the summary's cost estimate.
 	JudgePrice [2]float64
+	// RunInfo, when set, may add to the summary's run information (the
+	// command adds replica counts) before it is written.
+	RunInfo func(*stats.RunInfo)
 	// Progress, when set, counts the work as it happens.
 	Progress *Progress
 	// Notify receives what a person running the job should know: items
@@ -257,6 +260,9 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) 
 	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
 		c := (float64(s.Usage.Judge.Prompt)*in + float64(s.Usage.Judge.Completion)*out) / 1e6
 		s.Run.CostUSD = &c
+	}
+	if j.RunInfo != nil {
+		j.RunInfo(s.Run)
 	}
 	if err := store.WriteJSON(filepath.Join(j.Dir, rundir.SummaryFile), s); err != nil {
 		return nil, err

@@ -107,7 +107,9 @@ type RubricInfo struct {
 
 // EndpointInfo describes the model under test.
 type EndpointInfo struct {
-	URL            string         `json:"url"`
+	URL string `json:"url"`
+	// Replicas are the other URLs serving the same model (redacted).
+	Replicas       []string       `json:"replicas,omitempty"`
 	Model          string         `json:"model"`
 	ServedModel    string         `json:"served_model,omitempty"`
 	Params         map[string]any `json:"params"`

@@ -238,6 +238,15 @@ type Agreement struct {
 	FleissKappa *float64 `json:"fleiss_kappa,omitempty"`
 }
 
+// A ReplicaCount is one replica's traffic.
+type ReplicaCount struct {
+	Endpoint string `json:"endpoint"`
+	URL      string `json:"url"`
+	Requests int64  `json:"requests"`
+	Failures int64  `json:"failures"`
+	Served   string `json:"served_model,omitempty"`
+}
+
 // A ServedCount is how many items one served judge identity judged.
 type ServedCount struct {
 	Served string `json:"served"`
@@ -265,6 +274,9 @@ type RunInfo struct {
 	ServedModels map[string]string `json:"served_models"`
 	// CostUSD is the judge's estimated cost from --judge-price-in/out.
 	CostUSD *float64 `json:"judge_cost_usd,omitempty"`
+	// Replicas counts, per replica of an endpoint, the requests it took
+	// and the attempts that failed on it (this process's).
+	Replicas []ReplicaCount `json:"replicas,omitempty"`
 	// Cached counts the verdicts taken from the cross-run judgment cache:
 	// judgments not paid for again.
 	Cached int `json:"cached_judgments"`
