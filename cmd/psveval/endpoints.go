@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,14 +78,19 @@ type endpointFlags struct {
 	judgeMaxTokens         int
 	judgeRPS               float64
 
-	maxAttempts  int
-	breaker      int
-	preflight    bool
-	callTimeout  time.Duration
-	maxRespBytes int64
-	concurrency  int
-	judgeConc    int
-	score        string
+	maxAttempts int
+	breaker     int
+	// concAuto and judgeAuto are --concurrency auto and --judge-concurrency
+	// auto: an adaptive limit (up to --max-concurrency) per endpoint.
+	concAuto, judgeAuto  bool
+	maxConc              int
+	modelAIMD, judgeAIMD *llm.AIMD
+	preflight            bool
+	callTimeout          time.Duration
+	maxRespBytes         int64
+	concurrency          int
+	judgeConc            int
+	score                string
 }
 
 func (e *endpointFlags) registerModel(fs *flag.FlagSet) {
@@ -96,7 +102,8 @@ func (e *endpointFlags) registerModel(fs *flag.FlagSet) {
 	fs.StringVar(&e.system, "system-prompt", "", "system prompt for the model (default: none)")
 	fs.StringVar(&e.suffix, "question-suffix", "", `text appended to each question after a newline (e.g. "Please answer the question concisely.")`)
 	fs.Float64Var(&e.modelRPS, "model-rps", 0, "limit model requests per `second`, retries included (0: no limit)")
-	fs.IntVar(&e.concurrency, "concurrency", 64, "model requests in flight")
+	e.concurrency = 64
+	fs.Var(concValue{&e.concurrency, &e.concAuto}, "concurrency", "model requests in flight (`N`), or auto: an adaptive limit that finds the endpoint's knee (up to --max-concurrency)")
 }
 
 func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
@@ -109,13 +116,15 @@ func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
 	fs.IntVar(&e.judgeRepairs, "judge-repairs", judges.DefaultRepairs, "repair requests for an unusable verdict before its criteria are unscorable")
 	fs.IntVar(&e.judgeMaxTokens, "judge-max-tokens", 2048, "the judge's max_tokens (a cut-off reply is retried once with twice as many)")
 	fs.Float64Var(&e.judgeRPS, "judge-rps", 0, "limit judge requests per `second`, retries included (0: no limit)")
-	fs.IntVar(&e.judgeConc, "judge-concurrency", 32, "judge requests in flight")
+	e.judgeConc = 32
+	fs.Var(concValue{&e.judgeConc, &e.judgeAuto}, "judge-concurrency", "judge requests in flight (`N`), or auto (see --concurrency)")
 	fs.StringVar(&e.score, "score", string(rubric.DefaultRule), "item score: points (HealthBench: met points over positive points), all (every criterion) or mean")
 }
 
 func (e *endpointFlags) registerCalls(fs *flag.FlagSet) {
 	fs.IntVar(&e.maxAttempts, "max-attempts", llm.DefaultMaxAttempts, "attempts per request, for 408, 429, 5xx, network errors, timeouts and blank replies")
 	fs.DurationVar(&e.callTimeout, "call-timeout", llm.DefaultCallTimeout, "timeout of each attempt")
+	fs.IntVar(&e.maxConc, "max-concurrency", 512, "the most requests in flight an auto concurrency limit may reach")
 	fs.IntVar(&e.breaker, "breaker", llm.DefaultBreaker, "stop the run when this many calls in a row (each retried) fail with the same error and none succeeds (0: never)")
 	fs.BoolVar(&e.preflight, "preflight", true, "before the first item, check every endpoint with GET /models: unreachable stops the run (exit 3), a model it does not list is a usage error (exit 2)")
 	fs.Int64Var(&e.maxRespBytes, "max-response-bytes", llm.DefaultMaxBodyBytes, "longer responses are cut off and recorded as an item error")
@@ -144,6 +153,21 @@ func (e *endpointFlags) judgeParamsMap() map[string]any {
 }
 
 func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger, notify func(string)) llm.Config {
+	var observe func(int, time.Duration, error)
+	if name == "model" && e.concAuto {
+		if e.modelAIMD == nil {
+			e.concurrency = e.maxConc
+			e.modelAIMD = llm.NewAIMD(16, e.maxConc)
+		}
+		observe = e.modelAIMD.Observe
+	}
+	if name == "judge" && e.judgeAuto {
+		if e.judgeAIMD == nil { // one limit for all judges: one budget
+			e.judgeConc = e.maxConc
+			e.judgeAIMD = llm.NewAIMD(16, e.maxConc)
+		}
+		observe = e.judgeAIMD.Observe
+	}
 	breaker := e.breaker
 	if breaker == 0 {
 		breaker = -1 // llm.Config reads 0 as the default
@@ -151,7 +175,7 @@ func (e *endpointFlags) clientConfig(name, url, key string, params map[string]an
 	return llm.Config{
 		Name: name, BaseURL: url, APIKey: key, Params: params, MaxAttempts: e.maxAttempts,
 		CallTimeout: e.callTimeout, MaxBodyBytes: e.maxRespBytes, RPS: rps, RetryBlank: true, Logger: logger,
-		IdleConns: max(e.concurrency, e.judgeConc), Breaker: breaker, Notify: notify,
+		IdleConns: max(e.concurrency, e.judgeConc), Breaker: breaker, Notify: notify, Observe: observe,
 	}
 }
 
@@ -186,8 +210,10 @@ func (e *endpointFlags) validateJudge() error {
 		return usageErrorf("--judge-repairs %d: want 0 or more", e.judgeRepairs)
 	case e.judgeMaxTokens < 1:
 		return usageErrorf("--judge-max-tokens %d: want at least 1", e.judgeMaxTokens)
-	case e.judgeConc < 1:
+	case e.judgeConc < 1 && !e.judgeAuto:
 		return usageErrorf("--judge-concurrency %d: want at least 1 request in flight", e.judgeConc)
+	case e.maxConc < 1:
+		return usageErrorf("--max-concurrency %d: want at least 1", e.maxConc)
 	case !(e.judgeRPS >= 0) || math.IsInf(e.judgeRPS, 0):
 		return usageErrorf("--judge-rps %g: want 0 (no limit) or more requests per second", e.judgeRPS)
 	}
@@ -220,7 +246,7 @@ func (e *endpointFlags) modelInfo() (rundir.EndpointInfo, error) {
 		return rundir.EndpointInfo{}, usageErrorf("--max-tokens %d: want at least 1", e.maxTokens)
 	case e.seed < 0:
 		return rundir.EndpointInfo{}, usageErrorf("--seed %d: want 0 or more", e.seed)
-	case e.concurrency < 1:
+	case e.concurrency < 1 && !e.concAuto:
 		return rundir.EndpointInfo{}, usageErrorf("--concurrency %d: want at least 1 request in flight", e.concurrency)
 	case !(e.modelRPS >= 0) || math.IsInf(e.modelRPS, 0):
 		return rundir.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
@@ -298,3 +324,34 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 	}
 	return specs, infos, clients, nil
 }
+
+// concValue is a concurrency flag: a number, or auto.
+type concValue struct {
+	n    *int
+	auto *bool
+}
+
+func (c concValue) String() string {
+	if c.n == nil {
+		return ""
+	}
+	if *c.auto {
+		return "auto"
+	}
+	return strconv.Itoa(*c.n)
+}
+
+func (c concValue) Set(s string) error {
+	if s == "auto" {
+		*c.auto = true
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a number of requests or auto, got %q", s)
+	}
+	*c.n, *c.auto = n, false
+	return nil
+}
+
+func (c concValue) kind() string { return "an integer or auto" }

@@ -53,7 +53,7 @@ func TestRunChecksSettingsFirst(t *testing.T) {
 		{"judge URL", []string{"--judge-url", "localhost"}, "--judge-url"},
 		{"config list for one value", []string{"--config", listModel}, "model: want one value, got a list"},
 		{"config list for a number", []string{"--config", listConc}, "concurrency: want one value"},
-		{"config type", []string{"--config", typeConc}, `concurrency: want an integer, got "lots"`},
+		{"config type", []string{"--config", typeConc}, `concurrency: want an integer or auto, got "lots"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

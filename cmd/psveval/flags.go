@@ -176,6 +176,9 @@ func (*mappingFlag) repeatable() {}
 
 // kindOf names what a flag takes, for messages: "an integer", "a number".
 func kindOf(f *flag.Flag) string {
+	if k, ok := f.Value.(interface{ kind() string }); ok {
+		return k.kind()
+	}
 	g, ok := f.Value.(flag.Getter)
 	if !ok {
 		return "a value like " + strconv.Quote(f.DefValue)

@@ -82,7 +82,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	j := &job{
 		ds: ds, model: missing, judges: specs, clients: clients, rule: rule, out: rf.out,
-		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger, preflight: ef.preflight,
+		conc: 1, judgeConc: ef.judgeConc, flags: rf, logger: logger, preflight: ef.preflight, judgeAIMD: ef.judgeAIMD,
 		resume: "psveval judge " + rundir.ShellJoin(redactArgs(args)),
 		manifest: &rundir.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),

@@ -22,7 +22,8 @@ type progressMeter struct {
 	p        *pipeline.Progress
 	clients  []*llm.Client
 	interval time.Duration
-	live     bool // rewrite one line in place
+	limits   func() string // the adaptive limits, or nil
+	live     bool          // rewrite one line in place
 	width    int
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -31,7 +32,7 @@ type progressMeter struct {
 
 // startProgress starts showing progress; mode is auto, bar, lines or none.
 // Call the returned stop when the run ends.
-func startProgress(w io.Writer, p *pipeline.Progress, clients []*llm.Client, mode string) func() {
+func startProgress(w io.Writer, p *pipeline.Progress, clients []*llm.Client, mode string, limits func() string) func() {
 	width := 0
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		width, _, _ = term.GetSize(int(f.Fd()))
@@ -48,7 +49,7 @@ func startProgress(w io.Writer, p *pipeline.Progress, clients []*llm.Client, mod
 	if width <= 0 {
 		width = 80
 	}
-	m := &progressMeter{w: w, p: p, clients: clients, interval: 10 * time.Second, width: width, stop: make(chan struct{}), start: time.Now()}
+	m := &progressMeter{w: w, p: p, clients: clients, interval: 10 * time.Second, width: width, stop: make(chan struct{}), start: time.Now(), limits: limits}
 	if mode == "bar" {
 		m.interval, m.live = 250*time.Millisecond, true
 	}
@@ -85,6 +86,9 @@ func (m *progressMeter) show() {
 	for _, c := range m.clients {
 		s.retries += c.Stats().Retries
 	}
+	if m.limits != nil {
+		s.limits = m.limits()
+	}
 	if m.live {
 		fmt.Fprint(m.w, "\r"+s.line(m.width-1)+"\x1b[K")
 		return
@@ -100,6 +104,7 @@ type progressSnapshot struct {
 	judgedHere, judgedBefore int64 // judged by this process, found in the journal
 	cached, errors, retries  int64
 	elapsed                  time.Duration
+	limits                   string // "limits 48/32" with adaptive concurrency
 }
 
 // line renders the snapshot in at most width columns, leaving out the
@@ -130,9 +135,13 @@ func (s progressSnapshot) line(width int) string {
 		{"ETA " + eta, 1},
 		{eval.Nouns(s.retries, "retry"), 4},
 		{eval.Nouns(s.errors, "error"), 3},
+		{s.limits, 7},
 	}
 	if s.cached == 0 {
 		fields[2].rank = 99
+	}
+	if s.limits == "" {
+		fields[7].rank = 99
 	}
 	for keep := len(fields); keep > 0; keep-- {
 		var parts []string

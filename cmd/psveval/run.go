@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/psveval/psveval/eval"
@@ -124,6 +125,7 @@ func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, tit
 		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
 		clients: append([]*llm.Client{modelClient}, judgeClients...),
 		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
+		modelAIMD: ef.modelAIMD, judgeAIMD: ef.judgeAIMD,
 		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: title,
 		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: redactArgs(args),
 			Settings: map[string]any{
@@ -141,18 +143,20 @@ func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, tit
 // A job is one run or re-judging: a dataset, a model, judges and a run
 // directory.
 type job struct {
-	ds        *dataset.Dataset
-	model     eval.Model
-	judges    []eval.JudgeSpec
-	clients   []*llm.Client
-	rule      rubric.Rule
-	out       string
-	conc      int
-	judgeConc int
-	flags     runFlags
-	manifest  *rundir.Manifest
-	logger    *slog.Logger
-	resume    string
+	// modelAIMD and judgeAIMD are the adaptive limits, when asked for.
+	modelAIMD, judgeAIMD *llm.AIMD
+	ds                   *dataset.Dataset
+	model                eval.Model
+	judges               []eval.JudgeSpec
+	clients              []*llm.Client
+	rule                 rubric.Rule
+	out                  string
+	conc                 int
+	judgeConc            int
+	flags                runFlags
+	manifest             *rundir.Manifest
+	logger               *slog.Logger
+	resume               string
 	// seed, when set, fills a new run directory's answer journal (psveval
 	// judge copies the source run's answers).
 	seed func(dir string) error
@@ -177,12 +181,31 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "warning: %v; going on without the judgment cache\n", err)
 		}
 	}
+	var ml, jl pipeline.Limiter
+	if j.modelAIMD != nil {
+		ml = j.modelAIMD
+	}
+	if j.judgeAIMD != nil {
+		jl = j.judgeAIMD
+	}
 	pj := &pipeline.Job{
+		ModelLimit: ml, JudgeLimit: jl,
 		Dataset: j.ds, Model: j.model, Judges: j.judges, Rule: j.rule, Dir: j.out, Manifest: j.manifest,
 		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed,
 		JudgePrice: [2]float64{j.flags.priceIn, j.flags.priceOut}, Progress: &pipeline.Progress{},
 		Notify: func(msg string) { fmt.Fprintln(stderr, msg) }, Logger: j.logger,
 		RunInfo: func(ri *stats.RunInfo) {
+			for name, a := range map[string]*llm.AIMD{"model": j.modelAIMD, "judge": j.judgeAIMD} {
+				if a == nil {
+					continue
+				}
+				if ri.LimitTrace == nil {
+					ri.LimitTrace = map[string][]stats.LimitPoint{}
+				}
+				for _, p := range a.Trace() {
+					ri.LimitTrace[name] = append(ri.LimitTrace[name], stats.LimitPoint{T: p.T, Limit: p.Limit})
+				}
+			}
 			for _, c := range j.clients {
 				for _, r := range c.Replicas() {
 					ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: c.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
@@ -190,7 +213,19 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			}
 		},
 	}
-	stopProgress := startProgress(stderr, pj.Progress, j.clients, j.flags.progress)
+	var limits func() string
+	if j.modelAIMD != nil || j.judgeAIMD != nil {
+		limits = func() string {
+			show := func(a *llm.AIMD, n int) string {
+				if a == nil {
+					return strconv.Itoa(n)
+				}
+				return strconv.Itoa(a.Limit())
+			}
+			return "in flight ≤ " + show(j.modelAIMD, j.conc) + "/" + show(j.judgeAIMD, j.judgeConc)
+		}
+	}
+	stopProgress := startProgress(stderr, pj.Progress, j.clients, j.flags.progress, limits)
 	out, err := pj.Run(ctx)
 	stopProgress()
 	if err != nil {

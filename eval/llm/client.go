@@ -67,6 +67,10 @@ type Config struct {
 	// Notify, when set, is told once when the endpoint answers as another
 	// model than the one requested.
 	Notify func(msg string)
+	// Observe, when set, is told every HTTP attempt's status (0 without a
+	// response), latency and error: an adaptive concurrency limit feeds on
+	// it.
+	Observe func(status int, latency time.Duration, err error)
 }
 
 // A Client calls one endpoint's chat completions. It is safe for
@@ -99,7 +103,7 @@ func New(cfg Config) *Client {
 	t := &Transport{
 		Base: cfg.Base, Params: cfg.Params, MaxAttempts: cfg.MaxAttempts, CallTimeout: cfg.CallTimeout,
 		RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax, MaxBodyBytes: cfg.MaxBodyBytes,
-		Secret: cfg.APIKey, Logger: cfg.Logger, Name: cfg.Name,
+		Secret: cfg.APIKey, Logger: cfg.Logger, Name: cfg.Name, observe: cfg.Observe,
 	}
 	if cfg.RPS > 0 {
 		t.Limiter = rate.NewLimiter(rate.Limit(cfg.RPS), max(1, int(cfg.RPS)))

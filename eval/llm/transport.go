@@ -83,6 +83,8 @@ type Transport struct {
 
 	// replicas, when set, routes every attempt to one replica.
 	replicas *replicaSet
+	// observe, when set, is told every attempt's outcome.
+	observe func(status int, latency time.Duration, err error)
 
 	stats Stats
 }
@@ -199,9 +201,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				*holder = rep
 			}
 		}
+		began := time.Now()
 		resp, data, err := t.attempt(ctx, target, body)
 		if rep != nil {
 			rep.done(resp, err)
+		}
+		if t.observe != nil && ctx.Err() == nil {
+			t.observe(status(resp), time.Since(began), err)
 		}
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx) // never retry once the caller gave up

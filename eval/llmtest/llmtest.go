@@ -114,6 +114,12 @@ type Config struct {
 	FailAfter  int64
 	FailKind   string
 	FailStatus int
+	// Capacity, when positive, is how many requests of a kind the server
+	// serves at full speed: above it, latency grows in proportion to the
+	// requests in flight (a queue). MaxInflight, when positive, answers
+	// requests beyond it with 429 and Retry-After: 1, as an account's
+	// concurrency limit does.
+	Capacity, MaxInflight int
 	// JudgeFlip is the chance that the judge flips each criterion's
 	// verdict, drawn afresh on every request: a judge with known noise.
 	JudgeFlip float64
@@ -141,11 +147,12 @@ type Record struct {
 // A Handler serves the fake API. Use [NewHandler], or [New] in tests.
 // It is safe for concurrent use.
 type Handler struct {
-	cfg     Config
-	rng     atomic.Uint64
-	counts  [2]atomic.Int64 // model, judge
-	mu      sync.Mutex
-	records []Record
+	cfg      Config
+	rng      atomic.Uint64
+	counts   [2]atomic.Int64 // model, judge
+	inflight [2]atomic.Int64
+	mu       sync.Mutex
+	records  []Record
 	// Session tags the records of requests that come after it is set, so
 	// a test can tell the requests of one process run from another's.
 	Session atomic.Int64
@@ -318,7 +325,19 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 	if kind == "judge" {
 		faults, lat = h.cfg.JudgeFaults, h.cfg.JudgeLatency
 	}
-	if !pause(r, lat.draw(rng)) {
+	in := h.inflight[kindIndex(kind)].Add(1)
+	defer h.inflight[kindIndex(kind)].Add(-1)
+	if m := h.cfg.MaxInflight; m > 0 && in > int64(m) {
+		w.Header().Set("Retry-After", "1")
+		rec.Status = http.StatusTooManyRequests
+		writeError(w, rec.Status, "rate limit reached: too many concurrent requests")
+		return
+	}
+	d := lat.draw(rng)
+	if c := h.cfg.Capacity; c > 0 && in > int64(c) {
+		d = time.Duration(float64(d) * float64(in) / float64(c))
+	}
+	if !pause(r, d) {
 		return
 	}
 	switch u := rng.Float64(); {

@@ -45,6 +45,9 @@ type Job struct {
 	// Concurrency and JudgeConcurrency bound the requests in flight to
 	// the model and to the judges (default 1).
 	Concurrency, JudgeConcurrency int
+	// ModelLimit and JudgeLimit, when set, decide the requests in flight
+	// (up to Concurrency and JudgeConcurrency): adaptive limits.
+	ModelLimit, JudgeLimit Limiter
 	// Cache, when set, keeps judgments across runs.
 	Cache *store.Cache
 	// Seed, when set, fills a new run directory's answer journal before
@@ -149,7 +152,7 @@ func (j *Job) Run(ctx context.Context) (*Outcome, error) {
 	j.note("%s %s: %s (fingerprint %s); columns: %s", verb, j.Dir, eval.Nouns(fp.Items, "item"), fp.SHA256[:12], j.Dataset.Mapping)
 	r := &Runner{
 		Model: j.Model, ModelID: j.Manifest.Model.ModelID(), Judges: j.Judges,
-		Concurrency: j.Concurrency, JudgeConcurrency: j.JudgeConcurrency,
+		Concurrency: j.Concurrency, JudgeConcurrency: j.JudgeConcurrency, ModelLimit: j.ModelLimit, JudgeLimit: j.JudgeLimit,
 		Answers: answers, Judgments: judgments, Cache: j.Cache, Logger: j.Logger, Progress: j.Progress,
 	}
 	j.Progress.Total.Store(int64(fp.Items))

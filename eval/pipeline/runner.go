@@ -94,8 +94,10 @@ type Runner struct {
 	ModelID string
 	Judges  []eval.JudgeSpec
 	// Concurrency and JudgeConcurrency cap the requests in flight to the
-	// model and to the judges.
+	// model and to the judges; with ModelLimit or JudgeLimit set, they are
+	// the most those limiters allow, and the limiters decide.
 	Concurrency, JudgeConcurrency int
+	ModelLimit, JudgeLimit        Limiter
 	Answers, Judgments            *store.Journal
 	// Cache, when set, holds judgments across runs.
 	Cache    *store.Cache
@@ -103,7 +105,7 @@ type Runner struct {
 	Progress *Progress
 
 	inflight               flights
-	modelSlots, judgeSlots chan struct{}
+	modelSlots, judgeSlots Limiter
 }
 
 // A FatalError is a run-level failure from an endpoint: the run stopped.
@@ -128,7 +130,13 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	mc, jc := max(1, r.Concurrency), max(1, r.JudgeConcurrency)
-	r.modelSlots, r.judgeSlots = make(chan struct{}, mc), make(chan struct{}, jc)
+	r.modelSlots, r.judgeSlots = r.ModelLimit, r.JudgeLimit
+	if r.modelSlots == nil {
+		r.modelSlots = fixed(make(chan struct{}, mc))
+	}
+	if r.judgeSlots == nil {
+		r.judgeSlots = fixed(make(chan struct{}, jc))
+	}
 	answers := pool.New().WithMaxGoroutines(2 * mc)
 	judges := pool.New().WithMaxGoroutines(2 * jc)
 	next := func(it eval.Item, rec AnswerRecord) {
@@ -175,11 +183,11 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 	if ok {
 		r.Progress.AnswersResumed.Add(1)
 	} else {
-		if !acquire(ctx, r.modelSlots) {
+		if !r.modelSlots.Acquire(ctx) {
 			return
 		}
 		a, err := r.Model.Answer(ctx, it)
-		<-r.modelSlots
+		r.modelSlots.Release()
 		if ctx.Err() != nil {
 			return
 		}
@@ -258,12 +266,12 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 		rec.Item, rec.Cached = it.ID, true
 		r.Progress.JudgedCached.Add(1)
 	} else {
-		if !acquire(ctx, r.judgeSlots) {
+		if !r.judgeSlots.Acquire(ctx) {
 			return false
 		}
 		start := time.Now()
 		v, err := j.Judge.Judge(ctx, it, ans.Answer)
-		<-r.judgeSlots
+		r.judgeSlots.Release()
 		if ctx.Err() != nil {
 			return false
 		}
@@ -290,11 +298,24 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 }
 
 // acquire takes a request slot, or reports false when ctx ends first.
-func acquire(ctx context.Context, slots chan struct{}) bool {
+// A Limiter bounds the requests in flight to an endpoint: a fixed number,
+// or one that adapts (llm.AIMD).
+type Limiter interface {
+	// Acquire takes a slot, or reports false when ctx ends first.
+	Acquire(ctx context.Context) bool
+	Release()
+}
+
+// fixed is a Limiter of a fixed number of slots.
+type fixed chan struct{}
+
+func (f fixed) Acquire(ctx context.Context) bool {
 	select {
-	case slots <- struct{}{}:
+	case f <- struct{}{}:
 		return true
 	case <-ctx.Done():
 		return false
 	}
 }
+
+func (f fixed) Release() { <-f }

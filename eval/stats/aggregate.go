@@ -238,6 +238,12 @@ type Agreement struct {
 	FleissKappa *float64 `json:"fleiss_kappa,omitempty"`
 }
 
+// A LimitPoint is an adaptive limit at T seconds into the run.
+type LimitPoint struct {
+	T     float64 `json:"t"`
+	Limit int     `json:"limit"`
+}
+
 // A ReplicaCount is one replica's traffic.
 type ReplicaCount struct {
 	Endpoint string `json:"endpoint"`
@@ -274,6 +280,9 @@ type RunInfo struct {
 	ServedModels map[string]string `json:"served_models"`
 	// CostUSD is the judge's estimated cost from --judge-price-in/out.
 	CostUSD *float64 `json:"judge_cost_usd,omitempty"`
+	// LimitTrace is, per endpoint with an adaptive concurrency limit, the
+	// limit over the run.
+	LimitTrace map[string][]LimitPoint `json:"concurrency_trace,omitempty"`
 	// Replicas counts, per replica of an endpoint, the requests it took
 	// and the attempts that failed on it (this process's).
 	Replicas []ReplicaCount `json:"replicas,omitempty"`

@@ -1,0 +1,144 @@
+package llm
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// An AIMD is a concurrency limit that finds an endpoint's knee by itself.
+// It starts at a modest limit and doubles it every round trip (each
+// success adds one) until the endpoint first pushes back; from then on a
+// success adds 1/limit (one per round trip). A 429 or 503 cuts the limit
+// to 70%, and a smoothed latency above twice the lowest it has been (a
+// queue forming) cuts it to 90%, each at most once per round trip. Callers take a slot
+// with Acquire and give it back with Release; the client reports every
+// HTTP attempt to Observe.
+type AIMD struct {
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced when a slot frees or the limit grows
+	limit     float64
+	inflight  int
+	min, max  float64
+	avg       float64 // smoothed latency of recent successes, seconds
+	floor     float64 // the lowest avg seen, forgotten slowly
+	lastCut   time.Time
+	slowStart bool
+	start     time.Time
+	lastTrace time.Time
+	trace     []LimitPoint
+}
+
+// A LimitPoint is the limit at a moment of a run, in seconds since its
+// start.
+type LimitPoint struct {
+	T     float64 `json:"t"`
+	Limit int     `json:"limit"`
+}
+
+// NewAIMD returns a limit starting at initial, never above max.
+func NewAIMD(initial, max int) *AIMD {
+	a := &AIMD{changed: make(chan struct{}), limit: float64(min(initial, max)), min: 1, max: float64(max), slowStart: true, start: time.Now()}
+	a.trace = []LimitPoint{{0, int(a.limit)}}
+	return a
+}
+
+// Acquire waits for a slot, or reports false when ctx ends first.
+func (a *AIMD) Acquire(ctx context.Context) bool {
+	for {
+		a.mu.Lock()
+		if a.inflight < int(a.limit) {
+			a.inflight++
+			a.mu.Unlock()
+			return true
+		}
+		ch := a.changed
+		a.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// Release gives a slot back.
+func (a *AIMD) Release() {
+	a.mu.Lock()
+	a.inflight--
+	a.wake()
+	a.mu.Unlock()
+}
+
+func (a *AIMD) wake() {
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+// Limit returns the current limit.
+func (a *AIMD) Limit() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return int(a.limit)
+}
+
+// Trace returns the limit's history, sampled at most every 250 ms.
+func (a *AIMD) Trace() []LimitPoint {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]LimitPoint(nil), a.trace...)
+}
+
+// Observe takes one HTTP attempt's outcome.
+func (a *AIMD) Observe(status int, latency time.Duration, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	window := max(time.Duration(a.floor*float64(time.Second)), 50*time.Millisecond)
+	cut := func(f float64) {
+		if now.Sub(a.lastCut) < window {
+			return
+		}
+		a.lastCut, a.slowStart = now, false
+		a.limit = max(a.min, a.limit*f)
+	}
+	switch {
+	case err != nil:
+		// Network trouble says nothing about capacity; the retries and the
+		// breaker deal with it.
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		cut(0.7)
+	case status < 300:
+		l := latency.Seconds()
+		if a.avg == 0 {
+			a.avg = l
+		}
+		a.avg += 0.1 * (l - a.avg)
+		if a.floor == 0 || a.avg < a.floor {
+			a.floor = a.avg
+		} else {
+			a.floor *= 1.002 // forget a floor the endpoint no longer reaches
+		}
+		if a.avg > 2*a.floor && a.inflight >= int(a.limit)/2 {
+			cut(0.9)
+			break
+		}
+		if float64(a.inflight) < 0.8*a.limit {
+			break // the limit is not what holds the requests back: no evidence for more
+		}
+		old := int(a.limit)
+		if a.slowStart {
+			a.limit = min(a.max, a.limit+1)
+		} else {
+			a.limit = min(a.max, a.limit+1/a.limit)
+		}
+		if int(a.limit) > old {
+			a.wake()
+		}
+	}
+	if now.Sub(a.lastTrace) >= 250*time.Millisecond {
+		a.lastTrace = now
+		a.trace = append(a.trace, LimitPoint{now.Sub(a.start).Seconds(), int(a.limit)})
+	}
+}
