@@ -10,9 +10,11 @@ import (
 // An AIMD is a concurrency limit that finds an endpoint's knee by itself.
 // It starts at a modest limit and doubles it every round trip (each
 // success adds one) until the endpoint first pushes back; from then on a
-// success adds 1/limit (one per round trip). A 429 or 503 cuts the limit
-// to 70%, and a smoothed latency above twice the lowest it has been (a
-// queue forming) cuts it to 90%, each at most once per round trip. Callers take a slot
+// success adds 1/limit (one per round trip), and only while the limit is
+// what holds requests back. A 429 or 503 cuts the limit to 70%, at most
+// once per round trip. Latency is not a signal: on a loaded client (a
+// race-detector build, a busy CI runner) it rises for reasons of the
+// client's own, and a limit that cut on it collapsed. Callers take a slot
 // with Acquire and give it back with Release; the client reports every
 // HTTP attempt to Observe.
 type AIMD struct {
@@ -21,8 +23,7 @@ type AIMD struct {
 	limit     float64
 	inflight  int
 	min, max  float64
-	avg       float64 // smoothed latency of recent successes, seconds
-	floor     float64 // the lowest avg seen, forgotten slowly
+	rtt       float64 // smoothed latency of recent successes, seconds
 	lastCut   time.Time
 	slowStart bool
 	start     time.Time
@@ -95,7 +96,7 @@ func (a *AIMD) Observe(status int, latency time.Duration, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := time.Now()
-	window := max(time.Duration(a.floor*float64(time.Second)), 50*time.Millisecond)
+	window := max(time.Duration(a.rtt*float64(time.Second)), 50*time.Millisecond)
 	cut := func(f float64) {
 		if now.Sub(a.lastCut) < window {
 			return
@@ -110,19 +111,10 @@ func (a *AIMD) Observe(status int, latency time.Duration, err error) {
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		cut(0.7)
 	case status < 300:
-		l := latency.Seconds()
-		if a.avg == 0 {
-			a.avg = l
-		}
-		a.avg += 0.1 * (l - a.avg)
-		if a.floor == 0 || a.avg < a.floor {
-			a.floor = a.avg
+		if l := latency.Seconds(); a.rtt == 0 {
+			a.rtt = l
 		} else {
-			a.floor *= 1.002 // forget a floor the endpoint no longer reaches
-		}
-		if a.avg > 2*a.floor && a.inflight >= int(a.limit)/2 {
-			cut(0.9)
-			break
+			a.rtt += 0.1 * (l - a.rtt)
 		}
 		if float64(a.inflight) < 0.8*a.limit {
 			break // the limit is not what holds the requests back: no evidence for more
