@@ -34,7 +34,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("psveval-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	psveval := fs.String("psveval", "", "the psveval `binary` to measure (default: built from ./cmd/psveval into a temporary folder)")
-	what := fs.String("what", "all", "figures to measure: all, or a list of efficiency, naive, ceiling, images, memory, resume, cache")
+	what := fs.String("what", "all", "figures to measure: all, or a list of efficiency, naive, ceiling, images, memory, resume, cache, adaptive (not in all)")
 	runs := fs.Int("runs", 3, "runs per figure (min, median and max are reported)")
 	n := fs.Int("n", 9264, "items per run")
 	sample := fs.String("images", "../shared/data/medvqa-sample/items.jsonl", "medvqa sample whose real JPEGs the image figures use")
@@ -192,6 +192,46 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			row("peak RSS with real JPEGs", "≤ 100", rss, "MB")
 			srv.stop()
 		}
+	}
+	if want["adaptive"] { // not in "all": it takes minutes
+		srv, err := b.fake(text, "--capacity", "48", "--max-inflight", "96", "--model-latency", "50ms")
+		if err != nil {
+			return err
+		}
+		best := 0.0
+		var autoIPS, auto429 []float64
+		for _, c := range []string{"16", "32", "48", "64", "96", "128", "256", "auto"} {
+			var ips, share []float64
+			for i := range b.runs {
+				m, err := b.run(srv, text, fmt.Sprintf("conc-%s-%d", c, i), "--concurrency", c, "--judge-concurrency", "64", "--max-error-rate", "1")
+				if err != nil {
+					srv.stop()
+					return err
+				}
+				calls, err := modelCalls(m.out)
+				if err != nil {
+					srv.stop()
+					return err
+				}
+				ips = append(ips, float64(*n)/m.wall)
+				share = append(share, 100*float64(calls.Retries)/float64(calls.Requests+calls.Retries))
+			}
+			slices.Sort(ips)
+			if c == "auto" {
+				autoIPS, auto429 = ips, share
+			} else {
+				best = max(best, ips[len(ips)/2])
+			}
+			row(fmt.Sprintf("throughput at --concurrency %s (capacity 48, 429 above 96, 50 ms)", c), "-", ips, "items/s")
+			row(fmt.Sprintf("requests answered 429 at --concurrency %s", c), "-", share, "%")
+		}
+		rel := make([]float64, len(autoIPS))
+		for i, x := range autoIPS {
+			rel[i] = x / best
+		}
+		row("auto throughput / best fixed (median)", "≥ 0.9", rel, "")
+		row("auto: requests answered 429, whole run", "< 1", auto429, "%")
+		srv.stop()
 	}
 	if all || want["memory"] {
 		for part := range strings.SplitSeq(*curve, ",") {
@@ -418,4 +458,21 @@ func (b *bencher) measure(name, out string, cmd *exec.Cmd) (measured, error) {
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	fmt.Fprintf(b.log, "bench: %s: %.2f s wall, %.2f CPU-s, %.0f MB peak RSS\n", name, wall, cpu, float64(ru.Maxrss)/1024)
 	return measured{wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024, out: out}, nil
+}
+
+// modelCalls reads a run's model call counts from its summary.
+func modelCalls(dir string) (eval.CallCounts, error) {
+	var s struct {
+		Run struct {
+			Calls map[string]eval.CallCounts `json:"calls"`
+		} `json:"run"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return eval.CallCounts{}, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return eval.CallCounts{}, err
+	}
+	return s.Run.Calls["model"], nil
 }
