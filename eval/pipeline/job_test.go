@@ -105,7 +105,7 @@ func TestJobCancelled(t *testing.T) {
 		t.Fatalf("Run = %v, want an interrupted *StoppedError", err)
 	}
 	saved := lines(t, filepath.Join(job.Dir, rundir.AnswersFile))
-	if saved < 4 || saved != se.Answers {
+	if saved < 1 || saved != se.Answers {
 		t.Errorf("%d answers saved, the error says %d", saved, se.Answers)
 	}
 	before := srv.Requests("model")
