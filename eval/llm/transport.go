@@ -83,6 +83,8 @@ type Transport struct {
 
 	// replicas, when set, routes every attempt to one replica.
 	replicas *replicaSet
+	// blobs are the long values requests carry by placeholder.
+	blobs blobs
 	// observe, when set, is told every attempt's outcome.
 	observe func(status int, latency time.Duration, err error)
 
@@ -362,10 +364,15 @@ func (t *Transport) body(req *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(t.Params) == 0 || !strings.Contains(req.Header.Get("Content-Type"), "json") {
+	if !strings.Contains(req.Header.Get("Content-Type"), "json") {
 		return b, nil
 	}
-	return MergeParams(b, t.Params)
+	if len(t.Params) > 0 {
+		if b, err = MergeParams(b, t.Params); err != nil {
+			return nil, err
+		}
+	}
+	return t.blobs.expand(b), nil
 }
 
 // MergeParams writes params into the JSON object b, leaving any key b

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -298,6 +299,60 @@ func TestRedactURL(t *testing.T) {
 	} {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBlobsExpandInPlace(t *testing.T) {
+	t.Parallel()
+	var bs blobs
+	bs.m.Store("psveval-blob:1", "data:image/png;base64,AAAA")
+	bs.m.Store("psveval-blob:22", "data:image/jpeg;base64,/9j/+==")
+	in := `{"a":"psveval-blob:1","b":["psveval-blob:22","psveval-blob:3","x psveval-blob:1"],"c":"psveval-blob:1x"}`
+	want := `{"a":"data:image/png;base64,AAAA","b":["data:image/jpeg;base64,/9j/+==","psveval-blob:3","x psveval-blob:1"],"c":"psveval-blob:1x"}`
+	if got := string(bs.expand([]byte(in))); got != want {
+		t.Errorf("expand =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestBlobReachesTheServer sends a request whose image goes by blob: the
+// server receives the data URI in the body, and retries send it again.
+func TestBlobReachesTheServer(t *testing.T) {
+	t.Parallel()
+	var bodies []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		n := len(bodies)
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"yes"}}]}`)
+	}))
+	defer srv.Close()
+	c := New(Config{Name: "model", BaseURL: srv.URL + "/v1", RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	uri := "data:image/png;base64," + strings.Repeat("iVBORw0KGgo+/", 1000)
+	p := c.Blob(uri)
+	defer c.Drop(p)
+	_, err := c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "m", Messages: []openai.ChatCompletionMessage{{Role: "user",
+		MultiContent: []openai.ChatMessagePart{{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: p}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 2 {
+		t.Fatalf("%d requests, want 2", len(bodies))
+	}
+	for i, b := range bodies {
+		if !strings.Contains(b, `"url":"`+uri+`"`) || strings.Contains(b, blobPrefix) {
+			t.Errorf("request %d does not carry the image itself: %.200s", i+1, b)
+		}
+		if !json.Valid([]byte(b)) {
+			t.Errorf("request %d is not valid JSON", i+1)
 		}
 	}
 }

@@ -31,6 +31,12 @@ type LLMModel struct {
 
 // Messages returns the messages sent for it.
 func (m *LLMModel) Messages(it eval.Item) ([]openai.ChatCompletionMessage, error) {
+	return m.messages(it, func(uri string) string { return uri })
+}
+
+// messages builds the request's messages, each image's data URI passed
+// through image first (the client's Blob, for a request).
+func (m *LLMModel) messages(it eval.Item, image func(uri string) string) ([]openai.ChatCompletionMessage, error) {
 	var msgs []openai.ChatCompletionMessage
 	if m.System != "" {
 		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleSystem, Content: m.System})
@@ -57,7 +63,7 @@ func (m *LLMModel) Messages(it eval.Item) ([]openai.ChatCompletionMessage, error
 		enc.Close()
 		parts = append(parts, openai.ChatMessagePart{
 			Type:     openai.ChatMessagePartTypeImageURL,
-			ImageURL: &openai.ChatMessageImageURL{URL: uri.String()},
+			ImageURL: &openai.ChatMessageImageURL{URL: image(uri.String())},
 		})
 	}
 	parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: text})
@@ -67,7 +73,19 @@ func (m *LLMModel) Messages(it eval.Item) ([]openai.ChatCompletionMessage, error
 // Answer asks the model to answer it. A completion that stays blank
 // after the client's retries is an error ([ErrBlank]).
 func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error) {
-	msgs, err := m.Messages(it)
+	// Images travel as blobs: the transport writes their data URIs into
+	// the body, so go-openai never JSON-encodes 100 KB strings.
+	var blobs []string
+	defer func() {
+		for _, b := range blobs {
+			m.Client.Drop(b)
+		}
+	}()
+	msgs, err := m.messages(it, func(uri string) string {
+		p := m.Client.Blob(uri)
+		blobs = append(blobs, p)
+		return p
+	})
 	if err != nil {
 		return eval.Answer{}, err
 	}
