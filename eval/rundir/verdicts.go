@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/psveval/psveval/eval"
 )
@@ -67,12 +68,10 @@ func ReadLabels(path string) ([]Label, error) {
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		var l Label
 		pos := fmt.Sprintf("line %d", n)
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			return nil, &eval.InputError{File: path, Pos: pos, Err: fmt.Errorf("want {\"id\": \"...\", \"dim\": \"...\", \"met\": true|false}: %v", err)}
+		l, err := parseLabel(b)
+		if err != nil {
+			return nil, &eval.InputError{File: path, Pos: pos, Err: err}
 		}
 		switch {
 		case l.ID == "":
@@ -96,4 +95,55 @@ func ReadLabels(path string) ([]Label, error) {
 		return nil, &eval.InputError{File: path, Err: errors.New("no labels")}
 	}
 	return out, nil
+}
+
+// parseLabel reads one labels line, saying what is wrong in the terms of
+// the format rather than of Go's types.
+func parseLabel(b []byte) (Label, error) {
+	const want = `want {"id": "...", "dim": "...", "met": true|false}`
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Label{}, fmt.Errorf("not a JSON object: %s", want)
+	}
+	var l Label
+	for k, v := range m {
+		switch k {
+		case "id", "dim":
+			s, ok := v.(string)
+			if !ok {
+				return Label{}, fmt.Errorf("%q must be a string, got %s", k, jsonType(v))
+			}
+			if k == "id" {
+				l.ID = s
+			} else {
+				l.Dim = s
+			}
+		case "met":
+			met, ok := v.(bool)
+			if !ok {
+				return Label{}, fmt.Errorf(`"met" must be true or false, got %s`, jsonType(v))
+			}
+			l.Met = &met
+		default:
+			return Label{}, fmt.Errorf("unknown key %q: %s", k, want)
+		}
+	}
+	return l, nil
+}
+
+// jsonType names a decoded JSON value for an error message.
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprint(v)
 }
