@@ -102,7 +102,6 @@ func HTML(w io.Writer, runs []HTMLRun, opts HTMLOptions) error {
 	opts.Width = 1 << 20
 	t := build(rs, opts.Options)
 	data := pageData{Runs: rowLabels(rs), Images: []string{}}
-	index := map[string]int{}
 	byID := map[string]*pageItem{}
 	imageIndex := map[string]int{}
 	for ri, r := range runs {
@@ -120,7 +119,6 @@ func HTML(w io.Writer, runs []HTMLRun, opts HTMLOptions) error {
 					it.Images = append(it.Images, k)
 				}
 				byID[res.ID] = it
-				index[res.ID] = len(data.Items)
 				data.Items = append(data.Items, it)
 			}
 			v := &pageVerdict{Answer: res.Answer, Status: res.Status, Score: res.Score, Error: res.Error, Unscorable: res.Unscorable}

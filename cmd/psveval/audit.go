@@ -16,10 +16,8 @@ import (
 
 // agreeFlags are the flags audit and agree share.
 type agreeFlags struct {
-	format    string
-	resamples int
-	seed      uint64
-	width     int
+	format string
+	statFlags
 }
 
 func (a *agreeFlags) register(fs *flag.FlagSet) {
@@ -30,8 +28,7 @@ func (a *agreeFlags) register(fs *flag.FlagSet) {
 }
 
 func (a *agreeFlags) validate() error {
-	sf := statFlags{resamples: a.resamples, seed: a.seed, width: a.width}
-	if err := sf.validate(); err != nil {
+	if err := a.statFlags.validate(); err != nil {
 		return err
 	}
 	if a.format != "text" && a.format != "json" {
@@ -41,7 +38,7 @@ func (a *agreeFlags) validate() error {
 }
 
 func (a *agreeFlags) render(w io.Writer, ar *reports.AgreementReport) error {
-	ar.Width = (&statFlags{width: a.width}).textWidth(w)
+	ar.Width = a.textWidth(w)
 	if a.format == "json" {
 		return ar.JSON(w)
 	}
@@ -220,11 +217,11 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	// The effect on every column: the paired comparison of the two runs.
-	runs, err := loadRuns(fs.Args(), stats.AggregateOptions{Resamples: af.resamples, Seed: af.seed})
+	runs, err := loadRuns(fs.Args(), af.aggregate(true))
 	if err != nil {
 		return reportErr(err)
 	}
-	cf := compareFlags{statFlags: statFlags{resamples: af.resamples, seed: af.seed}, alpha: stats.DefaultThresholds.Alpha, minN: stats.DefaultThresholds.MinN, maxDrop: stats.DefaultThresholds.MaxDrop}
+	cf := defaultCompare(af.statFlags)
 	cr := &reports.ComparisonReport{Base: "A", Cand: "B", C: cf.compare(runs[0], runs[1]), Width: ar.Width}
 	fmt.Fprintln(stdout, "\neffect on every column (B minus A):")
 	return cr.Text(stdout)

@@ -44,6 +44,13 @@ func (c *compareFlags) validate() error {
 	return nil
 }
 
+// defaultCompare is the comparison with the default thresholds, for
+// commands that compare without a gate's flags (agree, sweep).
+func defaultCompare(sf statFlags) compareFlags {
+	t := stats.DefaultThresholds
+	return compareFlags{statFlags: sf, alpha: t.Alpha, minN: t.MinN, maxDrop: t.MaxDrop}
+}
+
 func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
 	return stats.Compare(base.Scores, cand.Scores, stats.CompareOptions{
 		By: c.by, Resamples: c.resamples, Seed: c.seed,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -71,7 +70,7 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lines := map[string][]byte{}
 	from := map[string]string{}
 	for _, d := range dirs {
-		err := readLinesOf(filepath.Join(d, rundir.ResultsFile), func(b []byte) error {
+		err := rundir.ReadResultLines(filepath.Join(d, rundir.ResultsFile), func(b []byte) error {
 			var r struct{ ID string }
 			if err := json.Unmarshal(b, &r); err != nil {
 				return err
@@ -218,28 +217,27 @@ func mergedRunInfo(dirs []string) *stats.RunInfo {
 	var cost float64
 	costs := false
 	for _, d := range dirs {
-		var s stats.Summary
-		b, err := os.ReadFile(filepath.Join(d, rundir.SummaryFile))
-		if err != nil || json.Unmarshal(b, &s) != nil || s.Run == nil {
+		run := rundir.ReadRunInfo(d)
+		if run == nil {
 			continue
 		}
-		for k, c := range s.Run.Calls {
+		for k, c := range run.Calls {
 			t := ri.Calls[k]
 			t.Add(c)
 			ri.Calls[k] = t
 		}
-		for k, v := range s.Run.Retries {
+		for k, v := range run.Retries {
 			ri.Retries[k] += v
 		}
-		ri.Repairs += s.Run.Repairs
-		ri.Cached += s.Run.Cached
-		for k, v := range s.Run.ServedModels {
+		ri.Repairs += run.Repairs
+		ri.Cached += run.Cached
+		for k, v := range run.ServedModels {
 			if ri.ServedModels[k] == "" {
 				ri.ServedModels[k] = v
 			}
 		}
-		if s.Run.CostUSD != nil {
-			cost += *s.Run.CostUSD
+		if run.CostUSD != nil {
+			cost += *run.CostUSD
 			costs = true
 		}
 	}
@@ -266,24 +264,4 @@ func concat(path string, dirs []string, name string) error {
 		}
 		return nil
 	})
-}
-
-// readLinesOf calls fn with every non-empty line of the file at path.
-func readLinesOf(path string, fn func([]byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<16), eval.MaxLineBytes)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		if err := fn(sc.Bytes()); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/sourcegraph/conc/pool"
 	"golang.org/x/term"
@@ -147,8 +145,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if ok {
 			sw = s
-			points := slices.Clone(s.Points)
-			slices.SortFunc(points, func(a, b sweep.Point) int { return cmp.Compare(a.Value, b.Value) })
+			points := s.Sorted()
 			dirs = nil
 			for _, p := range points {
 				dirs = append(dirs, s.Dir(fs.Arg(0), p))

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,8 +68,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	resume := "psveval sweep " + rundir.ShellJoin(args)
-	points := slices.Clone(s.Points)
-	slices.SortFunc(points, func(a, b sweep.Point) int { return cmp.Compare(a.Value, b.Value) })
+	points := s.Sorted()
 	runPoint := func(ctx context.Context, p sweep.Point, url string, judgeConc int) error {
 		dir := s.Dir(*out, p)
 		runArgs := []string{"--config", s.Run, "--model", p.Model, "--model-url", url, "--out", dir, "--progress", "none",
@@ -134,9 +130,8 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cached := 0
 	for _, r := range sr.Runs {
-		var s stats.Summary // the run's own summary: what loading recomputes has no run information
-		if b, err := os.ReadFile(filepath.Join(r.Dir, rundir.SummaryFile)); err == nil && json.Unmarshal(b, &s) == nil && s.Run != nil {
-			cached += s.Run.Cached
+		if run := rundir.ReadRunInfo(r.Dir); run != nil {
+			cached += run.Cached
 		}
 	}
 	fmt.Fprintf(stderr, "the judgment cache saved %s across the points\nwrote %s/sweep.svg and sweep.png\n", eval.Nouns(cached, "judgment"), *out)
@@ -168,8 +163,7 @@ func servePoint(ctx context.Context, s *sweep.Spec, out string, p sweep.Point, t
 // loadSweep loads a sweep's finished points, refusing points that
 // evaluated different items, and analyses them.
 func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, error) {
-	points := slices.Clone(s.Points)
-	slices.SortFunc(points, func(a, b sweep.Point) int { return cmp.Compare(a.Value, b.Value) })
+	points := s.Sorted()
 	sr := &reports.SweepReport{Name: s.Name, Axis: s.Axis}
 	var dirs []string
 	for _, p := range points {
@@ -189,7 +183,7 @@ func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, e
 		scores = append(scores, r.Scores)
 	}
 	sr.Best = stats.BestOf(sr.Values, scores, sf.resamples, sf.seed)
-	cf := compareFlags{statFlags: sf, alpha: stats.DefaultThresholds.Alpha, minN: stats.DefaultThresholds.MinN, maxDrop: stats.DefaultThresholds.MaxDrop}
+	cf := defaultCompare(sf)
 	for i := 1; i < len(runs); i++ {
 		sr.Steps = append(sr.Steps, cf.compare(runs[i-1], runs[i]))
 	}

@@ -2,6 +2,7 @@ package rundir
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
 )
 
@@ -25,22 +27,40 @@ func ReadResults(path string, fn func(eval.Result) error) error {
 }
 
 func readResults(r io.Reader, name string, fn func(eval.Result) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<16), eval.MaxLineBytes)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
+	return readLines(r, name, func(line int, b []byte) error {
 		var res eval.Result
-		if err := json.Unmarshal(sc.Bytes(), &res); err != nil {
+		if err := json.Unmarshal(b, &res); err != nil {
 			return &eval.InputError{File: name, Pos: fmt.Sprintf("line %d", line), Err: fmt.Errorf("not a result: %w", err)}
 		}
 		if res.ID == "" {
 			return &eval.InputError{File: name, Pos: fmt.Sprintf("line %d", line), Err: errors.New("result has no id")}
 		}
-		if err := fn(res); err != nil {
+		return fn(res)
+	})
+}
+
+// ReadResultLines calls fn with every line of a results.jsonl file as it
+// is, for copying results without decoding them.
+func ReadResultLines(path string, fn func(line []byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return readLines(f, path, func(_ int, b []byte) error { return fn(b) })
+}
+
+// readLines calls fn with each non-empty line of r and its number.
+func readLines(r io.Reader, name string, fn func(n int, b []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), eval.MaxLineBytes)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		if err := fn(line, sc.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -69,4 +89,16 @@ func WriteResults(dir string, results []eval.Result) error {
 		}
 		return nil
 	})
+}
+
+// ReadRunInfo returns what the run in dir recorded about itself in its
+// summary.json (calls, cache savings, cost), which a summary recomputed
+// from results.jsonl cannot know; nil when it has none.
+func ReadRunInfo(dir string) *stats.RunInfo {
+	var s stats.Summary
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	return s.Run
 }

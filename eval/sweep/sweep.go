@@ -7,12 +7,14 @@ package sweep
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,6 +52,14 @@ func (s *Spec) Label(p Point) string {
 // Dir is the point's run directory under the sweep directory.
 func (s *Spec) Dir(sweepDir string, p Point) string {
 	return filepath.Join(sweepDir, s.Label(p))
+}
+
+// Sorted returns the points in value order, the order of every table and
+// plot.
+func (s *Spec) Sorted() []Point {
+	points := slices.Clone(s.Points)
+	slices.SortFunc(points, func(a, b Point) int { return cmp.Compare(a.Value, b.Value) })
+	return points
 }
 
 // SpecFile is the copy of the spec a sweep directory keeps.
