@@ -86,7 +86,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		resume: "psveval judge " + rundir.ShellJoin(redactArgs(args)),
 		manifest: &rundir.Manifest{
 			Source: abs, Model: sm.Model, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(args)...),
-			Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String()},
+			Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String(), "sync_every": rf.syncEvery.String()},
 		},
 		seed: func(dir string) error {
 			b, err := os.ReadFile(filepath.Join(src, "answers.jsonl"))

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
@@ -32,6 +33,7 @@ type runFlags struct {
 	config, out, cacheDir, progress, logLevel string
 	noCache, dryRun                           bool
 	priceIn, priceOut, maxErrorRate           float64
+	syncEvery                                 time.Duration
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -45,6 +47,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&r.maxErrorRate, "max-error-rate", 0.01, "exit 3 when unscored plus errored items exceed this share")
 	fs.StringVar(&r.progress, "progress", "auto", "progress on stderr: auto, bar, lines or none")
 	fs.StringVar(&r.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&r.syncEvery, "sync-every", 200*time.Millisecond, "how long a journalled answer or judgment may wait for its fsync (a power cut loses at most this much work; a killed process loses nothing); 0 syncs every line before going on")
 }
 
 // progressModes are the values of --progress.
@@ -61,6 +64,8 @@ func (r *runFlags) validate() error {
 		return usageErrorf("--judge-price-in %g: want 0 or more USD per million tokens", r.priceIn)
 	case !(r.priceOut >= 0) || math.IsInf(r.priceOut, 0):
 		return usageErrorf("--judge-price-out %g: want 0 or more USD per million tokens", r.priceOut)
+	case r.syncEvery < 0:
+		return usageErrorf("--sync-every %v: want 0 (sync every line) or a positive duration", r.syncEvery)
 	}
 	return nil
 }
@@ -132,6 +137,7 @@ func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, tit
 				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 				"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
 				"max_response_bytes": ef.maxRespBytes, "max_image_bytes": df.maxImageBytes, "max_error_rate": rf.maxErrorRate,
+				"sync_every": rf.syncEvery.String(),
 			}},
 	}
 	if rf.dryRun {
@@ -191,7 +197,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	pj := &pipeline.Job{
 		ModelLimit: ml, JudgeLimit: jl,
 		Dataset: j.ds, Model: j.model, Judges: j.judges, Rule: j.rule, Dir: j.out, Manifest: j.manifest,
-		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed,
+		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed, SyncEvery: j.flags.syncEvery,
 		JudgePrice: [2]float64{j.flags.priceIn, j.flags.priceOut}, Progress: &pipeline.Progress{},
 		Notify: func(msg string) { fmt.Fprintln(stderr, msg) }, Logger: j.logger,
 		RunInfo: func(ri *stats.RunInfo) {

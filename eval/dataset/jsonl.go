@@ -137,7 +137,7 @@ func decodeObject(b []byte) (record, error) {
 // jsonString decodes a JSON string's content (as found between quotes by
 // jsonscan, or with its quotes). Plain strings (no escapes, no control
 // characters, valid UTF-8), nearly all of them, are copied as they are;
-// the rest go through encoding/json.
+// the rest are unescaped by jsonscan.String.
 func jsonString(raw []byte) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		raw = append(append([]byte{'"'}, raw...), '"')
@@ -146,9 +146,7 @@ func jsonString(raw []byte) (string, error) {
 	if plainASCII(body) || (!needsEscapeWork(body) && utf8.Valid(body)) {
 		return string(body), nil
 	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
+	return jsonscan.String(raw)
 }
 
 // plainASCII reports whether b is printable ASCII without backslashes,

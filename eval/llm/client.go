@@ -80,6 +80,12 @@ type Client struct {
 	oa        *openai.Client
 	transport *Transport
 	blanks    atomic.Int64
+	// params are cfg.Params encoded once, for requests written by
+	// encodeRequest (nil, with fast false, when they do not marshal: the
+	// go-openai path then reports it).
+	params  []encoded
+	fast    bool
+	chatURL string
 
 	served  sync.Once
 	mu      sync.Mutex
@@ -115,7 +121,11 @@ func New(cfg Config) *Client {
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = &http.Client{Transport: t}
-	return &Client{cfg: cfg, oa: openai.NewClientWithConfig(oc), transport: t}
+	c := &Client{cfg: cfg, oa: openai.NewClientWithConfig(oc), transport: t, chatURL: oc.BaseURL + "/chat/completions"}
+	var err error
+	c.params, err = encodeParams(cfg.Params)
+	c.fast = err == nil
+	return c
 }
 
 // Stats returns a snapshot of the client's transport counters.
@@ -272,7 +282,7 @@ func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 	actx := WithAttempts(ctx, &attempts)
 	start := time.Now()
 	for try := 1; ; try++ {
-		resp, err := c.oa.CreateChatCompletion(actx, req)
+		resp, err := c.create(actx, req)
 		out := Response{ChatCompletionResponse: resp, Attempts: int(attempts), Latency: time.Since(start)}
 		if err != nil {
 			return out, c.classify(ctx, err)
@@ -291,6 +301,43 @@ func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 			return out, err
 		}
 	}
+}
+
+// create sends one chat completion request. What psveval itself sends is
+// written and read by wire.go; anything else goes through go-openai.
+func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+	body, ok := encodeRequest(&req, c.params)
+	if !c.fast || !ok {
+		return c.oa.CreateChatCompletion(ctx, req)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.chatURL, nil)
+	if err != nil {
+		return openai.ChatCompletionResponse{}, err
+	}
+	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("Content-Type", "application/json")
+	if c.cfg.APIKey != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	resp, data, err := c.transport.send(hr, c.transport.blobs.expand(body))
+	if err != nil {
+		return openai.ChatCompletionResponse{}, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return openai.ChatCompletionResponse{}, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
+	}
+	out, err := decodeCompletion(data)
+	if err != nil {
+		// Read it as go-openai would before giving up: a shape wire.go
+		// does not know (content as a list of parts, say) may still be
+		// a completion.
+		var full openai.ChatCompletionResponse
+		if json.Unmarshal(data, &full) == nil {
+			return full, nil
+		}
+		return out, err
+	}
+	return out, nil
 }
 
 // A StatusError is an error response from an endpoint.

@@ -170,16 +170,28 @@ func WithAttempts(ctx context.Context, n *int64) context.Context {
 // response's body is fully read, capped, redacted and replaced by an
 // in-memory copy, so it outlives the attempt's deadline.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
 	body, err := t.body(req)
 	if err != nil {
 		return nil, err
 	}
+	resp, data, err := t.send(req, body)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
+	return resp, nil
+}
+
+// send sends req with body, whose parameters are written already, with
+// the retries RoundTrip makes; it returns the last response and its body.
+func (t *Transport) send(req *http.Request, body []byte) (*http.Response, []byte, error) {
+	ctx := req.Context()
 	counter, _ := ctx.Value(attemptsKey{}).(*int64)
 	for attempt := 1; ; attempt++ {
 		if t.Limiter != nil {
 			if err := t.Limiter.Wait(ctx); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if counter != nil {
@@ -191,12 +203,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.replicas != nil {
 			var err error
 			if rep, err = t.replicas.pick(ctx); err != nil {
-				return nil, &AttemptsError{Attempts: attempt, Err: err}
+				return nil, nil, &AttemptsError{Attempts: attempt, Err: err}
 			}
 			target = req.Clone(ctx)
 			if target.URL, err = target.URL.Parse(t.replicas.url(rep, req.URL.String())); err != nil {
 				rep.done(nil, err)
-				return nil, err
+				return nil, nil, err
 			}
 			target.Host = target.URL.Host
 			if holder, ok := ctx.Value(replicaKey{}).(**replica); ok {
@@ -212,20 +224,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.observe(status(resp), time.Since(began), err)
 		}
 		if ctx.Err() != nil {
-			return nil, context.Cause(ctx) // never retry once the caller gave up
+			return nil, nil, context.Cause(ctx) // never retry once the caller gave up
 		}
 		var tooLarge *BodyTooLargeError
 		if errors.As(err, &tooLarge) {
-			return nil, err
+			return nil, nil, err
 		}
 		wait, retry := t.retryable(resp, err, attempt)
 		if !retry || attempt >= t.MaxAttempts {
 			if err != nil {
-				return nil, &AttemptsError{Attempts: attempt, Err: err}
+				return nil, nil, &AttemptsError{Attempts: attempt, Err: err}
 			}
-			resp.Body = io.NopCloser(bytes.NewReader(data))
-			resp.ContentLength = int64(len(data))
-			return resp, nil
+			return resp, data, nil
 		}
 		t.stats.Retries.Add(1)
 		if rep != nil && t.replicas.available(rep) {
@@ -233,7 +243,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.Logger.Debug("retrying", "endpoint", t.Name, "attempt", attempt, "wait", wait, "status", status(resp), "err", err)
 		if err := sleep(ctx, wait); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }

@@ -50,6 +50,10 @@ type Job struct {
 	ModelLimit, JudgeLimit Limiter
 	// Cache, when set, keeps judgments across runs.
 	Cache *store.Cache
+	// SyncEvery is the journals' store.Journal.SyncEvery: how long a
+	// written answer or judgment may wait for its fsync. 0 syncs each
+	// before going on.
+	SyncEvery time.Duration
 	// Seed, when set, fills a new run directory's answer journal before
 	// the run starts (psveval judge copies a run's answers).
 	Seed func(dir string) error
@@ -116,7 +120,7 @@ func (j *Job) note(format string, args ...any) {
 // directory holds another run, an *eval.InputError for bad input, and a
 // *StoppedError when an endpoint failed for good or ctx was cancelled:
 // every completed call is saved, and running the job again resumes.
-func (j *Job) Run(ctx context.Context) (*Outcome, error) {
+func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	if j.Logger == nil {
 		j.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -143,8 +147,13 @@ func (j *Job) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer answers.Close()
-	defer judgments.Close()
+	defer func() {
+		// Closing syncs what SyncEvery left unsynced: its failure fails
+		// the run, whose journals then cannot be trusted to hold it all.
+		if cerr := errors.Join(answers.Close(), judgments.Close()); cerr != nil && err == nil {
+			out, err = nil, cerr
+		}
+	}()
 	verb := "starting"
 	if resumed {
 		verb = fmt.Sprintf("resuming (%s, %s recorded)", eval.Nouns(answers.Len(), "answer"), eval.Nouns(judgments.Len(), "judgment"))
@@ -178,6 +187,7 @@ func (j *Job) openJournals() (answers, judgments *store.Journal, err error) {
 		answers.Close()
 		return nil, nil, err
 	}
+	answers.SyncEvery, judgments.SyncEvery = j.SyncEvery, j.SyncEvery
 	if warn != "" {
 		j.note("warning: %s", warn)
 	}

@@ -12,14 +12,19 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/psveval/psveval/eval/internal/jsonscan"
 )
 
 // A Journal is an append-only JSONL file of records, each keyed by a
-// content hash. Append writes one line and returns only once the line is
-// on disk (fsync). Concurrent appends share their syncs (group commit), so
-// durability per line costs far fewer than one fsync per line.
+// content hash. Append writes one line and returns once the file holds it,
+// so the line survives the process being killed. When the line reaches
+// the disk itself (fsync), which a power cut or a kernel crash needs, is
+// set by SyncEvery: with 0 Append waits for that too, and concurrent
+// appends share their syncs (group commit); with an interval, a sync
+// follows each write within the interval, off the appenders' path, and
+// Close syncs what is left.
 //
 // Only the keys and the lines' offsets are kept in memory; a record is
 // read back from the file when asked for. Records that carry an error are
@@ -28,6 +33,9 @@ import (
 // A Journal is safe for concurrent use.
 type Journal struct {
 	path string
+	// SyncEvery bounds how long a written line may wait for its fsync;
+	// 0 makes every Append wait for it. Set it before the first Append.
+	SyncEvery time.Duration
 
 	// mu guards everything below. Appended lines wait in pending until the
 	// one appender that syncs writes them all in one write and one fsync
@@ -48,6 +56,11 @@ type Journal struct {
 	syncing  bool
 	syncErr  error
 	closed   bool
+	// dirty marks lines written and not yet synced, under SyncEvery; a
+	// sync is due on timer, and bgSync marks one in progress.
+	dirty  bool
+	timer  *time.Timer
+	bgSync bool
 }
 
 type pendingSpan struct {
@@ -211,7 +224,8 @@ func (j *Journal) read(off int64, key string, v any) error {
 	return nil
 }
 
-// Append writes rec as one line and waits until it is synced. rec's JSON
+// Append writes rec as one line and waits until the file holds it (and,
+// with SyncEvery 0, until it is synced). rec's JSON
 // form must have a "key" equal to key and, when failed, a non-empty
 // "error": that is how a reopened journal tells failures from successes.
 // A record whose key is already indexed is not written again.
@@ -229,6 +243,9 @@ func (j *Journal) Append(key string, failed bool, rec any) error {
 	defer j.mu.Unlock()
 	if j.closed {
 		return errors.New("journal: closed")
+	}
+	if j.syncErr != nil {
+		return j.syncErr // a deferred sync failed: the disk cannot be trusted
 	}
 	k := keyOf(key)
 	if _, dup := j.index[k]; dup || j.queued[k] {
@@ -255,15 +272,16 @@ func (j *Journal) Append(key string, failed bool, rec any) error {
 	return nil
 }
 
-// flush writes and syncs everything pending. Call with j.mu held; it is
-// released while the disk works.
+// flush writes everything pending, and syncs it unless SyncEvery defers
+// the sync to syncLater. Call with j.mu held; it is released while the
+// disk works.
 func (j *Journal) flush() {
 	j.syncing = true
 	buf, spans, target := j.pending, j.spans, j.appended
 	j.pending, j.spans = nil, nil
 	j.mu.Unlock()
 	_, err := j.f.Write(buf)
-	if err == nil {
+	if err == nil && j.SyncEvery <= 0 {
 		err = j.f.Sync()
 	}
 	j.mu.Lock()
@@ -276,8 +294,36 @@ func (j *Journal) flush() {
 			delete(j.queued, p.key)
 		}
 		j.synced = target
+		if j.SyncEvery > 0 {
+			j.dirty = true
+			if j.timer == nil {
+				j.timer = time.AfterFunc(j.SyncEvery, j.syncLater)
+			}
+		}
 	}
 	j.cond.Broadcast()
+}
+
+// syncLater syncs the lines written since the last sync, under SyncEvery.
+// Appends go on meanwhile: a write beside an fsync is safe, and its line
+// is left dirty for the next one.
+func (j *Journal) syncLater() {
+	j.mu.Lock()
+	j.timer = nil
+	if j.closed || !j.dirty {
+		j.mu.Unlock()
+		return
+	}
+	j.dirty, j.bgSync = false, true
+	j.mu.Unlock()
+	err := j.f.Sync()
+	j.mu.Lock()
+	j.bgSync = false
+	if err != nil && j.syncErr == nil {
+		j.syncErr = fmt.Errorf("%s: %w", j.path, err)
+	}
+	j.cond.Broadcast()
+	j.mu.Unlock()
 }
 
 // Scan calls fn with every line written so far, in file order: failed
@@ -308,16 +354,27 @@ func (j *Journal) Scan(fn func(line []byte) error) error {
 	}
 }
 
-// Close closes the file. Appends after Close fail.
+// Close syncs what is not yet synced and closes the file. Appends after
+// Close fail.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for j.syncing {
+	for j.syncing || j.bgSync {
 		j.cond.Wait()
 	}
 	if j.closed {
 		return nil
 	}
 	j.closed = true
-	return j.f.Close()
+	if j.timer != nil {
+		j.timer.Stop() // syncLater, should it run now, finds the journal closed
+		j.timer = nil
+	}
+	err := j.syncErr
+	if j.dirty && err == nil {
+		if err = j.f.Sync(); err != nil {
+			err = fmt.Errorf("%s: %w", j.path, err)
+		}
+	}
+	return errors.Join(err, j.f.Close())
 }

@@ -1,0 +1,477 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/psveval/psveval/eval/internal/jsonscan"
+)
+
+// The wire format of the requests psveval sends and the completions it
+// reads, written and read without reflection. go-openai encodes a request
+// through encoding/json twice (each message has its own MarshalJSON, whose
+// output is compacted again) and decodes the whole response type; at a few
+// thousand requests a second that was a third of a run's CPU. Requests
+// that use a field this file does not know go through go-openai instead,
+// so nothing is ever dropped: the fast path covers what psveval itself
+// sends, and a test checks that its bodies mean what go-openai's mean.
+
+// encoded is a parameter written into every request body.
+type encoded struct {
+	key  string
+	json []byte
+}
+
+// encodeParams marshals params once, in sorted key order.
+func encodeParams(params map[string]any) ([]encoded, error) {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]encoded, 0, len(keys))
+	for _, k := range keys {
+		v, err := json.Marshal(params[k])
+		if err != nil {
+			return nil, fmt.Errorf("llm: parameter %s: %w", k, err)
+		}
+		out = append(out, encoded{k, v})
+	}
+	return out, nil
+}
+
+// encodeRequest writes req as a chat completion request body with params
+// after its own members (a member req sets wins over a parameter), as
+// [MergeParams] would. It reports false when req uses a field it does not
+// write, for go-openai to encode instead, or breaks go-openai's rules.
+func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte, bool) {
+	if !fastRequest(req) {
+		return nil, false
+	}
+	size := 128
+	for _, m := range req.Messages {
+		size += len(m.Content) + 32
+		for _, p := range m.MultiContent {
+			size += len(p.Text) + 48
+			if p.ImageURL != nil {
+				size += len(p.ImageURL.URL)
+			}
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"model":`...)
+	b = appendString(b, req.Model)
+	if req.Messages == nil {
+		b = append(b, `,"messages":null`...)
+	} else {
+		b = append(b, `,"messages":[`...)
+	}
+	for i, m := range req.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"role":`...)
+		b = appendString(b, m.Role)
+		switch {
+		case len(m.MultiContent) > 0:
+			b = append(b, `,"content":[`...)
+			for k, p := range m.MultiContent {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = appendPart(b, p)
+			}
+			b = append(b, ']')
+		case m.Content != "":
+			b = append(b, `,"content":`...)
+			b = appendString(b, m.Content)
+		}
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = appendString(b, m.Name)
+		}
+		b = append(b, '}')
+	}
+	if req.Messages != nil {
+		b = append(b, ']')
+	}
+	if req.MaxTokens != 0 {
+		b = append(b, `,"max_tokens":`...)
+		b = strconv.AppendInt(b, int64(req.MaxTokens), 10)
+	}
+	b = append(b, `,"stream":false`...)
+	if f := req.ResponseFormat; f != nil {
+		b = append(b, `,"response_format":{`...)
+		sep := false
+		if f.Type != "" {
+			b = append(b, `"type":`...)
+			b = appendString(b, string(f.Type))
+			sep = true
+		}
+		if s := f.JSONSchema; s != nil {
+			if sep {
+				b = append(b, ',')
+			}
+			b = append(b, `"json_schema":{"name":`...)
+			b = appendString(b, s.Name)
+			if s.Description != "" {
+				b = append(b, `,"description":`...)
+				b = appendString(b, s.Description)
+			}
+			b = append(b, `,"schema":`...)
+			schema, err := marshalSchema(s.Schema)
+			if err != nil {
+				return nil, false
+			}
+			b = append(b, schema...)
+			b = append(b, `,"strict":`...)
+			b = strconv.AppendBool(b, s.Strict)
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	for _, p := range params {
+		switch {
+		case p.key == "model", p.key == "messages", p.key == "stream",
+			p.key == "max_tokens" && req.MaxTokens != 0, p.key == "response_format" && req.ResponseFormat != nil:
+			continue // the request's own member
+		}
+		b = append(b, ',')
+		b = appendString(b, p.key)
+		b = append(b, ':')
+		b = append(b, p.json...)
+	}
+	return append(b, '}'), true
+}
+
+// marshalSchema returns a response format's schema as JSON. A
+// json.RawMessage, as the judges build it, is checked and written as it
+// is; any other json.Marshaler goes through encoding/json.
+func marshalSchema(s json.Marshaler) ([]byte, error) {
+	if raw, ok := s.(json.RawMessage); ok && raw != nil {
+		if !json.Valid(raw) {
+			return nil, errors.New("llm: response format schema is not valid JSON")
+		}
+		return raw, nil
+	}
+	if s == nil || reflect.ValueOf(s).Kind() == reflect.Pointer && reflect.ValueOf(s).IsNil() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s)
+}
+
+// fastRequest reports whether encodeRequest writes every field req sets.
+// Fields are checked by reflection, so that a field a later go-openai
+// adds sends the request down go-openai's path, not silently dropped.
+func fastRequest(req *openai.ChatCompletionRequest) bool {
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		if m.Content != "" && m.MultiContent != nil {
+			return false // go-openai refuses it: let it say so
+		}
+		if !othersZero(reflect.ValueOf(m).Elem(), messageFields) {
+			return false
+		}
+		for _, p := range m.MultiContent {
+			if p.ImageURL != nil && *p.ImageURL == (openai.ChatMessageImageURL{}) {
+				return false // an empty image_url object: rare enough to leave to go-openai
+			}
+		}
+	}
+	if f := req.ResponseFormat; f != nil && f.JSONSchema != nil && f.JSONSchema.Schema == nil {
+		return false
+	}
+	return othersZero(reflect.ValueOf(req).Elem(), requestFields)
+}
+
+// The fields encodeRequest writes, by index, of a request and a message.
+var (
+	requestFields = fieldSet(reflect.TypeFor[openai.ChatCompletionRequest](), "Model", "Messages", "MaxTokens", "ResponseFormat")
+	messageFields = fieldSet(reflect.TypeFor[openai.ChatCompletionMessage](), "Role", "Content", "MultiContent", "Name")
+)
+
+func fieldSet(t reflect.Type, names ...string) []bool {
+	known := make([]bool, t.NumField())
+	for _, n := range names {
+		f, ok := t.FieldByName(n)
+		if !ok || len(f.Index) != 1 {
+			panic("llm: go-openai's " + t.Name() + " has no field " + n)
+		}
+		known[f.Index[0]] = true
+	}
+	return known
+}
+
+// othersZero reports whether every field of the struct v not in known is
+// zero.
+func othersZero(v reflect.Value, known []bool) bool {
+	for i, k := range known {
+		if !k && !v.Field(i).IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+func appendPart(b []byte, p openai.ChatMessagePart) []byte {
+	b = append(b, '{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, name...)
+	}
+	if p.Type != "" {
+		field(`"type":`)
+		b = appendString(b, string(p.Type))
+	}
+	if p.Text != "" {
+		field(`"text":`)
+		b = appendString(b, p.Text)
+	}
+	if u := p.ImageURL; u != nil {
+		field(`"image_url":{`)
+		if u.URL != "" {
+			b = append(b, `"url":`...)
+			b = appendString(b, u.URL)
+		}
+		if u.Detail != "" {
+			if u.URL != "" {
+				b = append(b, ',')
+			}
+			b = append(b, `"detail":`...)
+			b = appendString(b, string(u.Detail))
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Like encoding/json it writes
+// invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped; unlike it, it
+// leaves <, > and & as they are, which JSON allows.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// errNotCompletion wraps what makes a 2xx body unreadable as a completion.
+var errNotCompletion = errors.New("the response is not a chat completion")
+
+// decodeCompletion reads the members of a chat completion that psveval
+// uses: id, object, created, model, system_fingerprint, choices (index,
+// message role, content, refusal, reasoning_content, tool_calls,
+// finish_reason) and usage's token counts. It reads the same values
+// json.Unmarshal would into openai.ChatCompletionResponse.
+func decodeCompletion(data []byte) (openai.ChatCompletionResponse, error) {
+	var r openai.ChatCompletionResponse
+	if !json.Valid(data) {
+		return r, fmt.Errorf("%w: malformed JSON: %s", errNotCompletion, Clip(string(data), 200))
+	}
+	err := jsonscan.Fields(data, func([]byte) bool { return true }, func(k, raw []byte) error {
+		var err error
+		switch canon(k, completionKeys) {
+		case "id":
+			r.ID, err = str(raw)
+		case "object":
+			r.Object, err = str(raw)
+		case "created":
+			err = integer(raw, &r.Created)
+		case "model":
+			r.Model, err = str(raw)
+		case "system_fingerprint":
+			r.SystemFingerprint, err = str(raw)
+		case "choices":
+			r.Choices = r.Choices[:0]
+			if string(raw) == "null" {
+				r.Choices = nil
+			}
+			err = jsonscan.Array(raw, func(el []byte) error {
+				c, err := decodeChoice(el)
+				r.Choices = append(r.Choices, c)
+				return err
+			})
+		case "usage":
+			err = decodeUsage(raw, &r.Usage)
+		}
+		if err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return openai.ChatCompletionResponse{}, fmt.Errorf("%w: %w", errNotCompletion, err)
+	}
+	return r, nil
+}
+
+func decodeChoice(raw []byte) (openai.ChatCompletionChoice, error) {
+	var c openai.ChatCompletionChoice
+	if string(raw) == "null" {
+		return c, nil
+	}
+	err := jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+		var err error
+		switch canon(k, choiceKeys) {
+		case "index":
+			err = integer(v, &c.Index)
+		case "finish_reason":
+			var s string
+			s, err = str(v)
+			c.FinishReason = openai.FinishReason(s)
+		case "message":
+			err = decodeMessage(v, &c.Message)
+		}
+		return err
+	})
+	return c, err
+}
+
+func decodeMessage(raw []byte, m *openai.ChatCompletionMessage) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+		var err error
+		switch canon(k, messageKeys) {
+		case "role":
+			m.Role, err = str(v)
+		case "content":
+			m.Content, err = str(v)
+		case "refusal":
+			m.Refusal, err = str(v)
+		case "reasoning_content":
+			m.ReasoningContent, err = str(v)
+		case "name":
+			m.Name, err = str(v)
+		case "tool_call_id":
+			m.ToolCallID, err = str(v)
+		case "tool_calls":
+			m.ToolCalls = nil
+			err = json.Unmarshal(v, &m.ToolCalls)
+		case "function_call":
+			m.FunctionCall = nil
+			err = json.Unmarshal(v, &m.FunctionCall)
+		}
+		return err
+	})
+}
+
+func decodeUsage(raw []byte, u *openai.Usage) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+		switch canon(k, usageKeys) {
+		case "prompt_tokens":
+			return integer(v, &u.PromptTokens)
+		case "completion_tokens":
+			return integer(v, &u.CompletionTokens)
+		case "total_tokens":
+			return integer(v, &u.TotalTokens)
+		}
+		return nil
+	})
+}
+
+// The members decodeCompletion reads, at each level.
+var (
+	completionKeys = []string{"id", "object", "created", "model", "system_fingerprint", "choices", "usage"}
+	choiceKeys     = []string{"index", "finish_reason", "message"}
+	messageKeys    = []string{"role", "content", "refusal", "reasoning_content", "name", "tool_call_id", "tool_calls", "function_call"}
+	usageKeys      = []string{"prompt_tokens", "completion_tokens", "total_tokens"}
+)
+
+// canon returns the name in names that the JSON key k stands for, or "":
+// as encoding/json matches keys to fields, an exact match or else one
+// equal under Unicode case folding.
+func canon(k []byte, names []string) string {
+	for _, n := range names {
+		if string(k) == n {
+			return n
+		}
+	}
+	for _, n := range names {
+		if bytes.EqualFold(k, []byte(n)) {
+			return n
+		}
+	}
+	return ""
+}
+
+// str decodes a JSON string value (null gives "").
+func str(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && utf8.Valid(raw) {
+		return jsonscan.String(raw)
+	}
+	var s string
+	if string(raw) == "null" {
+		return s, nil
+	}
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+// integer decodes a JSON integer into *n; null leaves it.
+func integer[T int | int64](raw []byte, n *T) error {
+	if v, err := strconv.ParseInt(string(raw), 10, 64); err == nil && int64(T(v)) == v {
+		*n = T(v)
+		return nil
+	}
+	return json.Unmarshal(raw, n)
+}
