@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/psveval/psveval/eval/jsonscan"
 )
 
 // MaxReplyBytes bounds the part of a reply the parser looks at.
@@ -119,6 +121,15 @@ func findVerdict(text string) ([]object, error) {
 // as [object], keeping every member in order, duplicates included, so
 // that matching keys is deterministic and duplicates can be seen.
 func decodeAt(s string) (any, int, bool) {
+	if v, n, ok := decodeValid(s); ok {
+		return v, n, true
+	}
+	return decodeTokens(s)
+}
+
+// decodeTokens is decodeAt with json.Decoder's tokens: it takes what
+// decodeValid does not, trailing commas and values cut short.
+func decodeTokens(s string) (any, int, bool) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	if v, err := decodeValue(dec); err == nil {
@@ -197,6 +208,67 @@ func decodeDepth(dec *json.Decoder, depth int) (any, error) {
 	}
 	return tok, nil
 }
+
+// decodeValid is decodeAt for the common case, a value that is valid JSON
+// as it stands, walked with jsonscan instead of json.Decoder's tokens (a
+// fifth of the time). It gives what decodeValue gives, and reports false
+// for anything else, for decodeAt's slower path to handle.
+func decodeValid(s string) (any, int, bool) {
+	b := []byte(s)
+	end, err := jsonscan.SkipValue(b, 0)
+	if err != nil || !json.Valid(b[:end]) {
+		return nil, 0, false
+	}
+	v, ok := build(b[:end], 0)
+	return v, end, ok
+}
+
+// build turns the valid JSON value raw into decodeDepth's values.
+func build(raw []byte, depth int) (any, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch raw[0] {
+	case '{':
+		obj := object{}
+		_, err := jsonscan.Object(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+			key, err := jsonscan.String(append(append([]byte{'"'}, k...), '"'))
+			if err != nil {
+				return err
+			}
+			val, ok := build(v, depth+1)
+			if !ok {
+				return errTooDeep
+			}
+			obj = append(obj, member{key, val})
+			return nil
+		})
+		return obj, err == nil
+	case '[':
+		list := []any{}
+		err := jsonscan.Array(raw, func(el []byte) error {
+			val, ok := build(el, depth+1)
+			if !ok {
+				return errTooDeep
+			}
+			list = append(list, val)
+			return nil
+		})
+		return list, err == nil
+	case '"':
+		str, err := jsonscan.String(raw)
+		return str, err == nil
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	}
+	return json.Number(raw), true
+}
+
+var errTooDeep = errors.New("too deeply nested")
 
 var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
 

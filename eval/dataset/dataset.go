@@ -92,7 +92,8 @@ type Dataset struct {
 	root    string
 	src     source
 	imgMu   sync.Mutex
-	imgSeen map[string]eval.Image
+	imgSeen map[string]eval.Image // by resolved path
+	imgPath map[string]eval.Image // by the path as the dataset writes it
 }
 
 // A record is one raw row: column name to value. Values are string,
@@ -129,7 +130,7 @@ func Open(path string, opts DatasetOptions) (*Dataset, error) {
 	if st.Size() == 0 {
 		return nil, &eval.InputError{File: path, Err: errors.New("file is empty")}
 	}
-	d := &Dataset{Path: path, opts: opts, imgSeen: map[string]eval.Image{}}
+	d := &Dataset{Path: path, opts: opts, imgSeen: map[string]eval.Image{}, imgPath: map[string]eval.Image{}}
 	if opts.Rubric != nil {
 		d.Rubric = *opts.Rubric
 	} else {

@@ -103,15 +103,24 @@ func (d *Dataset) inline(s string) (eval.Image, error) {
 // that leads outside it, and reads the image's header and digest. Images
 // shared by several items are read once per Dataset.
 func (d *Dataset) file(p string) (eval.Image, error) {
+	d.imgMu.Lock()
+	im, ok := d.imgPath[p]
+	d.imgMu.Unlock()
+	if ok {
+		return im, nil // resolved before: resolving walks every folder of the path
+	}
 	abs, err := d.resolve(p)
 	if err != nil {
 		return eval.Image{}, err
 	}
 	d.imgMu.Lock()
-	im, ok := d.imgSeen[abs]
-	d.imgMu.Unlock()
+	im, ok = d.imgSeen[abs]
 	if ok {
 		im.Path = p
+		d.imgPath[p] = im
+	}
+	d.imgMu.Unlock()
+	if ok {
 		return im, nil
 	}
 	st, err := os.Stat(abs)
@@ -128,10 +137,11 @@ func (d *Dataset) file(p string) (eval.Image, error) {
 	if im, err = eval.NewImageFile(abs, b); err != nil {
 		return eval.Image{}, fmt.Errorf("image %q: %w", p, err)
 	}
+	im.Path = p
 	d.imgMu.Lock()
 	d.imgSeen[abs] = im
+	d.imgPath[p] = im
 	d.imgMu.Unlock()
-	im.Path = p
 	return im, nil
 }
 

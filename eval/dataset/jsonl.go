@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/internal/jsonscan"
+	"github.com/psveval/psveval/eval/jsonscan"
 )
 
 // schemaLines is how many JSONL records are read to learn the columns.

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,14 +26,41 @@ const blobPrefix = "psveval-blob:"
 // body will hold v. Call Drop with it once the request is done. A value
 // that would need escaping is returned as it is, to be encoded normally.
 func (c *Client) Blob(v string) string {
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; b < 0x20 || b == '"' || b == '\\' || b >= 0x7f {
-			return v
-		}
+	if needsEscape(v) {
+		return v
 	}
 	p := blobPrefix + strconv.FormatInt(c.transport.blobs.next.Add(1), 10)
 	c.transport.blobs.m.Store(p, v)
 	return p
+}
+
+// A dataBlob is a value written as its prefix, then its data in base64.
+type dataBlob struct {
+	prefix string
+	data   []byte
+}
+
+// BlobBase64 is Blob for the value prefix + base64(data), such as an
+// image's data URI ("data:image/jpeg;base64," and the file's bytes): the
+// base64 is written straight into the request body, never held as a
+// string of its own. The prefix must need no JSON escaping; data is kept,
+// not copied, until Drop.
+func (c *Client) BlobBase64(prefix string, data []byte) string {
+	if needsEscape(prefix) {
+		return c.Blob(prefix + base64.StdEncoding.EncodeToString(data))
+	}
+	p := blobPrefix + strconv.FormatInt(c.transport.blobs.next.Add(1), 10)
+	c.transport.blobs.m.Store(p, dataBlob{prefix, data})
+	return p
+}
+
+func needsEscape(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b == '"' || b == '\\' || b >= 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // Drop forgets a placeholder Blob returned.
@@ -63,14 +91,31 @@ func (bs *blobs) expand(b []byte) []byte {
 			continue
 		}
 		if out == nil {
-			out = make([]byte, 0, len(b)+len(v.(string)))
+			out = make([]byte, 0, len(b)+blobLen(v))
 		}
 		out = append(out, rest[:i+1]...)
-		out = append(out, v.(string)...)
+		switch v := v.(type) {
+		case string:
+			out = append(out, v...)
+		case dataBlob:
+			out = append(out, v.prefix...)
+			out = base64.StdEncoding.AppendEncode(out, v.data)
+		}
 		rest = rest[j:]
 	}
 	if out == nil {
 		return b
 	}
 	return append(out, rest...)
+}
+
+// blobLen is how many bytes a blob's value takes in a body.
+func blobLen(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case dataBlob:
+		return len(v.prefix) + base64.StdEncoding.EncodedLen(len(v.data))
+	}
+	return 0
 }

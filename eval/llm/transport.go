@@ -33,7 +33,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/psveval/psveval/eval/internal/jsonscan"
+	"github.com/psveval/psveval/eval/jsonscan"
 )
 
 // Defaults for [Transport].

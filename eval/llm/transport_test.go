@@ -1,7 +1,9 @@
 package llm
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -339,8 +341,15 @@ func TestBlobReachesTheServer(t *testing.T) {
 	uri := "data:image/png;base64," + strings.Repeat("iVBORw0KGgo+/", 1000)
 	p := c.Blob(uri)
 	defer c.Drop(p)
+	raw := bytes.Repeat([]byte{0x89, 'P', 'N', 'G', 0, 0xff}, 5000)
+	rawURI := "data:image/png;base64," + base64.StdEncoding.EncodeToString(raw)
+	p2 := c.BlobBase64("data:image/png;base64,", raw)
+	defer c.Drop(p2)
 	_, err := c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "m", Messages: []openai.ChatCompletionMessage{{Role: "user",
-		MultiContent: []openai.ChatMessagePart{{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: p}}}}}})
+		MultiContent: []openai.ChatMessagePart{
+			{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: p}},
+			{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: p2}},
+		}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,8 +357,8 @@ func TestBlobReachesTheServer(t *testing.T) {
 		t.Fatalf("%d requests, want 2", len(bodies))
 	}
 	for i, b := range bodies {
-		if !strings.Contains(b, `"url":"`+uri+`"`) || strings.Contains(b, blobPrefix) {
-			t.Errorf("request %d does not carry the image itself: %.200s", i+1, b)
+		if !strings.Contains(b, `"url":"`+uri+`"`) || !strings.Contains(b, `"url":"`+rawURI+`"`) || strings.Contains(b, blobPrefix) {
+			t.Errorf("request %d does not carry the images themselves: %.200s", i+1, b)
 		}
 		if !json.Valid([]byte(b)) {
 			t.Errorf("request %d is not valid JSON", i+1)

@@ -8,11 +8,13 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/psveval/psveval/eval/internal/jsonscan"
+	"github.com/psveval/psveval/eval/jsonscan"
 )
 
 // The wire format of the requests psveval sends and the completions it
@@ -157,7 +159,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 // is; any other json.Marshaler goes through encoding/json.
 func marshalSchema(s json.Marshaler) ([]byte, error) {
 	if raw, ok := s.(json.RawMessage); ok && raw != nil {
-		if !json.Valid(raw) {
+		if !validSchema(raw) {
 			return nil, errors.New("llm: response format schema is not valid JSON")
 		}
 		return raw, nil
@@ -166,6 +168,28 @@ func marshalSchema(s json.Marshaler) ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(s)
+}
+
+// validSchemas remembers schemas found valid: a judge sends the same few
+// (one per rubric shape) with every request, and checking 1.5 KB of JSON
+// costs more than looking it up. It holds at most maxValidSchemas.
+var (
+	validSchemas    sync.Map
+	nValidSchemas   atomic.Int64
+	maxValidSchemas = int64(1024)
+)
+
+func validSchema(raw []byte) bool {
+	if _, ok := validSchemas.Load(string(raw)); ok {
+		return true
+	}
+	if !json.Valid(raw) {
+		return false
+	}
+	if nValidSchemas.Add(1) <= maxValidSchemas {
+		validSchemas.Store(string(raw), true)
+	}
+	return true
 }
 
 // fastRequest reports whether encodeRequest writes every field req sets.
@@ -259,6 +283,15 @@ func appendPart(b []byte, p openai.ChatMessagePart) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainByte marks the bytes a JSON string holds as they are: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. Like encoding/json it writes
 // invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped; unlike it, it
 // leaves <, > and & as they are, which JSON allows.
@@ -266,6 +299,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

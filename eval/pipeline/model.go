@@ -31,12 +31,21 @@ type LLMModel struct {
 
 // Messages returns the messages sent for it.
 func (m *LLMModel) Messages(it eval.Item) ([]openai.ChatCompletionMessage, error) {
-	return m.messages(it, func(uri string) string { return uri })
+	return m.messages(it, func(prefix string, b []byte) string {
+		var uri strings.Builder
+		uri.Grow(len(prefix) + base64.StdEncoding.EncodedLen(len(b)))
+		uri.WriteString(prefix)
+		enc := base64.NewEncoder(base64.StdEncoding, &uri)
+		enc.Write(b)
+		enc.Close()
+		return uri.String()
+	})
 }
 
-// messages builds the request's messages, each image's data URI passed
-// through image first (the client's Blob, for a request).
-func (m *LLMModel) messages(it eval.Item, image func(uri string) string) ([]openai.ChatCompletionMessage, error) {
+// messages builds the request's messages; image returns the URL that
+// stands for an image: its data URI, prefix then the bytes in base64 (or,
+// for a request, the client's placeholder for it).
+func (m *LLMModel) messages(it eval.Item, image func(prefix string, b []byte) string) ([]openai.ChatCompletionMessage, error) {
 	var msgs []openai.ChatCompletionMessage
 	if m.System != "" {
 		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleSystem, Content: m.System})
@@ -55,15 +64,9 @@ func (m *LLMModel) messages(it eval.Item, image func(uri string) string) ([]open
 		if err != nil {
 			return nil, &ImageError{err}
 		}
-		var uri strings.Builder
-		uri.Grow(len("data:;base64,") + len(im.MIME) + base64.StdEncoding.EncodedLen(len(b)))
-		uri.WriteString("data:" + im.MIME + ";base64,")
-		enc := base64.NewEncoder(base64.StdEncoding, &uri)
-		enc.Write(b)
-		enc.Close()
 		parts = append(parts, openai.ChatMessagePart{
 			Type:     openai.ChatMessagePartTypeImageURL,
-			ImageURL: &openai.ChatMessageImageURL{URL: image(uri.String())},
+			ImageURL: &openai.ChatMessageImageURL{URL: image("data:"+im.MIME+";base64,", b)},
 		})
 	}
 	parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: text})
@@ -73,16 +76,17 @@ func (m *LLMModel) messages(it eval.Item, image func(uri string) string) ([]open
 // Answer asks the model to answer it. A completion that stays blank
 // after the client's retries is an error ([ErrBlank]).
 func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error) {
-	// Images travel as blobs: the transport writes their data URIs into
-	// the body, so go-openai never JSON-encodes 100 KB strings.
+	// Images travel as blobs: the transport writes their bytes in base64
+	// straight into the body, so no 100 KB data URI is built as a string,
+	// scanned or JSON-encoded.
 	var blobs []string
 	defer func() {
 		for _, b := range blobs {
 			m.Client.Drop(b)
 		}
 	}()
-	msgs, err := m.messages(it, func(uri string) string {
-		p := m.Client.Blob(uri)
+	msgs, err := m.messages(it, func(prefix string, b []byte) string {
+		p := m.Client.BlobBase64(prefix, b)
 		blobs = append(blobs, p)
 		return p
 	})

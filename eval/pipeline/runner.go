@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -55,10 +56,18 @@ func AnswerKey(modelID string, it *eval.Item) string {
 // fingerprint, the question, the reference, the rubric and the answer.
 func JudgmentKey(judgeFP string, it *eval.Item, answer string) string {
 	h := sha256.New()
-	rub := it.RubricJSON()
-	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference, string(rub), answer} {
-		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
+	var buf []byte
+	field := func(s []byte) { // len(s) ":" s NUL, written without fmt
+		buf = append(strconv.AppendInt(buf[:0], int64(len(s)), 10), ':')
+		h.Write(buf)
+		h.Write(s)
+		h.Write([]byte{0})
 	}
+	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference} {
+		field([]byte(s))
+	}
+	field(it.RubricJSON())
+	field([]byte(answer))
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/internal/jsonscan"
+	"github.com/psveval/psveval/eval/jsonscan"
 	"github.com/psveval/psveval/eval/stats"
 )
 

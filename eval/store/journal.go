@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/psveval/psveval/eval/internal/jsonscan"
+	"github.com/psveval/psveval/eval/jsonscan"
 )
 
 // A Journal is an append-only JSONL file of records, each keyed by a

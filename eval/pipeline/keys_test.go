@@ -1,0 +1,38 @@
+package pipeline_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"testing"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/pipeline"
+	"github.com/psveval/psveval/rubric"
+)
+
+// Judgment keys name journal lines and cache entries across versions: a
+// change to their bytes would make every resume and cache lookup miss.
+// This is the format they were defined with.
+func judgmentKeyByFormat(judgeFP string, it *eval.Item, answer string) string {
+	h := sha256.New()
+	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference, string(it.RubricJSON()), answer} {
+		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestJudgmentKeyIsStable(t *testing.T) {
+	it := eval.Item{ID: "x", Question: "Is the <mass> in the left lung? 肺", Reference: "yes & no",
+		Rubric: []rubric.Criterion{{Dim: "accuracy", Points: 1, Description: "States \"yes\"."}}}
+	for _, answer := range []string{"", "yes", "a\x00b\nc 🫁"} {
+		if got, want := pipeline.JudgmentKey("fp", &it, answer), judgmentKeyByFormat("fp", &it, answer); got != want {
+			t.Errorf("JudgmentKey(%q) = %s, the format gives %s", answer, got, want)
+		}
+	}
+	// The key of version 1, written down: RubricJSON's bytes are part of
+	// it too.
+	if got, want := pipeline.JudgmentKey("fp", &it, "yes"), "8b39129f5048ee706fbc7bc50cd397c909889298f5cf04762034e5d6fd21f6f6"; got != want {
+		t.Errorf("JudgmentKey = %s, want the pinned %s", got, want)
+	}
+}
