@@ -2,14 +2,19 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/jsonscan"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/rubric"
@@ -34,29 +39,140 @@ type RunTotals struct {
 
 // WriteResults walks items in order and writes one [eval.Result] per item to w, as
 // JSON lines, from the answer and judgment journals. It calls add for each
-// result (to aggregate it). It returns ErrIncomplete, having written
-// nothing useful, when any item lacks a record.
+// result (to aggregate it), in order. It returns ErrIncomplete, having
+// written nothing useful, when any item lacks a record.
+//
+// The items are read in this goroutine, and results are built and encoded
+// by GOMAXPROCS workers a batch at a time, then written in order: a run's
+// last step has the machine to itself, and reading the journals back is
+// most of its work.
 func WriteResults(w io.Writer, items iter.Seq2[eval.Item, error], answers, judgments *store.Journal, opts FinalizeOptions, add func(eval.Result)) (RunTotals, error) {
 	var tot RunTotals
 	bw := bufio.NewWriterSize(w, 1<<16)
-	enc := rundir.ResultEncoder(bw)
+	batches := make(chan *resultBatch, runtime.GOMAXPROCS(0))
+	ordered := make(chan *resultBatch, 2*runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for b := range batches {
+				b.build(answers, judgments, opts)
+				close(b.done)
+			}
+		})
+	}
+	// The writer: results in order, until the first error.
+	var werr error
+	var failed atomic.Bool // set by the writer: stop reading items
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for b := range ordered {
+			<-b.done
+			if werr != nil {
+				continue // drain
+			}
+			if b.err != nil {
+				werr = b.err
+				failed.Store(true)
+				continue
+			}
+			if _, err := bw.Write(b.out.Bytes()); err != nil {
+				werr = err
+				failed.Store(true)
+				continue
+			}
+			for i := range b.res {
+				add(b.res[i])
+			}
+			b.tot.apply(&tot)
+		}
+	}()
+	var ierr error
+	cur := &resultBatch{done: make(chan struct{})}
+	send := func() {
+		ordered <- cur
+		batches <- cur
+		cur = &resultBatch{done: make(chan struct{})}
+	}
 	for it, err := range items {
 		if err != nil {
-			return tot, err
+			ierr = err
+			break
 		}
-		res, err := result(&it, answers, judgments, opts, &tot)
-		if err != nil {
-			return tot, err
+		if failed.Load() {
+			break
 		}
-		if err := enc.Encode(res); err != nil {
-			return tot, err
+		cur.items = append(cur.items, it)
+		if len(cur.items) == resultBatchSize {
+			send()
 		}
-		add(res)
+	}
+	if len(cur.items) > 0 {
+		send()
+	}
+	close(batches)
+	close(ordered)
+	wg.Wait()
+	<-written
+	if werr != nil {
+		return tot, werr
+	}
+	if ierr != nil {
+		return tot, ierr
 	}
 	return tot, bw.Flush()
 }
 
-func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptions, tot *RunTotals) (eval.Result, error) {
+// resultBatchSize is how many items a WriteResults worker takes at a time.
+const resultBatchSize = 64
+
+// A resultBatch is consecutive items and, once done is closed, their
+// results, encoded lines and totals, or the first error.
+type resultBatch struct {
+	items []eval.Item
+	res   []eval.Result
+	out   bytes.Buffer
+	tot   totals
+	err   error
+	done  chan struct{}
+}
+
+func (b *resultBatch) build(answers, judgments *store.Journal, opts FinalizeOptions) {
+	enc := rundir.ResultEncoder(&b.out)
+	b.res = make([]eval.Result, 0, len(b.items))
+	for i := range b.items {
+		res, err := result(&b.items[i], answers, judgments, opts, &b.tot)
+		if err == nil {
+			err = enc.Encode(res)
+		}
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.res = append(b.res, res)
+	}
+	b.items = nil
+}
+
+// totals are what results add to RunTotals, kept apart so that batches
+// built out of order apply in order: the served models are the last ones
+// recorded, in item order.
+type totals struct {
+	model, judge       string
+	setModel, setJudge bool
+	cached             int
+}
+
+func (t *totals) apply(tot *RunTotals) {
+	if t.setModel {
+		tot.ServedModel = t.model
+	}
+	if t.setJudge {
+		tot.ServedJudge = t.judge
+	}
+	tot.Cached += t.cached
+}
+func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptions, tot *totals) (eval.Result, error) {
 	res := eval.Result{
 		ID: it.ID, QuestionType: it.Type, Question: it.Question, Reference: it.Reference,
 		Meta: it.Meta, Criteria: make([]eval.ResultCriterion, len(it.Rubric)),
@@ -82,7 +198,7 @@ func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptio
 	res.Answer, res.FinishReason = ans.Text, ans.FinishReason
 	res.Usage.Model = ans.Usage
 	res.LatencyMS = ans.LatencyMS
-	tot.ServedModel = ans.Model
+	tot.model, tot.setModel = ans.Model, true
 	var verdicts []eval.Verdict
 	for _, j := range opts.Judges {
 		var jr JudgmentRecord
@@ -104,9 +220,9 @@ func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptio
 		res.Usage.Judge.Add(jr.Usage)
 		res.JudgeLatencyMS += jr.LatencyMS
 		if jr.Cached {
-			tot.Cached++
+			tot.cached++
 		}
-		tot.ServedJudge = jr.Model
+		tot.judge, tot.setJudge = jr.Model, true
 		verdicts = append(verdicts, jr.Verdict)
 	}
 	served := make([]string, 0, len(verdicts))
@@ -204,7 +320,7 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 	}
 	err := answers.Scan(func(b []byte) error {
 		var l line
-		if err := json.Unmarshal(b, &l); err != nil {
+		if err := readLine(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
 			return err
 		}
 		add("model", &l)
@@ -215,7 +331,7 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 	}
 	err = judgments.Scan(func(b []byte) error {
 		var l line
-		if err := json.Unmarshal(b, &l); err != nil {
+		if err := readLine(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
 			return err
 		}
 		if l.Cached {
@@ -228,4 +344,35 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 		return nil
 	})
 	return calls, err
+}
+
+// readLine reads the members of a journal line that CountCalls adds up,
+// walking past the rest (answers and explanations) without decoding it.
+// The journal checked every line when it was opened or appended.
+func readLine(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached *bool) error {
+	err := jsonscan.Fields(b, func(k []byte) bool {
+		switch string(k) {
+		case "calls", "judge", "error", "cached":
+			return true
+		}
+		return false
+	}, func(k, raw []byte) error {
+		var err error
+		switch string(k) {
+		case "calls":
+			*calls = eval.CallCounts{}
+			err = json.Unmarshal(raw, calls)
+		case "judge":
+			*judge, err = jsonscan.String(raw)
+		case "error":
+			*errMsg, err = jsonscan.String(raw)
+		case "cached":
+			err = json.Unmarshal(raw, cached)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("not a journal record: %w", err)
+	}
+	return nil
 }

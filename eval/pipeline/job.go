@@ -244,6 +244,16 @@ type formatReporter interface{ FormatInUse() string }
 // the journals.
 func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) (*Outcome, error) {
 	agg := stats.NewAggregator(stats.AggregateOptions{})
+	// The call counts read the journals through, as the results do: both
+	// at once.
+	var calls map[string]eval.CallCounts
+	var callsErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		calls, callsErr = CountCalls(answers, judgments, j.Judges)
+	}()
+	defer func() { <-counted }()
 	var tot RunTotals
 	err := store.WriteFileFunc(filepath.Join(j.Dir, rundir.ResultsFile), func(w io.Writer) error {
 		var err error
@@ -259,9 +269,9 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) 
 	if err != nil {
 		return nil, err
 	}
-	calls, err := CountCalls(answers, judgments, j.Judges)
-	if err != nil {
-		return nil, err
+	<-counted
+	if callsErr != nil {
+		return nil, callsErr
 	}
 	s.Run = &stats.RunInfo{
 		Calls:   calls,
