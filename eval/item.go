@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -47,11 +46,7 @@ type Item struct {
 // RubricJSON returns the item's criteria as JSON, the form judgment keys
 // and the canonical item hash.
 func (it *Item) RubricJSON() []byte {
-	b, err := json.Marshal(it.Rubric)
-	if err != nil {
-		panic(err) // strings and integers only
-	}
-	return b
+	return rubric.AppendJSON(nil, it.Rubric) // json.Marshal's bytes, without reflection
 }
 
 // NoType is the question type of an item whose type label is missing.

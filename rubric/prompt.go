@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,15 +101,9 @@ func (p *Prompt) Render(in PromptInput) (system, user string, err error) {
 		return "", "", fmt.Errorf("rubric: %d labels for %d criteria", len(in.Labels), len(in.Criteria))
 	}
 	lines := make([]string, len(in.Criteria))
+	var b []byte
 	for i, c := range in.Criteria {
-		b, err := json.Marshal(struct {
-			Dim         string `json:"dim"`
-			Points      int64  `json:"points"`
-			Description string `json:"description"`
-		}{in.Labels[i], c.Points, c.Description})
-		if err != nil {
-			return "", "", err
-		}
+		b = appendCriterion(b[:0], in.Labels[i], c) // as json.Marshal writes it
 		lines[i] = string(b)
 	}
 	data := struct {
