@@ -37,6 +37,15 @@ func appendCriterion(b []byte, dim string, c Criterion) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// htmlSafe marks the ASCII bytes encoding/json writes as they are with
+// HTML escaping on.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes a string with
 // HTML escaping on (its default): <, > and & as \u003c, \u003e, \u0026,
 // invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
@@ -45,7 +54,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if htmlSafe[c] {
 				i++
 				continue
 			}

@@ -34,7 +34,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("psveval-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	psveval := fs.String("psveval", "", "the psveval `binary` to measure (default: built from ./cmd/psveval into a temporary folder)")
-	what := fs.String("what", "all", "figures to measure: all, or a list of efficiency, naive, ceiling, images, memory, resume, cache, adaptive (not in all)")
+	what := fs.String("what", "all", "figures to measure: all, or a list of efficiency, naive, lean, ceiling, images, memory, resume, cache, adaptive (not in all)")
 	runs := fs.Int("runs", 3, "runs per figure (min, median and max are reported)")
 	n := fs.Int("n", 9264, "items per run")
 	sample := fs.String("images", "../shared/data/medvqa-sample/items.jsonl", "medvqa sample whose real JPEGs the image figures use")
@@ -81,7 +81,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ideal := math.Max(float64(*n)*0.050/64, float64(*n)*0.080/32)
-	if all || want["efficiency"] || want["naive"] || want["resume"] {
+	if all || want["efficiency"] || want["naive"] || want["resume"] || want["lean"] {
 		srv, err := b.fake(text, "--model-latency", "50ms", "--judge-latency", "80ms")
 		if err != nil {
 			return err
@@ -112,6 +112,19 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				neffs = append(neffs, ideal/m.wall)
 			}
 			row("efficiency of the naive design (one pool of 32 answering then judging)", "(lower)", neffs, "")
+		}
+		if all || want["lean"] {
+			var leffs, lcpus []float64
+			for i := range b.runs {
+				m, err := b.measure(fmt.Sprintf("lean%d", i), "", exec.CommandContext(b.ctx, b.self, "lean-run", "--data", text,
+					"--url", srv.url, "--model", "bench-vlm", "--judge-model", llmtest.DefaultJudge))
+				if err != nil {
+					return err
+				}
+				leffs, lcpus = append(leffs, ideal/m.wall), append(lcpus, 1000*m.cpu/float64(*n))
+			}
+			row("efficiency of a lean client (psveval-bench lean-run: requests only, no journal, results or checks)", "(the floor)", leffs, "")
+			row("CPU per 1,000 items of the lean client", "(the floor)", lcpus, "CPU-s")
 		}
 		if all || want["resume"] {
 			var ws, reqs []float64

@@ -22,9 +22,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "naive-run" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "naive-run":
 		err = naiveRun(ctx, os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "lean-run":
+		err = leanRun(ctx, os.Args[2:])
+	default:
 		err = bench(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
