@@ -104,7 +104,9 @@ type record map[string]any
 
 type source interface {
 	columns() []Column
-	records() iter.Seq2[posRecord, error]
+	// records walks the records in order; parallel lets it decode them
+	// on several cores, for a walk that has the machine to itself.
+	records(parallel bool) iter.Seq2[posRecord, error]
 	rawBytes() bool
 }
 
@@ -261,7 +263,10 @@ func isImageStruct(t string) bool {
 // item with an [*InputError], unless the problem is a bad image and
 // SkipBadItems is set, in which case the item is recorded in Skipped and
 // left out. Duplicate ids are always an error.
-func (d *Dataset) All() iter.Seq2[eval.Item, error] {
+func (d *Dataset) All() iter.Seq2[eval.Item, error] { return d.all(false) }
+
+// all is All, decoding on every core when parallel is set.
+func (d *Dataset) all(parallel bool) iter.Seq2[eval.Item, error] {
 	return func(yield func(eval.Item, error) bool) {
 		d.Skipped = nil
 		var keep map[uint64]bool
@@ -278,7 +283,7 @@ func (d *Dataset) All() iter.Seq2[eval.Item, error] {
 		// where each was: this map grows with the file.
 		seen := map[uint64]int{}
 		n := 0
-		for pr, err := range d.src.records() {
+		for pr, err := range d.src.records(parallel) {
 			if err != nil {
 				yield(eval.Item{}, err)
 				return

@@ -3,7 +3,10 @@ package dataset
 import (
 	"encoding/binary"
 	"maps"
+	"runtime"
 	"slices"
+	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"bufio"
@@ -31,7 +34,7 @@ func openJSONL(path string) (*jsonlSource, error) {
 	s := &jsonlSource{path: path}
 	seen := map[string]bool{}
 	n := 0
-	for pr, err := range s.records() {
+	for pr, err := range s.records(false) {
 		if err != nil {
 			return nil, err
 		}
@@ -60,8 +63,11 @@ func (s *jsonlSource) columns() []Column { return s.cols }
 func (s *jsonlSource) rawBytes() bool    { return false }
 
 // records yields one record per non-blank line. A line that is not a JSON
-// object is an error naming the line.
-func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
+// object is an error naming the line. With parallel, lines are read here
+// and decoded by GOMAXPROCS workers a batch at a time, then yielded in
+// order: decoding is most of a dataset walk, and the fingerprint's walk
+// before a run has the machine to itself.
+func (s *jsonlSource) records(parallel bool) iter.Seq2[posRecord, error] {
 	return func(yield func(posRecord, error) bool) {
 		f, err := os.Open(s.path)
 		if err != nil {
@@ -69,36 +75,149 @@ func (s *jsonlSource) records() iter.Seq2[posRecord, error] {
 			return
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 1<<20), eval.MaxLineBytes)
-		line := 0
-		for sc.Scan() {
-			line++
-			b := bytes.TrimSpace(sc.Bytes())
-			if line == 1 {
-				// Editors on Windows start UTF-8 files with a byte-order mark.
-				b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-			}
-			if len(b) == 0 {
-				continue
-			}
-			pos := fmt.Sprintf("line %d", line)
-			rec, err := decodeObject(b)
-			if err != nil {
-				yield(posRecord{}, &eval.InputError{File: s.path, Pos: pos, Err: err})
-				return
-			}
-			if !yield(posRecord{pos: pos, num: line, rec: rec}, nil) {
-				return
-			}
+		if !parallel {
+			s.readLines(f, func(b *lineBatch) bool {
+				if b.err == nil {
+					b.decode(s.path)
+				}
+				for _, pr := range b.recs {
+					if !yield(pr, nil) {
+						return false
+					}
+				}
+				if b.err != nil {
+					yield(posRecord{}, b.err)
+					return false
+				}
+				return true
+			})
+			return
 		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				err = fmt.Errorf("line longer than %d MiB", eval.MaxLineBytes>>20)
+		workers := runtime.GOMAXPROCS(0)
+		batches := make(chan *lineBatch, workers)
+		ordered := make(chan *lineBatch, 2*workers)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for b := range batches {
+					b.decode(s.path)
+					close(b.done)
+				}
+			})
+		}
+		wg.Go(func() { // the reader
+			defer close(batches)
+			defer close(ordered)
+			s.readLines(f, func(b *lineBatch) bool {
+				select {
+				case ordered <- b:
+				case <-stop:
+					return false
+				}
+				if b.err == nil {
+					select {
+					case batches <- b:
+					case <-stop:
+						return false
+					}
+				} else {
+					close(b.done) // a read error ends the walk: nothing to decode
+				}
+				return true
+			})
+		})
+		defer wg.Wait()
+		defer close(stop)
+		for b := range ordered {
+			<-b.done
+			for _, pr := range b.recs {
+				if !yield(pr, nil) {
+					return
+				}
 			}
-			yield(posRecord{}, &eval.InputError{File: s.path, Pos: fmt.Sprintf("line %d", line+1), Err: err})
+			if b.err != nil {
+				yield(posRecord{}, b.err)
+				return
+			}
 		}
 	}
+}
+
+// A lineBatch is consecutive lines of a JSONL file and, once done is
+// closed, their records, up to the first bad line's error.
+type lineBatch struct {
+	buf  []byte // the lines' bytes
+	ends []int  // where each line ends in buf
+	nums []int  // each line's number
+	recs []posRecord
+	err  error
+	done chan struct{}
+}
+
+// batchLines and batchBytes bound a batch: large enough to keep a worker
+// busy, small enough that lines holding inline images stay few in memory.
+const (
+	batchLines = 256
+	batchBytes = 1 << 20
+)
+
+// readLines reads f's non-blank lines into batches and hands each to
+// send, stopping when send returns false. A read error comes as a batch
+// of its own, with err set.
+func (s *jsonlSource) readLines(f *os.File, send func(*lineBatch) bool) {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), eval.MaxLineBytes)
+	line := 0
+	b := &lineBatch{done: make(chan struct{})}
+	for sc.Scan() {
+		line++
+		t := bytes.TrimSpace(sc.Bytes())
+		if line == 1 {
+			// Editors on Windows start UTF-8 files with a byte-order mark.
+			t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
+		}
+		if len(t) == 0 {
+			continue
+		}
+		b.buf = append(b.buf, t...)
+		b.ends = append(b.ends, len(b.buf))
+		b.nums = append(b.nums, line)
+		if len(b.ends) == batchLines || len(b.buf) >= batchBytes {
+			if !send(b) {
+				return
+			}
+			b = &lineBatch{done: make(chan struct{})}
+		}
+	}
+	if len(b.ends) > 0 {
+		if !send(b) {
+			return
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line longer than %d MiB", eval.MaxLineBytes>>20)
+		}
+		send(&lineBatch{err: &eval.InputError{File: s.path, Pos: fmt.Sprintf("line %d", line+1), Err: err}, done: make(chan struct{})})
+	}
+}
+
+// decode decodes the batch's lines, stopping at the first bad one.
+func (b *lineBatch) decode(path string) {
+	b.recs = make([]posRecord, 0, len(b.ends))
+	start := 0
+	for i, end := range b.ends {
+		pos := "line " + strconv.Itoa(b.nums[i])
+		rec, err := decodeObject(b.buf[start:end])
+		if err != nil {
+			b.err = &eval.InputError{File: path, Pos: pos, Err: err}
+			break
+		}
+		b.recs = append(b.recs, posRecord{pos: pos, num: b.nums[i], rec: rec})
+		start = end
+	}
+	b.buf, b.ends, b.nums = nil, nil, nil
 }
 
 // decodeObject decodes one JSONL line into the values encoding/json's

@@ -55,7 +55,7 @@ func (s *parquetSource) rawBytes() bool    { return true }
 // file (parquet.NewReader) keeps state for every row group at once, so its
 // memory grows with the file; one row group's reader is bounded by that
 // row group.
-func (s *parquetSource) records() iter.Seq2[posRecord, error] {
+func (s *parquetSource) records(bool) iter.Seq2[posRecord, error] {
 	return func(yield func(posRecord, error) bool) {
 		f, err := os.Open(s.path)
 		if err != nil {

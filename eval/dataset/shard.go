@@ -39,7 +39,7 @@ func (d *Dataset) shardMembers() (map[uint64]bool, error) {
 	type entry struct{ order, id uint64 }
 	byType := map[string][]entry{}
 	n := 0
-	for pr, err := range d.src.records() {
+	for pr, err := range d.src.records(false) {
 		if err != nil {
 			return nil, err
 		}
