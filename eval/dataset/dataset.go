@@ -263,12 +263,22 @@ func isImageStruct(t string) bool {
 // item with an [*InputError], unless the problem is a bad image and
 // SkipBadItems is set, in which case the item is recorded in Skipped and
 // left out. Duplicate ids are always an error.
-func (d *Dataset) All() iter.Seq2[eval.Item, error] { return d.all(false) }
+func (d *Dataset) All() iter.Seq2[eval.Item, error] { return d.all(false, true) }
 
-// all is All, decoding on every core when parallel is set.
-func (d *Dataset) all(parallel bool) iter.Seq2[eval.Item, error] {
+// Again is All for a walk beside another one, such as writing the results
+// of items that the run's walk has finished: it yields the same items,
+// and leaves Skipped to the other walk.
+func (d *Dataset) Again() iter.Seq2[eval.Item, error] { return d.all(false, false) }
+
+// all is All, decoding on every core when parallel is set, and recording
+// skipped items in Skipped when record is.
+func (d *Dataset) all(parallel, record bool) iter.Seq2[eval.Item, error] {
 	return func(yield func(eval.Item, error) bool) {
-		d.Skipped = nil
+		skipped := new([]eval.Skip)
+		if record {
+			d.Skipped = nil
+			skipped = &d.Skipped
+		}
 		var keep map[uint64]bool
 		if d.opts.Shard != nil {
 			var err error
@@ -292,7 +302,7 @@ func (d *Dataset) all(parallel bool) iter.Seq2[eval.Item, error] {
 			if err != nil {
 				var ie *skippable
 				if d.opts.SkipBadItems && errors.As(err, &ie) {
-					d.Skipped = append(d.Skipped, eval.Skip{ID: it.ID, Pos: pr.pos, Reason: err.Error()})
+					*skipped = append(*skipped, eval.Skip{ID: it.ID, Pos: pr.pos, Reason: err.Error()})
 					continue
 				}
 				yield(eval.Item{}, &eval.InputError{File: d.Path, Pos: pr.pos, ID: it.ID, Err: err})
@@ -317,7 +327,7 @@ func (d *Dataset) all(parallel bool) iter.Seq2[eval.Item, error] {
 				return
 			}
 		}
-		if n == 0 && len(d.Skipped) == 0 {
+		if n == 0 && len(*skipped) == 0 {
 			yield(eval.Item{}, &eval.InputError{File: d.Path, Err: ErrNoItems})
 		} else if yielded == 0 && keep != nil {
 			yield(eval.Item{}, &eval.InputError{File: d.Path, Err: fmt.Errorf("shard %s has no items: use fewer shards than the %d items", d.opts.Shard, n)})

@@ -23,7 +23,7 @@ type Fingerprint struct {
 // order have the same fingerprint.
 func FingerprintOf(ds *Dataset) (Fingerprint, error) {
 	fp := newFingerprinter()
-	for it, err := range ds.all(true) { // before the run: every core is free
+	for it, err := range ds.all(true, true) { // before the run: every core is free
 		if err != nil {
 			return Fingerprint{}, err
 		}

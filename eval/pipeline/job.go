@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -165,13 +164,19 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 		Answers: answers, Judgments: judgments, Cache: j.Cache, Logger: j.Logger, Progress: j.Progress,
 	}
 	j.Progress.Total.Store(int64(fp.Items))
+	fol := newFollower()
+	r.Done = fol.mark
+	results := j.writeResults(answers, judgments, fol)
 	if err := r.Run(ctx, j.Dataset.All()); err != nil {
+		fol.end(false)
+		<-results // gives up, leaving no results.jsonl
 		if _, ok := errors.AsType[*eval.InputError](err); ok {
 			return nil, err
 		}
 		return nil, &StoppedError{Err: err, Answers: answers.Len(), Judgments: judgments.Len(), Interrupted: ctx.Err() != nil}
 	}
-	return j.finish(answers, judgments, fp)
+	fol.end(true)
+	return j.finish(answers, judgments, fp, results)
 }
 
 func (j *Job) openJournals() (answers, judgments *store.Journal, err error) {
@@ -242,10 +247,9 @@ type formatReporter interface{ FormatInUse() string }
 
 // finish writes results.jsonl, summary.json and the final manifest from
 // the journals.
-func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) (*Outcome, error) {
-	agg := stats.NewAggregator(stats.AggregateOptions{})
-	// The call counts read the journals through, as the results do: both
-	// at once.
+func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint, results <-chan resultsWritten) (*Outcome, error) {
+	// The call counts read the journals through while the last results
+	// are written.
 	var calls map[string]eval.CallCounts
 	var callsErr error
 	counted := make(chan struct{})
@@ -254,18 +258,12 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint) 
 		calls, callsErr = CountCalls(answers, judgments, j.Judges)
 	}()
 	defer func() { <-counted }()
-	var tot RunTotals
-	err := store.WriteFileFunc(filepath.Join(j.Dir, rundir.ResultsFile), func(w io.Writer) error {
-		var err error
-		tot, err = WriteResults(w, j.Dataset.All(), answers, judgments, FinalizeOptions{
-			ModelID: j.Manifest.Model.ModelID(), Judges: j.Judges, Rule: j.Rule,
-		}, agg.Add)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	written := <-results
+	if written.err != nil {
+		return nil, written.err
 	}
-	s, err := agg.Summary()
+	tot := written.tot
+	s, err := written.agg.Summary()
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,11 @@ type Runner struct {
 	Cache    *store.Cache
 	Logger   *slog.Logger
 	Progress *Progress
+	// Done, when set, is told the position (0-based, in the order items
+	// yields them) of each item whose answer and judgments are all in the
+	// journals: done now or by an earlier run. It is called from many
+	// goroutines, and not for work cut short.
+	Done func(n int)
 
 	inflight               flights
 	modelSlots, judgeSlots Limiter
@@ -148,10 +153,11 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 	}
 	answers := pool.New().WithMaxGoroutines(2 * mc)
 	judges := pool.New().WithMaxGoroutines(2 * jc)
-	next := func(it eval.Item, rec AnswerRecord) {
-		judges.Go(func() { r.judge(ctx, cancel, it, rec) })
+	next := func(n int, it eval.Item, rec AnswerRecord) {
+		judges.Go(func() { r.judge(ctx, cancel, n, it, rec) })
 	}
 	var readErr error
+	n := 0
 	for it, err := range items {
 		if err != nil {
 			readErr = err
@@ -161,7 +167,9 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 		if ctx.Err() != nil {
 			break // interrupted, or a task hit a fatal error
 		}
-		answers.Go(func() { r.answer(ctx, cancel, it, next) })
+		pos := n
+		answers.Go(func() { r.answer(ctx, cancel, pos, it, next) })
+		n++
 	}
 	answers.Wait()
 	judges.Wait()
@@ -173,7 +181,7 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 
 // answer answers it, unless its answer is in the journal, then hands it to
 // next: the judge pool, whose Go blocks while the pool is full.
-func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it eval.Item, next func(eval.Item, AnswerRecord)) {
+func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, next func(int, eval.Item, AnswerRecord)) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -220,11 +228,18 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, it 
 		if rec.Error == "" {
 			r.Progress.JudgedResumed.Add(1)
 		}
+		r.done(n)
 		return
 	}
 	it.Images = nil // the judges read text only; free the bytes early
 	release()       // before blocking on the judge pool
-	next(it, rec)
+	next(n, it, rec)
+}
+
+func (r *Runner) done(n int) {
+	if r.Done != nil {
+		r.Done(n)
+	}
 }
 
 // judged reports whether every judge's verdict on answer is recorded.
@@ -237,7 +252,7 @@ func (r *Runner) judged(it *eval.Item, answer string) bool {
 	return true
 }
 
-func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it eval.Item, ans AnswerRecord) {
+func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, ans AnswerRecord) {
 	failed := false
 	for _, j := range r.Judges {
 		if ctx.Err() != nil {
@@ -265,6 +280,7 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, it e
 		r.Progress.Errors.Add(1)
 	}
 	r.Progress.Judged.Add(1)
+	r.done(n)
 }
 
 // judgeOne records one judge's verdict on it; it reports false when the
