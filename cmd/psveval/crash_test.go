@@ -114,6 +114,11 @@ func TestKill9Resume(t *testing.T) {
 		t.Fatalf("only %d kills", kills)
 	}
 	sameRun(t, out, ref) // the end equals an uninterrupted run
+	// results.jsonl is written beside the run, so each kill left a
+	// temporary file; the resumes removed them.
+	if stale, _ := filepath.Glob(filepath.Join(out, ".*.tmp-*")); len(stale) > 0 {
+		t.Errorf("temporary files left in the run directory: %q", stale)
+	}
 	// Nothing recorded before a kill was asked for again.
 	repeats := 0
 	for _, rec := range srv.Records() {

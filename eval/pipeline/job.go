@@ -166,6 +166,11 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	j.Progress.Total.Store(int64(fp.Items))
 	fol := newFollower()
 	r.Done = fol.mark
+	// results.jsonl is written beside the run; a process killed meanwhile
+	// left its temporary file.
+	if err := store.RemoveTemps(filepath.Join(j.Dir, rundir.ResultsFile)); err != nil {
+		j.note("warning: %v", err)
+	}
 	results := j.writeResults(answers, judgments, fol)
 	if err := r.Run(ctx, j.Dataset.All()); err != nil {
 		fol.end(false)

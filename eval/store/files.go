@@ -63,6 +63,23 @@ func WriteFileFunc(path string, write func(io.Writer) error) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// RemoveTemps removes the temporary files WriteFileFunc left for path when
+// its process was killed mid-write. Call it only where no other process
+// may be writing path.
+func RemoveTemps(path string) error {
+	stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // WriteJSON writes v, indented, to path atomically.
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
