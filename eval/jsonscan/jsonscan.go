@@ -301,3 +301,72 @@ func Array(b []byte, fn func(raw []byte) error) error {
 		}
 	}
 }
+
+// AppendString appends s as a JSON string, byte for byte as encoding/json
+// writes it: invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped, and, with
+// html, <, > and & as \u003c, \u003e and \u0026 (json.Marshal's default;
+// an Encoder with SetEscapeHTML(false) leaves them).
+func AppendString(b []byte, s string, html bool) []byte {
+	safe := &plainSet
+	if html {
+		safe = &htmlSafeSet
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// plainSet marks the ASCII bytes a JSON string holds as they are;
+// htmlSafeSet leaves out <, > and & too.
+var plainSet, htmlSafeSet = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -64,4 +65,28 @@ func TestArray(t *testing.T) {
 	if err := Array([]byte(`null`), func([]byte) error { t.Error("null has no elements"); return nil }); err != nil {
 		t.Error(err)
 	}
+}
+
+// checkAppendString checks AppendString against encoding/json's bytes,
+// with and without HTML escaping.
+func checkAppendString(t *testing.T, s string) {
+	t.Helper()
+	want, _ := json.Marshal(s)
+	if got := AppendString(nil, s, true); string(got) != string(want) {
+		t.Errorf("AppendString(%q, html) = %s, json.Marshal writes %s", s, got, want)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	if got := AppendString(nil, s, false); string(got)+"\n" != buf.String() {
+		t.Errorf("AppendString(%q) = %s, an Encoder without HTML escaping writes %s", s, got, buf.String())
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"plain", "", "<b>&amp;</b> \"q\" \\ \n\t\b\f\r\x00\x1f\x7f", "\u2028\u2029 café 肺 🫁", "bad \xff\xfe, cut \xe2\x82"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkAppendString)
 }

@@ -70,7 +70,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"model":`...)
-	b = appendString(b, req.Model)
+	b = jsonscan.AppendString(b, req.Model, false)
 	if req.Messages == nil {
 		b = append(b, `,"messages":null`...)
 	} else {
@@ -81,7 +81,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 			b = append(b, ',')
 		}
 		b = append(b, `{"role":`...)
-		b = appendString(b, m.Role)
+		b = jsonscan.AppendString(b, m.Role, false)
 		switch {
 		case len(m.MultiContent) > 0:
 			b = append(b, `,"content":[`...)
@@ -94,11 +94,11 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 			b = append(b, ']')
 		case m.Content != "":
 			b = append(b, `,"content":`...)
-			b = appendString(b, m.Content)
+			b = jsonscan.AppendString(b, m.Content, false)
 		}
 		if m.Name != "" {
 			b = append(b, `,"name":`...)
-			b = appendString(b, m.Name)
+			b = jsonscan.AppendString(b, m.Name, false)
 		}
 		b = append(b, '}')
 	}
@@ -115,7 +115,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 		sep := false
 		if f.Type != "" {
 			b = append(b, `"type":`...)
-			b = appendString(b, string(f.Type))
+			b = jsonscan.AppendString(b, string(f.Type), false)
 			sep = true
 		}
 		if s := f.JSONSchema; s != nil {
@@ -123,10 +123,10 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 				b = append(b, ',')
 			}
 			b = append(b, `"json_schema":{"name":`...)
-			b = appendString(b, s.Name)
+			b = jsonscan.AppendString(b, s.Name, false)
 			if s.Description != "" {
 				b = append(b, `,"description":`...)
-				b = appendString(b, s.Description)
+				b = jsonscan.AppendString(b, s.Description, false)
 			}
 			b = append(b, `,"schema":`...)
 			schema, err := marshalSchema(s.Schema)
@@ -147,7 +147,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 			continue // the request's own member
 		}
 		b = append(b, ',')
-		b = appendString(b, p.key)
+		b = jsonscan.AppendString(b, p.key, false)
 		b = append(b, ':')
 		b = append(b, p.json...)
 	}
@@ -257,96 +257,28 @@ func appendPart(b []byte, p openai.ChatMessagePart) []byte {
 	}
 	if p.Type != "" {
 		field(`"type":`)
-		b = appendString(b, string(p.Type))
+		b = jsonscan.AppendString(b, string(p.Type), false)
 	}
 	if p.Text != "" {
 		field(`"text":`)
-		b = appendString(b, p.Text)
+		b = jsonscan.AppendString(b, p.Text, false)
 	}
 	if u := p.ImageURL; u != nil {
 		field(`"image_url":{`)
 		if u.URL != "" {
 			b = append(b, `"url":`...)
-			b = appendString(b, u.URL)
+			b = jsonscan.AppendString(b, u.URL, false)
 		}
 		if u.Detail != "" {
 			if u.URL != "" {
 				b = append(b, ',')
 			}
 			b = append(b, `"detail":`...)
-			b = appendString(b, string(u.Detail))
+			b = jsonscan.AppendString(b, string(u.Detail), false)
 		}
 		b = append(b, '}')
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plainByte marks the bytes a JSON string holds as they are: printable
-// ASCII but the quote and the backslash.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string. Like encoding/json it writes
-// invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped; unlike it, it
-// leaves <, > and & as they are, which JSON allows.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		for i < len(s) && plainByte[s[i]] {
-			i++
-		}
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // errNotCompletion wraps what makes a 2xx body unreadable as a completion.
