@@ -278,6 +278,18 @@ func (h *Handler) served(model string) string {
 	return model
 }
 
+// readBody reads a request's body into one buffer of its announced
+// length where it has one: growing a buffer for a 100 KB body of images,
+// as io.ReadAll does, cost the fake server a tenth of its CPU.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= 64<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r.Body, b)
+		return b, err
+	}
+	return io.ReadAll(r.Body)
+}
+
 // shrinkImages cuts every image data URI in a request body to its first
 // 64 bytes before the body is decoded: the fake server counts images but
 // never looks at their pixels, and go-openai's decoding of a message
@@ -323,7 +335,7 @@ func shrinkImages(body []byte) []byte {
 }
 
 func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return
 	}
