@@ -36,6 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/psveval/psveval/eval/jsonscan"
 	"github.com/psveval/psveval/eval/llm"
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -278,6 +279,42 @@ func (h *Handler) served(model string) string {
 	return model
 }
 
+// decodeRequest decodes a chat completion request. The handler reads only
+// the model and the messages; a Hook may read anything, so with one (full)
+// the whole request is decoded. Decoding a judge's response_format with
+// go-openai's types cost the fake server a tenth of its CPU.
+func decodeRequest(body []byte, req *openai.ChatCompletionRequest, full bool) error {
+	if full {
+		return json.Unmarshal(body, req)
+	}
+	var lite struct {
+		Model    string `json:"model"`
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(body, &lite); err != nil {
+		return err
+	}
+	req.Model = lite.Model
+	for _, m := range lite.Messages {
+		msg := openai.ChatCompletionMessage{Role: m.Role}
+		var err error
+		switch c := bytes.TrimSpace(m.Content); {
+		case len(c) > 0 && c[0] == '[':
+			err = json.Unmarshal(c, &msg.MultiContent)
+		case len(c) > 0:
+			msg.Content, err = jsonscan.String(c)
+		}
+		if err != nil {
+			return fmt.Errorf("message content: %w", err)
+		}
+		req.Messages = append(req.Messages, msg)
+	}
+	return nil
+}
+
 // readBody reads a request's body into one buffer of its announced
 // length where it has one: growing a buffer for a 100 KB body of images,
 // as io.ReadAll does, cost the fake server a tenth of its CPU.
@@ -340,7 +377,7 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req openai.ChatCompletionRequest
-	if err := json.Unmarshal(shrinkImages(body), &req); err != nil {
+	if err := decodeRequest(shrinkImages(body), &req, h.cfg.Hook != nil); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
