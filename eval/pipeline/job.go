@@ -250,8 +250,8 @@ func (j *Job) prepare() (bool, error) {
 // with (judges.LLM under --judge-format auto).
 type formatReporter interface{ FormatInUse() string }
 
-// finish writes results.jsonl, summary.json and the final manifest from
-// the journals.
+// finish waits for results.jsonl (written beside the run by
+// writeResults), then writes summary.json and the final manifest.
 func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint, results <-chan resultsWritten) (*Outcome, error) {
 	// The call counts read the journals through while the last results
 	// are written.
