@@ -152,20 +152,29 @@ func (e *endpointFlags) judgeParamsMap() map[string]any {
 	return e.judgeParams.apply(pipeline.JudgeParams(e.judgeMaxTokens))
 }
 
+// adaptiveLimits sets up --concurrency auto and --judge-concurrency auto:
+// an AIMD limit per endpoint (one for all judges: one budget), which the
+// clients feed and the pipeline obeys, with the fixed concurrency raised
+// to --max-concurrency, the most the limit may reach. Call it once, after
+// the flags are checked and before any client is built.
+func (e *endpointFlags) adaptiveLimits() {
+	if e.concAuto && e.modelAIMD == nil {
+		e.concurrency = e.maxConc
+		e.modelAIMD = llm.NewAIMD(16, e.maxConc)
+	}
+	if e.judgeAuto && e.judgeAIMD == nil {
+		e.judgeConc = e.maxConc
+		e.judgeAIMD = llm.NewAIMD(16, e.maxConc)
+	}
+}
+
+// clientConfig is the llm.Config of one endpoint: "model" or "judge".
 func (e *endpointFlags) clientConfig(name, url, key string, params map[string]any, rps float64, logger *slog.Logger, notify func(string)) llm.Config {
 	var observe func(int, time.Duration, error)
-	if name == "model" && e.concAuto {
-		if e.modelAIMD == nil {
-			e.concurrency = e.maxConc
-			e.modelAIMD = llm.NewAIMD(16, e.maxConc)
-		}
+	switch {
+	case name == "model" && e.modelAIMD != nil:
 		observe = e.modelAIMD.Observe
-	}
-	if name == "judge" && e.judgeAuto {
-		if e.judgeAIMD == nil { // one limit for all judges: one budget
-			e.judgeConc = e.maxConc
-			e.judgeAIMD = llm.NewAIMD(16, e.maxConc)
-		}
+	case name == "judge" && e.judgeAIMD != nil:
 		observe = e.judgeAIMD.Observe
 	}
 	breaker := e.breaker

@@ -71,6 +71,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	ef.adaptiveLimits()
 	specs, jinfos, clients, err := ef.newJudges(logger, noteTo(stderr))
 	if err != nil {
 		return err

@@ -120,6 +120,7 @@ func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, tit
 	if err != nil {
 		return err
 	}
+	ef.adaptiveLimits()
 	model, modelClient := ef.newModel(logger, noteTo(stderr))
 	specs, jinfos, judgeClients, err := ef.newJudges(logger, noteTo(stderr))
 	if err != nil {
