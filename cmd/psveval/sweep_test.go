@@ -11,10 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
 	"github.com/psveval/psveval/eval/stats"
 )
@@ -214,7 +214,7 @@ func TestSweepResumesAfterKill9(t *testing.T) {
 		t.Fatalf("resume: exit %d\n%s", code, stderr)
 	}
 	for _, o := range orphans {
-		if syscall.Kill(-o.PGID, 0) == nil {
+		if evaltest.GroupAlive(o.PGID) {
 			t.Errorf("the orphaned server group %d still runs", o.PGID)
 		}
 	}

@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/evaltest"
 )
 
 func writeSpec(t *testing.T, body string) string {
@@ -100,8 +100,8 @@ func TestWriteRead(t *testing.T) {
 	}
 }
 
-// alive reports whether the process group pgid has a process.
-func alive(pgid int) bool { return syscall.Kill(-pgid, 0) == nil }
+// alive reports whether the process group pgid runs a process.
+func alive(pgid int) bool { return evaltest.GroupAlive(pgid) }
 
 // TestServerLifecycle starts serve commands that never serve: Start
 // substitutes {port} and {model} and records the group; Ready reports an
@@ -126,6 +126,9 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, ServersFile)); !strings.Contains(string(b), "sleep 60") {
 		t.Errorf("servers file does not record the server: %s", b)
+	}
+	if !alive(pgid) {
+		t.Fatal("the server's process group does not run")
 	}
 	s.Stop(5 * time.Second)
 	if alive(pgid) {
