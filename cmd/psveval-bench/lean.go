@@ -76,7 +76,7 @@ func leanRun(ctx context.Context, args []string) error {
 		answering.Go(func() {
 			for it := range items {
 				body := fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"user","content":%s}],"temperature":0,"top_p":1,"seed":0,"max_tokens":1024,"top_k":-1,"repetition_penalty":1}`,
-					*model, jsonString(it.Question))
+					*model, jsonscan.AppendString(nil, it.Question, false))
 				resp, err := post(ctx, body)
 				if err != nil {
 					fail(err)
@@ -95,7 +95,7 @@ func leanRun(ctx context.Context, args []string) error {
 					continue
 				}
 				body := fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"system","content":%s},{"role":"user","content":%s}],"temperature":0,"top_p":1,"max_tokens":2048,"response_format":{"type":"json_object"}}`,
-					*judgeModel, jsonString(ps[0][0]), jsonString(ps[0][1]))
+					*judgeModel, jsonscan.AppendString(nil, ps[0][0], false), jsonscan.AppendString(nil, ps[0][1], false))
 				resp, err := post(ctx, body)
 				if err != nil {
 					fail(err)
@@ -124,25 +124,6 @@ func leanRun(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%d items answered and judged\n", n)
 	return nil
-}
-
-// jsonString quotes s as a JSON string.
-func jsonString(s string) []byte {
-	var b bytes.Buffer
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.Bytes()
 }
 
 // content returns choices[0].message.content of a completion.

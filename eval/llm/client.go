@@ -306,8 +306,11 @@ func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 // create sends one chat completion request. What psveval itself sends is
 // written and read by wire.go; anything else goes through go-openai.
 func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+	if !c.fast {
+		return c.oa.CreateChatCompletion(ctx, req)
+	}
 	body, ok := encodeRequest(&req, c.params)
-	if !c.fast || !ok {
+	if !ok {
 		return c.oa.CreateChatCompletion(ctx, req)
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.chatURL, nil)

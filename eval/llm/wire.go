@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -298,15 +297,15 @@ func decodeCompletion(data []byte) (openai.ChatCompletionResponse, error) {
 		var err error
 		switch canon(k, completionKeys) {
 		case "id":
-			r.ID, err = str(raw)
+			err = setString(&r.ID, raw)
 		case "object":
-			r.Object, err = str(raw)
+			err = setString(&r.Object, raw)
 		case "created":
 			err = integer(raw, &r.Created)
 		case "model":
-			r.Model, err = str(raw)
+			err = setString(&r.Model, raw)
 		case "system_fingerprint":
-			r.SystemFingerprint, err = str(raw)
+			err = setString(&r.SystemFingerprint, raw)
 		case "choices":
 			r.Choices = r.Choices[:0]
 			if string(raw) == "null" {
@@ -343,7 +342,7 @@ func decodeChoice(raw []byte) (openai.ChatCompletionChoice, error) {
 			err = integer(v, &c.Index)
 		case "finish_reason":
 			var s string
-			s, err = str(v)
+			err = setString(&s, v)
 			c.FinishReason = openai.FinishReason(s)
 		case "message":
 			err = decodeMessage(v, &c.Message)
@@ -361,17 +360,17 @@ func decodeMessage(raw []byte, m *openai.ChatCompletionMessage) error {
 		var err error
 		switch canon(k, messageKeys) {
 		case "role":
-			m.Role, err = str(v)
+			err = setString(&m.Role, v)
 		case "content":
-			m.Content, err = str(v)
+			err = setString(&m.Content, v)
 		case "refusal":
-			m.Refusal, err = str(v)
+			err = setString(&m.Refusal, v)
 		case "reasoning_content":
-			m.ReasoningContent, err = str(v)
+			err = setString(&m.ReasoningContent, v)
 		case "name":
-			m.Name, err = str(v)
+			err = setString(&m.Name, v)
 		case "tool_call_id":
-			m.ToolCallID, err = str(v)
+			err = setString(&m.ToolCallID, v)
 		case "tool_calls":
 			m.ToolCalls = nil
 			err = json.Unmarshal(v, &m.ToolCalls)
@@ -425,17 +424,18 @@ func canon(k []byte, names []string) string {
 	return ""
 }
 
-// str decodes a JSON string value (null gives "").
-func str(raw []byte) (string, error) {
-	if len(raw) >= 2 && raw[0] == '"' && utf8.Valid(raw) {
-		return jsonscan.String(raw)
-	}
-	var s string
+// setString decodes the JSON string raw into *dst; null leaves *dst as it
+// is, as encoding/json does (a later duplicate key that is null does not
+// clear an earlier value).
+func setString(dst *string, raw []byte) error {
 	if string(raw) == "null" {
-		return s, nil
+		return nil
 	}
-	err := json.Unmarshal(raw, &s)
-	return s, err
+	s, err := jsonscan.String(raw)
+	if err == nil {
+		*dst = s
+	}
+	return err
 }
 
 // integer decodes a JSON integer into *n; null leaves it.
