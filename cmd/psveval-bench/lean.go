@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/jsonscan"
 	"github.com/psveval/psveval/judges"
 )
@@ -27,26 +26,21 @@ import (
 // judge reads it as it reads psveval's.
 func leanRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("lean-run", flag.ContinueOnError)
-	data := fs.String("data", "", "dataset")
-	url := fs.String("url", "", "endpoint URL, for the model and the judge")
-	model := fs.String("model", "bench-vlm", "model name")
-	judgeModel := fs.String("judge-model", "fake-judge", "judge model name")
+	var cf childFlags
+	cf.register(fs)
 	conc := fs.Int("concurrency", 64, "model requests in flight")
 	judgeConc := fs.Int("judge-concurrency", 32, "judge requests in flight")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ds, err := dataset.Open(*data, dataset.DatasetOptions{})
+	ds, err := cf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	j, err := judges.New(judges.Config{Model: *judgeModel})
+	j, err := judges.New(judges.Config{Model: cf.judgeModel})
 	if err != nil {
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc + *judgeConc}}
 	post := func(ctx context.Context, body []byte) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, *url+"/chat/completions", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cf.url+"/chat/completions", bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +70,7 @@ func leanRun(ctx context.Context, args []string) error {
 		answering.Go(func() {
 			for it := range items {
 				body := fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"user","content":%s}],"temperature":0,"top_p":1,"seed":0,"max_tokens":1024,"top_k":-1,"repetition_penalty":1}`,
-					*model, jsonscan.AppendString(nil, it.Question, false))
+					cf.model, jsonscan.AppendString(nil, it.Question, false))
 				resp, err := post(ctx, body)
 				if err != nil {
 					fail(err)
@@ -95,7 +89,7 @@ func leanRun(ctx context.Context, args []string) error {
 					continue
 				}
 				body := fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"system","content":%s},{"role":"user","content":%s}],"temperature":0,"top_p":1,"max_tokens":2048,"response_format":{"type":"json_object"}}`,
-					*judgeModel, jsonscan.AppendString(nil, ps[0][0], false), jsonscan.AppendString(nil, ps[0][1], false))
+					cf.judgeModel, jsonscan.AppendString(nil, ps[0][0], false), jsonscan.AppendString(nil, ps[0][1], false))
 				resp, err := post(ctx, body)
 				if err != nil {
 					fail(err)

@@ -23,23 +23,18 @@ import (
 // journaled records), through the library.
 func naiveRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("naive-run", flag.ContinueOnError)
-	data := fs.String("data", "", "dataset")
+	var cf childFlags
+	cf.register(fs)
 	out := fs.String("out", "", "run directory")
-	url := fs.String("url", "", "endpoint URL, for the model and the judge")
-	model := fs.String("model", "bench-vlm", "model name")
-	judgeModel := fs.String("judge-model", "fake-judge", "judge model name")
 	workers := fs.Int("workers", 32, "workers, each answering then judging")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ds, err := dataset.Open(*data, dataset.DatasetOptions{})
+	ds, err := cf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	m := &pipeline.LLMModel{Model: *model,
-		Client: llm.New(llm.Config{Name: "model", BaseURL: *url, Params: pipeline.GreedyParams(1024, 0), RetryBlank: true, IdleConns: *workers})}
-	j, err := judges.New(judges.Config{Model: *judgeModel, Params: pipeline.JudgeParams(2048),
-		Client: llm.New(llm.Config{Name: "judge", BaseURL: *url, Params: pipeline.JudgeParams(2048), RetryBlank: true, IdleConns: *workers})})
+	m := &pipeline.LLMModel{Model: cf.model,
+		Client: llm.New(llm.Config{Name: "model", BaseURL: cf.url, Params: pipeline.GreedyParams(1024, 0), RetryBlank: true, IdleConns: *workers})}
+	j, err := judges.New(judges.Config{Model: cf.judgeModel, Params: pipeline.JudgeParams(2048),
+		Client: llm.New(llm.Config{Name: "judge", BaseURL: cf.url, Params: pipeline.JudgeParams(2048), RetryBlank: true, IdleConns: *workers})})
 	if err != nil {
 		return err
 	}
@@ -66,7 +61,7 @@ func naiveRun(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			key := pipeline.AnswerKey(*model, &it)
+			key := pipeline.AnswerKey(cf.model, &it)
 			if err := answers.Append(key, false, pipeline.AnswerRecord{Key: key, Item: it.ID, Answer: a}); err != nil {
 				return err
 			}
@@ -75,8 +70,30 @@ func naiveRun(ctx context.Context, args []string) error {
 				return err
 			}
 			jkey := pipeline.JudgmentKey(j.Fingerprint(), &it, a.Text)
-			return judgments.Append(jkey, false, pipeline.JudgmentRecord{Key: jkey, Item: it.ID, Judge: *judgeModel, Verdict: v})
+			return judgments.Append(jkey, false, pipeline.JudgmentRecord{Key: jkey, Item: it.ID, Judge: cf.judgeModel, Verdict: v})
 		})
 	}
 	return p.Wait()
+}
+
+// childFlags are the flags of the benchmark's own client programs
+// (naive-run, lean-run): the dataset, and the fake server that plays the
+// model and the judge.
+type childFlags struct {
+	data, url, model, judgeModel string
+}
+
+func (c *childFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", "", "dataset")
+	fs.StringVar(&c.url, "url", "", "endpoint URL, for the model and the judge")
+	fs.StringVar(&c.model, "model", "bench-vlm", "model name")
+	fs.StringVar(&c.judgeModel, "judge-model", "fake-judge", "judge model name")
+}
+
+// parse parses args and opens the dataset.
+func (c *childFlags) parse(fs *flag.FlagSet, args []string) (*dataset.Dataset, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return dataset.Open(c.data, dataset.DatasetOptions{})
 }

@@ -1,13 +1,11 @@
 package dataset
 
 import (
-	"encoding/binary"
 	"maps"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
 	"bufio"
 	"bytes"
@@ -254,51 +252,12 @@ func decodeObject(b []byte) (record, error) {
 }
 
 // jsonString decodes a JSON string's content (as found between quotes by
-// jsonscan, or with its quotes). Plain strings (no escapes, no control
-// characters, valid UTF-8), nearly all of them, are copied as they are;
-// the rest are unescaped by jsonscan.String.
+// jsonscan, or with its quotes).
 func jsonString(raw []byte) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		raw = append(append([]byte{'"'}, raw...), '"')
 	}
-	body := raw[1 : len(raw)-1]
-	if plainASCII(body) || (!needsEscapeWork(body) && utf8.Valid(body)) {
-		return string(body), nil
-	}
 	return jsonscan.String(raw)
-}
-
-// plainASCII reports whether b is printable ASCII without backslashes,
-// eight bytes at a time.
-func plainASCII(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		ctl := (x - 0x20*lo) & ^x & hi // a byte below 0x20
-		bs := x ^ 0x5c*lo              // zero where a byte is '\\'
-		back := (bs - lo) & ^bs & hi   // a zero byte
-		if ctl|back|(x&hi) != 0 {
-			return false
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c < 0x20 || c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// needsEscapeWork reports whether b holds a backslash or a control
-// character.
-func needsEscapeWork(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c == '\\' {
-			return true
-		}
-	}
-	return false
 }
 
 func jsonValue(raw []byte) (any, error) {

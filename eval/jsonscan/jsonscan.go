@@ -8,6 +8,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"unicode/utf16"
@@ -150,8 +151,8 @@ func SkipValue(b []byte, i int) (int, error) {
 func String(raw []byte) (string, error) {
 	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
 		body := raw[1 : len(raw)-1]
-		if plain(body) && utf8.Valid(body) {
-			return string(body), nil
+		if plainASCII(body) || plain(body) && utf8.Valid(body) {
+			return string(body), nil // nearly every string: no escapes
 		}
 		if s, ok := unquote(body); ok {
 			return s, nil
@@ -163,6 +164,30 @@ func String(raw []byte) (string, error) {
 	var s string
 	err := json.Unmarshal(raw, &s)
 	return s, err
+}
+
+// plainASCII reports whether b is printable ASCII without quotes or
+// backslashes, eight bytes at a time.
+func plainASCII(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		ctl := (x - 0x20*lo) & ^x & hi // a byte below 0x20
+		bs := x ^ 0x5c*lo              // zero where a byte is '\\'
+		back := (bs - lo) & ^bs & hi
+		qs := x ^ 0x22*lo // zero where a byte is '"'
+		quote := (qs - lo) & ^qs & hi
+		if ctl|back|quote|(x&hi) != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '\\' || c == '"' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // plain reports whether b holds no control character, quote or

@@ -26,7 +26,7 @@ func checkString(t *testing.T, raw []byte) {
 var stringCases = []string{
 	`"plain"`, `""`, `null`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\u20ac\uD83E\uDEC1"`, `"lone \ud800 high"`,
 	`"lone \udc00 low"`, `"\ud800\ud800 two highs"`, `"\uD83E\u0041"`, `"caf` + "\xc3\xa9" + `"`, "\"bad \xff utf-8 \xe2\x82\"",
-	"\"raw \x01 control\"", `"bad \x escape"`, `"\u12"`, `"\u12G4"`, `"unterminated`, `"a"b"`, `"trailing \"`, `"\u0000"`,
+	"\"raw \x01 control\"", `"bad \x escape"`, `"\u12"`, `"\u12G4"`, `"unterminated`, `"a"b"`, `"abcdefgh"ijklmnop"`, `"abcdefghijkl\mnop"`, "\"abcdefgh\x01ijklmnop\"", `"trailing \"`, `"\u0000"`,
 }
 
 func TestStringReadsWhatEncodingJSONReads(t *testing.T) {

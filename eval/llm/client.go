@@ -80,12 +80,7 @@ type Client struct {
 	oa        *openai.Client
 	transport *Transport
 	blanks    atomic.Int64
-	// params are cfg.Params encoded once, for requests written by
-	// encodeRequest (nil, with fast false, when they do not marshal: the
-	// go-openai path then reports it).
-	params  []encoded
-	fast    bool
-	chatURL string
+	chatURL   string
 
 	served  sync.Once
 	mu      sync.Mutex
@@ -122,9 +117,6 @@ func New(cfg Config) *Client {
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = &http.Client{Transport: t}
 	c := &Client{cfg: cfg, oa: openai.NewClientWithConfig(oc), transport: t, chatURL: oc.BaseURL + "/chat/completions"}
-	var err error
-	c.params, err = encodeParams(cfg.Params)
-	c.fast = err == nil
 	return c
 }
 
@@ -306,10 +298,10 @@ func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 // create sends one chat completion request. What psveval itself sends is
 // written and read by wire.go; anything else goes through go-openai.
 func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	if !c.fast {
-		return c.oa.CreateChatCompletion(ctx, req)
+	if c.transport.paramsErr != nil {
+		return c.oa.CreateChatCompletion(ctx, req) // whose transport reports the bad parameter
 	}
-	body, ok := encodeRequest(&req, c.params)
+	body, ok := encodeRequest(&req, c.transport.params)
 	if !ok {
 		return c.oa.CreateChatCompletion(ctx, req)
 	}

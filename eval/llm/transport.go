@@ -16,7 +16,6 @@ package llm
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +24,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -87,6 +85,10 @@ type Transport struct {
 	blobs blobs
 	// observe, when set, is told every attempt's outcome.
 	observe func(status int, latency time.Duration, err error)
+	// params are Params marshalled once, in key order, by init; paramsErr
+	// says why they would not marshal.
+	params    []encoded
+	paramsErr error
 
 	stats Stats
 }
@@ -114,6 +116,7 @@ func (t *Transport) Stats() StatsSnapshot {
 }
 
 func (t *Transport) init() {
+	t.params, t.paramsErr = encodeParams(t.Params)
 	if t.Base == nil {
 		t.Base = http.DefaultTransport
 	}
@@ -377,8 +380,11 @@ func (t *Transport) body(req *http.Request) ([]byte, error) {
 	if !strings.Contains(req.Header.Get("Content-Type"), "json") {
 		return b, nil
 	}
-	if len(t.Params) > 0 {
-		if b, err = MergeParams(b, t.Params); err != nil {
+	if t.paramsErr != nil {
+		return nil, t.paramsErr
+	}
+	if len(t.params) > 0 {
+		if b, err = mergeEncoded(b, t.params); err != nil {
 			return nil, err
 		}
 	}
@@ -390,6 +396,15 @@ func (t *Transport) body(req *http.Request) ([]byte, error) {
 // requests have equal bodies. b is walked, not decoded: a judge prompt is
 // long, and this runs for every request.
 func MergeParams(b []byte, params map[string]any) ([]byte, error) {
+	enc, err := encodeParams(params)
+	if err != nil {
+		return nil, err
+	}
+	return mergeEncoded(b, enc)
+}
+
+// mergeEncoded is MergeParams for parameters marshalled already.
+func mergeEncoded(b []byte, params []encoded) ([]byte, error) {
 	have := map[string]bool{}
 	err := jsonscan.Fields(b, func([]byte) bool { return true }, func(k, _ []byte) error {
 		have[string(k)] = true
@@ -398,31 +413,26 @@ func MergeParams(b []byte, params map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: request body is not a JSON object: %w", err)
 	}
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if !have[k] {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return b, nil
-	}
-	slices.Sort(keys)
-	end := bytes.LastIndexByte(b, '}')
-	out := make([]byte, 0, len(b)+32*len(keys))
-	out = append(out, bytes.TrimRight(b[:end], " \t\r\n")...)
+	var out []byte
 	sep := len(have) > 0
-	for _, k := range keys {
-		v, err := json.Marshal(params[k])
-		if err != nil {
-			return nil, fmt.Errorf("llm: parameter %s: %w", k, err)
+	end := bytes.LastIndexByte(b, '}')
+	for _, p := range params {
+		if have[p.key] {
+			continue
 		}
-		kb, _ := json.Marshal(k)
+		if out == nil {
+			out = make([]byte, 0, len(b)+32*len(params))
+			out = append(out, bytes.TrimRight(b[:end], " \t\r\n")...)
+		}
 		if sep {
 			out = append(out, ',')
 		}
 		sep = true
-		out = append(append(append(out, kb...), ':'), v...)
+		out = jsonscan.AppendString(out, p.key, true)
+		out = append(append(out, ':'), p.json...)
+	}
+	if out == nil {
+		return b, nil
 	}
 	return append(out, b[end:]...), nil
 }

@@ -27,6 +27,10 @@ func createTemp(dir, prefix string) (*os.File, error) {
 	return nil, fmt.Errorf("%s: cannot create a temporary file", dir)
 }
 
+// tempPrefix begins the names of the temporary files WriteFileFunc writes
+// path through: hidden, beside it.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
 // WriteFileAtomic writes b to path through a temporary file and a rename,
 // so a reader (or a crash) never sees half a file.
 func WriteFileAtomic(path string, b []byte) error {
@@ -39,7 +43,7 @@ func WriteFileAtomic(path string, b []byte) error {
 // WriteFileFunc is WriteFileAtomic for content that write streams, through
 // a buffer, so the content is never held in memory whole.
 func WriteFileFunc(path string, write func(io.Writer) error) error {
-	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	tmp, err := createTemp(filepath.Dir(path), tempPrefix(path))
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func WriteFileFunc(path string, write func(io.Writer) error) error {
 // its process was killed mid-write. Call it only where no other process
 // may be writing path.
 func RemoveTemps(path string) error {
-	stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
 	if err != nil {
 		return err
 	}
