@@ -34,7 +34,7 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// A Skip records an item left out by DatasetOptions.SkipBadItems.
+// A Skip records an item left out by Options.SkipBadItems.
 type Skip struct {
 	ID     string `json:"id"`
 	Pos    string `json:"pos"`

@@ -333,7 +333,7 @@ func (b *bencher) textData(n int) (string, error) {
 
 // imageData writes n items that cycle through the medvqa sample's images.
 func (b *bencher) imageData(sample string, n int) (data, root string, err error) {
-	ds, err := dataset.Open(sample, dataset.DatasetOptions{})
+	ds, err := dataset.Open(sample, dataset.Options{})
 	if err != nil {
 		return "", "", err
 	}

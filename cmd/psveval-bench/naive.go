@@ -95,5 +95,5 @@ func (c *childFlags) parse(fs *flag.FlagSet, args []string) (*dataset.Dataset, e
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	return dataset.Open(c.data, dataset.DatasetOptions{})
+	return dataset.Open(c.data, dataset.Options{})
 }

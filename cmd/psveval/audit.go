@@ -65,7 +65,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErrorf("--min-kappa %g: want at most 1", *minKappa)
 	}
 	dir := fs.Arg(0)
-	if _, err := rundir.OpenRunDir(dir); err != nil {
+	if _, err := rundir.Open(dir); err != nil {
 		return reportErr(err)
 	}
 	labels, err := rundir.ReadLabels(*labelsFile)
@@ -151,7 +151,7 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var vs [2]*rundir.Verdicts
 	for i, d := range fs.Args() {
-		if _, err := rundir.OpenRunDir(d); err != nil {
+		if _, err := rundir.Open(d); err != nil {
 			return reportErr(err)
 		}
 		v, err := rundir.ReadVerdicts(d)

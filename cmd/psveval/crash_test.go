@@ -164,7 +164,7 @@ func TestKill9Resume(t *testing.T) {
 
 // referencesItems maps each question of a dataset to its item id.
 func referencesItems(path string) (map[string]string, error) {
-	ds, err := dataset.Open(path, dataset.DatasetOptions{})
+	ds, err := dataset.Open(path, dataset.Options{})
 	if err != nil {
 		return nil, err
 	}

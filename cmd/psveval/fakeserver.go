@@ -88,7 +88,7 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 // references reads a dataset's question → reference map for the fake
 // model. Images are not read: the fake model does not look at them.
 func references(path string) (map[string]string, error) {
-	ds, err := dataset.Open(path, dataset.DatasetOptions{Map: dataset.Mapping{dataset.RoleImage: "-"}})
+	ds, err := dataset.Open(path, dataset.Options{Map: dataset.Mapping{dataset.RoleImage: "-"}})
 	if err != nil {
 		return nil, err
 	}

@@ -263,8 +263,8 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 }
 
 // options returns the dataset options the flags describe.
-func (d *datasetFlags) options() (dataset.DatasetOptions, error) {
-	opts := dataset.DatasetOptions{
+func (d *datasetFlags) options() (dataset.Options, error) {
+	opts := dataset.Options{
 		Map: d.mapping.m, ImageRoot: d.imageRoot, SkipBadItems: d.skipBad,
 		MaxImageBytes: d.maxImageBytes, MaxTextBytes: d.maxTextBytes, Limit: d.limit,
 	}

@@ -17,21 +17,6 @@ import (
 	"github.com/psveval/psveval/reports"
 )
 
-// runDatasetOptions returns the options that open the dataset a run
-// read, as its manifest records them: its column mapping (roles it did
-// not map are off) and its item limit.
-func runDatasetOptions(m *rundir.Manifest, imageRoot string) dataset.DatasetOptions {
-	opts := dataset.DatasetOptions{ImageRoot: imageRoot, Limit: m.Dataset.Limit, Map: dataset.Mapping{}}
-	for _, r := range dataset.Roles {
-		c, ok := m.Dataset.Mapping[string(r)]
-		if !ok {
-			c = "-"
-		}
-		opts.Map[r] = c
-	}
-	return opts
-}
-
 // htmlImages reads the images of the dataset the run read, as data URIs
 // by item id, thumbnails or whole as mode says. An image shared by several
 // items is converted once. It returns nil and a note when the dataset is
@@ -40,7 +25,7 @@ func htmlImages(m *rundir.Manifest, imageRoot, mode string) (map[string][]string
 	if mode == reports.ImagesNone || m == nil {
 		return nil, ""
 	}
-	ds, err := dataset.Open(m.Dataset.Path, runDatasetOptions(m, imageRoot))
+	ds, err := dataset.Open(m.Dataset.Path, m.DatasetOptions(imageRoot))
 	if err != nil {
 		return nil, "no images: " + err.Error() + " (the dataset has moved? give --image-root, or --images none)"
 	}

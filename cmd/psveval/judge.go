@@ -47,7 +47,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErrorf("--repeat %d: want 1 to 100 (2 or more measure the judge's noise)", *repeat)
 	}
 	src := fs.Arg(0)
-	sm, err := rundir.OpenRunDir(src)
+	sm, err := rundir.Open(src)
 	if err != nil {
 		return reportErr(fmt.Errorf("source run: %w", err))
 	}
@@ -55,7 +55,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := runDatasetOptions(sm, *imageRoot)
+	opts := sm.DatasetOptions(*imageRoot)
 	if *rubricFile != "" {
 		r, err := rubric.Load(*rubricFile)
 		if err != nil {

@@ -192,7 +192,7 @@ func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, e
 
 // finished reports whether dir holds a finished run.
 func finished(dir string) bool {
-	m, err := rundir.OpenRunDir(dir)
+	m, err := rundir.Open(dir)
 	if err != nil || m.Finished == "" {
 		return false
 	}

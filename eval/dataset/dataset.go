@@ -25,10 +25,10 @@ const DefaultMaxImageBytes = 32 << 20
 // answer's length.
 const DefaultMaxTextBytes = 1 << 20
 
-// DatasetOptions configures [Open]. The zero value reads the file with its
+// Options configures [Open]. The zero value reads the file with its
 // columns found by name, the default rubric, and no limits beyond
 // DefaultMaxImageBytes.
-type DatasetOptions struct {
+type Options struct {
 	// Map maps roles to columns; roles left out are found by name.
 	Map Mapping
 	// ImageRoot is the folder that image paths are relative to and must
@@ -87,7 +87,7 @@ type Dataset struct {
 	// Skipped lists the items the last complete walk skipped.
 	Skipped []eval.Skip
 
-	opts    DatasetOptions
+	opts    Options
 	mapped  map[string]bool // the columns the mapping uses
 	root    string
 	src     source
@@ -121,7 +121,7 @@ type posRecord struct {
 // bytes. It reads the schema (Parquet) or the first records (JSONL),
 // resolves the column mapping and checks column types, so a missing or
 // mistyped column fails here, before any item is read.
-func Open(path string, opts DatasetOptions) (*Dataset, error) {
+func Open(path string, opts Options) (*Dataset, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, &eval.InputError{File: path, Err: err}

@@ -69,7 +69,7 @@ func BenchmarkReadParquet(b *testing.B) {
 			resetPeakRSS()
 			items := 0
 			for b.Loop() {
-				ds, err := dataset.Open(path, dataset.DatasetOptions{})
+				ds, err := dataset.Open(path, dataset.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -18,7 +18,7 @@ import (
 // every reader must keep: no panic, every error an *InputError naming the
 // file, and every item yielded complete.
 func checkWalk(t *testing.T, path string) {
-	ds, err := dataset.Open(path, dataset.DatasetOptions{MaxImageBytes: 1 << 20})
+	ds, err := dataset.Open(path, dataset.Options{MaxImageBytes: 1 << 20})
 	if err == nil {
 		for it, werr := range ds.All() {
 			if werr != nil {

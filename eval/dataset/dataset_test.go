@@ -33,7 +33,7 @@ func readAll(t testing.TB, ds *dataset.Dataset) []eval.Item {
 	return items
 }
 
-func open(t testing.TB, path string, opts dataset.DatasetOptions) *dataset.Dataset {
+func open(t testing.TB, path string, opts dataset.Options) *dataset.Dataset {
 	t.Helper()
 	ds, err := dataset.Open(path, opts)
 	if err != nil {
@@ -65,7 +65,7 @@ func genParquet(t testing.TB, opts evaltest.Options) string {
 
 func TestFixtureParquet(t *testing.T) {
 	t.Parallel()
-	ds := open(t, "../../testdata/psv-mini.parquet", dataset.DatasetOptions{})
+	ds := open(t, "../../testdata/psv-mini.parquet", dataset.Options{})
 	if ds.Format != "parquet" {
 		t.Errorf("Format = %q, want parquet", ds.Format)
 	}
@@ -109,18 +109,18 @@ func TestFixtureParquet(t *testing.T) {
 
 func TestTwinsHaveOneFingerprint(t *testing.T) {
 	t.Parallel()
-	pq, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.parquet", dataset.DatasetOptions{}))
+	pq, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.parquet", dataset.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	jl, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.jsonl", dataset.DatasetOptions{}))
+	jl, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.jsonl", dataset.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pq.SHA256 != jl.SHA256 || pq.Items != 60 || jl.Items != 60 {
 		t.Errorf("parquet fingerprint %+v, JSONL twin %+v: want equal, 60 items", pq, jl)
 	}
-	lim, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.jsonl", dataset.DatasetOptions{Limit: 10}))
+	lim, err := dataset.FingerprintOf(open(t, "../../testdata/psv-mini.jsonl", dataset.Options{Limit: 10}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestParquetVariants(t *testing.T) {
 			if n := len(pf.RowGroups()); n != 7 {
 				t.Errorf("%d row groups, want 7", n)
 			}
-			items := readAll(t, open(t, path, dataset.DatasetOptions{}))
+			items := readAll(t, open(t, path, dataset.Options{}))
 			if len(items) != 25 || items[24].ID != "psv-00024" || items[24].Images[0].Width != 16 {
 				t.Errorf("read %d items, last %+v", len(items), items[len(items)-1].ID)
 			}
@@ -211,7 +211,7 @@ func TestParquetMultiImageAndMapping(t *testing.T) {
 		{QID: 8, Query: "q two", GT: new("a two"), Images: []evaltest.Image{{Bytes: png}},
 			Rubric: []evaltest.Criterion{{Dim: "x", Score: 3, Description: "d"}, {Dim: "y", Score: -1, Description: "e"}}},
 	})
-	ds := open(t, path, dataset.DatasetOptions{})
+	ds := open(t, path, dataset.Options{})
 	want := dataset.Mapping{dataset.RoleID: "qid", dataset.RoleQuestion: "query", dataset.RoleAnswer: "gt_answer", dataset.RoleType: "category", dataset.RoleImage: "images", dataset.RoleRubric: "rubric"}
 	if ds.Mapping.String() != want.String() {
 		t.Errorf("Mapping = %s, want %s", ds.Mapping, want)
@@ -237,7 +237,7 @@ func TestParquetMultiImageAndMapping(t *testing.T) {
 		t.Errorf("item 1 = type %q rubric %+v", b.Type, b.Rubric)
 	}
 	// An explicit mapping wins over the names found.
-	ds = open(t, path, dataset.DatasetOptions{Map: dataset.Mapping{dataset.RoleQuestion: "gt_answer", dataset.RoleAnswer: "query", dataset.RoleType: "-"}})
+	ds = open(t, path, dataset.Options{Map: dataset.Mapping{dataset.RoleQuestion: "gt_answer", dataset.RoleAnswer: "query", dataset.RoleType: "-"}})
 	items = readAll(t, ds)
 	if items[0].Question != "a one" || items[0].Type != eval.NoType || items[0].Meta["category"] != "clinical-management" {
 		t.Errorf("with --map: %+v", items[0])
@@ -291,7 +291,7 @@ func TestJSONLImages(t *testing.T) {
 		"",
 		map[string]any{"id": 6, "question": "q", "answer": true},
 	)))
-	items := readAll(t, open(t, path, dataset.DatasetOptions{}))
+	items := readAll(t, open(t, path, dataset.Options{}))
 	if len(items) != 6 {
 		t.Fatalf("read %d items, want 6", len(items))
 	}
@@ -352,34 +352,34 @@ func TestBadInput(t *testing.T) {
 	tests := []struct {
 		name, file string
 		content    []byte
-		opts       dataset.DatasetOptions
+		opts       dataset.Options
 		wantPos    string // "" for a whole-file error
 		wantMsg    string
 	}{
-		{"truncated parquet", "trunc.parquet", fixture[:len(fixture)/2], dataset.DatasetOptions{}, "", "not a readable parquet file"},
-		{"truncated parquet footer kept", "cut.parquet", append(append([]byte{}, fixture[:4]...), fixture[len(fixture)-2000:]...), dataset.DatasetOptions{}, "", "parquet"},
-		{"not parquet", "fake.parquet", []byte("id,question,answer\n1,q,a\n"), dataset.DatasetOptions{}, "", "not a readable parquet file"},
-		{"empty file", "empty.jsonl", nil, dataset.DatasetOptions{}, "", "file is empty"},
-		{"blank lines only", "blank.jsonl", []byte("\n\n  \n"), dataset.DatasetOptions{}, "", "no JSON lines"},
-		{"missing column", "nocol.jsonl", []byte(jsonl(t, map[string]any{"id": "a", "question": "q"})), dataset.DatasetOptions{}, "", "no column for answer: tried answer, reference, gt_answer, ground_truth, reference_answer; the columns are: id, question"},
-		{"mapped column missing", "map.jsonl", []byte(jsonl(t, good)), dataset.DatasetOptions{Map: dataset.Mapping{dataset.RoleAnswer: "gt"}}, "", `column "gt" (mapped to answer) does not exist; the columns are: answer, id, question`},
-		{"wrong type parquet", "psv.parquet", fixture, dataset.DatasetOptions{Map: dataset.Mapping{dataset.RoleQuestion: "med_terms"}}, "", `column "med_terms" (question) has type list<string>; question wants a string`},
-		{"wrong type jsonl", "type.jsonl", []byte(jsonl(t, good, with("question", []any{"q"}))), dataset.DatasetOptions{}, "line 2", `column "question" (question) is a list`},
-		{"line not JSON", "bad.jsonl", []byte(jsonl(t, good, "{\"id\": \"b\", \"question\": ")), dataset.DatasetOptions{}, "line 2", "not a JSON object"},
-		{"line not an object", "arr.jsonl", []byte(jsonl(t, good, with("id", "b"), "[1,2]")), dataset.DatasetOptions{}, "line 3", "not a JSON object"},
-		{"duplicate id", "dup.jsonl", []byte(jsonl(t, good, with("id", "b"), good)), dataset.DatasetOptions{}, "line 3", "duplicate id: already used at line 1"},
-		{"no question", "noq.jsonl", []byte(jsonl(t, good, with("id", "b", "question", nil))), dataset.DatasetOptions{}, "line 2", `no question: column "question" is missing or null`},
-		{"blank answer", "noa.jsonl", []byte(jsonl(t, good, with("id", "b", "answer", "  "))), dataset.DatasetOptions{}, "line 2", `answer in column "answer" is blank`},
-		{"image is not an image", "img.jsonl", []byte(jsonl(t, with("image", "not-an-image.jpg"))), dataset.DatasetOptions{}, "line 1", "is not a JPEG, PNG or GIF image"},
-		{"image header but no data", "fakegif.jsonl", []byte(jsonl(t, with("image", "fake.gif"))), dataset.DatasetOptions{}, "line 1", "does not decode"},
-		{"truncated JPEG file", "tjpg.jsonl", []byte(jsonl(t, with("image", "trunc.jpg"))), dataset.DatasetOptions{}, "line 1", "truncated"},
-		{"truncated base64 image", "b64.jsonl", []byte(jsonl(t, with("image", evaltest.DataURI("image/png", evaltest.Picture(8, 1, false)[:30])))), dataset.DatasetOptions{}, "line 1", "does not decode"},
-		{"image path missing", "miss.jsonl", []byte(jsonl(t, with("image", "nope/x.png"))), dataset.DatasetOptions{}, "line 1", `image "nope/x.png" does not exist`},
-		{"image path outside", "escape.jsonl", []byte(jsonl(t, with("image", "../../etc/passwd"))), dataset.DatasetOptions{}, "line 1", `image path "../../etc/passwd" points outside the dataset's folder`},
-		{"absolute image path outside", "abs.jsonl", []byte(jsonl(t, with("image", "/etc/passwd"))), dataset.DatasetOptions{}, "line 1", "points outside the dataset's folder"},
-		{"image too large", "big.jsonl", []byte(jsonl(t, with("image", "not-an-image.jpg"))), dataset.DatasetOptions{MaxImageBytes: 10}, "line 1", "over the 10-byte limit (--max-image-bytes)"},
-		{"rubric without points", "rub.jsonl", []byte(jsonl(t, with("rubric", []any{map[string]any{"dim": "d", "description": "x"}}))), dataset.DatasetOptions{}, "line 1", `rubric criterion 1 ("d") has no score`},
-		{"rubric all negative", "neg.jsonl", []byte(jsonl(t, with("rubric", []any{map[string]any{"dim": "d", "score": -1, "description": "x"}}))), dataset.DatasetOptions{}, "line 1", "no criterion with positive points"},
+		{"truncated parquet", "trunc.parquet", fixture[:len(fixture)/2], dataset.Options{}, "", "not a readable parquet file"},
+		{"truncated parquet footer kept", "cut.parquet", append(append([]byte{}, fixture[:4]...), fixture[len(fixture)-2000:]...), dataset.Options{}, "", "parquet"},
+		{"not parquet", "fake.parquet", []byte("id,question,answer\n1,q,a\n"), dataset.Options{}, "", "not a readable parquet file"},
+		{"empty file", "empty.jsonl", nil, dataset.Options{}, "", "file is empty"},
+		{"blank lines only", "blank.jsonl", []byte("\n\n  \n"), dataset.Options{}, "", "no JSON lines"},
+		{"missing column", "nocol.jsonl", []byte(jsonl(t, map[string]any{"id": "a", "question": "q"})), dataset.Options{}, "", "no column for answer: tried answer, reference, gt_answer, ground_truth, reference_answer; the columns are: id, question"},
+		{"mapped column missing", "map.jsonl", []byte(jsonl(t, good)), dataset.Options{Map: dataset.Mapping{dataset.RoleAnswer: "gt"}}, "", `column "gt" (mapped to answer) does not exist; the columns are: answer, id, question`},
+		{"wrong type parquet", "psv.parquet", fixture, dataset.Options{Map: dataset.Mapping{dataset.RoleQuestion: "med_terms"}}, "", `column "med_terms" (question) has type list<string>; question wants a string`},
+		{"wrong type jsonl", "type.jsonl", []byte(jsonl(t, good, with("question", []any{"q"}))), dataset.Options{}, "line 2", `column "question" (question) is a list`},
+		{"line not JSON", "bad.jsonl", []byte(jsonl(t, good, "{\"id\": \"b\", \"question\": ")), dataset.Options{}, "line 2", "not a JSON object"},
+		{"line not an object", "arr.jsonl", []byte(jsonl(t, good, with("id", "b"), "[1,2]")), dataset.Options{}, "line 3", "not a JSON object"},
+		{"duplicate id", "dup.jsonl", []byte(jsonl(t, good, with("id", "b"), good)), dataset.Options{}, "line 3", "duplicate id: already used at line 1"},
+		{"no question", "noq.jsonl", []byte(jsonl(t, good, with("id", "b", "question", nil))), dataset.Options{}, "line 2", `no question: column "question" is missing or null`},
+		{"blank answer", "noa.jsonl", []byte(jsonl(t, good, with("id", "b", "answer", "  "))), dataset.Options{}, "line 2", `answer in column "answer" is blank`},
+		{"image is not an image", "img.jsonl", []byte(jsonl(t, with("image", "not-an-image.jpg"))), dataset.Options{}, "line 1", "is not a JPEG, PNG or GIF image"},
+		{"image header but no data", "fakegif.jsonl", []byte(jsonl(t, with("image", "fake.gif"))), dataset.Options{}, "line 1", "does not decode"},
+		{"truncated JPEG file", "tjpg.jsonl", []byte(jsonl(t, with("image", "trunc.jpg"))), dataset.Options{}, "line 1", "truncated"},
+		{"truncated base64 image", "b64.jsonl", []byte(jsonl(t, with("image", evaltest.DataURI("image/png", evaltest.Picture(8, 1, false)[:30])))), dataset.Options{}, "line 1", "does not decode"},
+		{"image path missing", "miss.jsonl", []byte(jsonl(t, with("image", "nope/x.png"))), dataset.Options{}, "line 1", `image "nope/x.png" does not exist`},
+		{"image path outside", "escape.jsonl", []byte(jsonl(t, with("image", "../../etc/passwd"))), dataset.Options{}, "line 1", `image path "../../etc/passwd" points outside the dataset's folder`},
+		{"absolute image path outside", "abs.jsonl", []byte(jsonl(t, with("image", "/etc/passwd"))), dataset.Options{}, "line 1", "points outside the dataset's folder"},
+		{"image too large", "big.jsonl", []byte(jsonl(t, with("image", "not-an-image.jpg"))), dataset.Options{MaxImageBytes: 10}, "line 1", "over the 10-byte limit (--max-image-bytes)"},
+		{"rubric without points", "rub.jsonl", []byte(jsonl(t, with("rubric", []any{map[string]any{"dim": "d", "description": "x"}}))), dataset.Options{}, "line 1", `rubric criterion 1 ("d") has no score`},
+		{"rubric all negative", "neg.jsonl", []byte(jsonl(t, with("rubric", []any{map[string]any{"dim": "d", "score": -1, "description": "x"}}))), dataset.Options{}, "line 1", "no criterion with positive points"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,7 +418,7 @@ func TestSkipBadItems(t *testing.T) {
 		map[string]any{"id": "c", "question": "q", "answer": "x", "image": "gone.png"},
 		map[string]any{"id": "d", "question": "q", "answer": "x", "image": "ok.png"},
 	)))
-	ds := open(t, path, dataset.DatasetOptions{SkipBadItems: true})
+	ds := open(t, path, dataset.Options{SkipBadItems: true})
 	items := readAll(t, ds)
 	if len(items) != 2 || items[0].ID != "a" || items[1].ID != "d" || items[1].Index != 1 {
 		t.Fatalf("items = %v", items)
@@ -431,7 +431,7 @@ func TestSkipBadItems(t *testing.T) {
 		t.Errorf("FingerprintOf = %+v, %v", fp, err)
 	}
 	// Without the flag the first bad image stops the walk.
-	_, err = dataset.FingerprintOf(open(t, path, dataset.DatasetOptions{}))
+	_, err = dataset.FingerprintOf(open(t, path, dataset.Options{}))
 	if err == nil || !strings.Contains(err.Error(), `line 2: item "b"`) {
 		t.Errorf("without --skip-bad-items: %v", err)
 	}
@@ -445,7 +445,7 @@ func TestSharedMedVQASample(t *testing.T) {
 	if _, err := os.Stat(sharedSample); err != nil {
 		t.Skipf("skipping: %s is absent (%v); it sits at ../shared beside the project in CI", sharedSample, err)
 	}
-	ds := open(t, sharedSample, dataset.DatasetOptions{})
+	ds := open(t, sharedSample, dataset.Options{})
 	items := readAll(t, ds)
 	if len(items) != 375 {
 		t.Fatalf("read %d items, want 375", len(items))

@@ -19,7 +19,7 @@ import (
 func Example() {
 	srv, _ := llmtest.Start(llmtest.Config{})
 	defer srv.Close()
-	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.DatasetOptions{Limit: 6})
+	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.Options{Limit: 6})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // functions.
 func funcJob(t *testing.T, dir string, model eval.ModelFunc) *pipeline.Job {
 	t.Helper()
-	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.DatasetOptions{})
+	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

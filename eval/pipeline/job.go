@@ -134,7 +134,7 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	for _, s := range fp.Skipped {
 		j.note("skipped %s (%s): %s", s.ID, s.Pos, s.Reason)
 	}
-	j.Manifest.Dataset = DatasetInfo(j.Dataset, fp)
+	j.Manifest.Dataset = rundir.NewDatasetInfo(j.Dataset, fp)
 	if j.Manifest.Tool.Version == "" {
 		j.Manifest.Tool = rundir.Tool()
 	}
@@ -347,19 +347,5 @@ func (j *Job) describe() {
 	}
 	if m.Scoring.Rule == "" {
 		m.Scoring = Scoring(j.Rule)
-	}
-}
-
-// DatasetInfo describes ds, whose fingerprint is fp, for a manifest.
-func DatasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) rundir.DatasetInfo {
-	m := map[string]string{}
-	for r, c := range ds.Mapping {
-		m[string(r)] = c
-	}
-	path, _ := filepath.Abs(ds.Path)
-	return rundir.DatasetInfo{
-		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(), Shard: ds.Shard(),
-		Mapping: m, Skipped: fp.Skipped,
-		DefaultRubric: rundir.RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
 	}
 }

@@ -22,7 +22,7 @@ import (
 // against srv, into a fresh directory; key is the API key sent.
 func newJob(t *testing.T, srv *llmtest.Server, n int, key string) *pipeline.Job {
 	t.Helper()
-	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.DatasetOptions{Limit: n})
+	ds, err := dataset.Open("../../testdata/psv-mini.jsonl", dataset.Options{Limit: n})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -297,3 +297,16 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	return &m, nil
 }
+
+// Label returns the label a run is shown by: its served model id, else
+// its requested model name, else "" (and "" for a nil manifest). It is
+// the one statement of that rule.
+func (m *Manifest) Label() string {
+	switch {
+	case m == nil:
+		return ""
+	case m.Model.ServedModel != "":
+		return m.Model.ServedModel
+	}
+	return m.Model.Model
+}

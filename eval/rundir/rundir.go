@@ -36,11 +36,11 @@ var ErrNoResults = errors.New("the run has not finished (run the same command ag
 // file, or a folder without manifest.json.
 var ErrNotRunDir = errors.New("not a run directory")
 
-// OpenRunDir checks that dir is a run directory and reads its manifest.
+// Open checks that dir is a run directory and reads its manifest.
 // Errors wrap [ErrNotRunDir] for a path that is not one, and
 // [ErrNoResults] for a run that has not finished (its manifest's Args
 // give the command that finishes it).
-func OpenRunDir(dir string) (*Manifest, error) {
+func Open(dir string) (*Manifest, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -110,7 +110,7 @@ func (e *ByError) Error() string {
 // says. Every line is validated as JSON; the long text fields are not
 // kept, so loading many runs stays fast.
 func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
-	m, err := OpenRunDir(dir)
+	m, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +168,8 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 // Label returns the run's label: its served model id, else its requested
 // model name, else the directory's name.
 func (rd *RunDir) Label() string {
-	if m := rd.Manifest; m != nil {
-		if m.Model.ServedModel != "" {
-			return m.Model.ServedModel
-		}
-		if m.Model.Model != "" {
-			return m.Model.Model
-		}
+	if l := rd.Manifest.Label(); l != "" {
+		return l
 	}
 	return filepath.Base(rd.Dir)
 }
