@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
