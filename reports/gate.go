@@ -8,22 +8,21 @@ import (
 )
 
 // GateVerdict is the gate's one-line verdict: FAIL with each gated
-// column that dropped significantly by more than maxDrop points, or PASS
-// with the difference and p-value of every gated column checked.
-func GateVerdict(regressed []stats.CompareRow, c *stats.Comparison, gated func(string) bool, maxDrop, alpha float64) string {
-	drop := stats.FormatDecimal(maxDrop)
-	if len(regressed) > 0 {
-		parts := make([]string, len(regressed))
-		for i, r := range regressed {
+// column that dropped significantly by more than the maximum drop, or
+// PASS with the difference and p-value of every gated column checked.
+func GateVerdict(d *stats.GateDecision) string {
+	t := d.Comparison.Thresholds
+	drop, alpha := stats.FormatDecimal(t.MaxDrop), t.Alpha
+	if d.Failed() {
+		parts := make([]string, len(d.Regressed))
+		for i, r := range d.Regressed {
 			parts[i] = fmt.Sprintf("%s %s points %s, p %s", r.Group, stats.FormatSigned(r.Delta, 1), SignedInterval(r.CI), pText(r.P))
 		}
 		return fmt.Sprintf("gate: FAIL: significant drop over %s points (α=%g): %s", drop, alpha, strings.Join(parts, "; "))
 	}
 	var checked []string
-	for _, r := range c.Rows {
-		if (gated == nil || gated(r.Group)) && !r.Small {
-			checked = append(checked, fmt.Sprintf("%s %s (p %s)", r.Group, Delta(r), pText(r.P)))
-		}
+	for _, r := range d.Checked {
+		checked = append(checked, fmt.Sprintf("%s %s (p %s)", r.Group, Delta(r), pText(r.P)))
 	}
 	return fmt.Sprintf("gate: PASS: no gated column dropped significantly by over %s points: %s", drop, strings.Join(checked, "; "))
 }

@@ -51,11 +51,16 @@ func defaultCompare(sf statFlags) compareFlags {
 	return compareFlags{statFlags: sf, alpha: t.Alpha, minN: t.MinN, maxDrop: t.MaxDrop}
 }
 
-func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
-	return stats.Compare(base.Scores, cand.Scores, stats.CompareOptions{
+// options are the comparison options the flags describe.
+func (c *compareFlags) options() stats.CompareOptions {
+	return stats.CompareOptions{
 		By: c.by, Resamples: c.resamples, Seed: c.seed,
 		Thresholds: stats.Thresholds{MinN: c.minN, MaxDrop: c.maxDrop, Alpha: c.alpha},
-	})
+	}
+}
+
+func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
+	return stats.Compare(base.Scores, cand.Scores, c.options())
 }
 
 // comparableNotes warns when two runs did not evaluate the same thing.

@@ -80,12 +80,13 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	url := "http://" + ln.Addr().String() + "/v1"
 	fmt.Fprintf(stderr, "demo: %s against simulated endpoints at %s\n", *data, url)
-	runArgs := []string{
-		"--data", *data, "--out", dir, "--no-cache", "--progress", "none",
-		"--model-url", url, "--model", "demo-vlm",
-		"--judge-url", url, "--judge-model", llmtest.DefaultJudge,
-	}
-	err = runTitled(ctx, runArgs, stdout, stderr, "SIMULATED ENDPOINTS (psveval's fake server): these numbers describe no real model")
+	o := defaultRunOptions()
+	o.df.data, o.rf.out, o.rf.noCache, o.rf.progress = *data, dir, true, "none"
+	o.ef.modelURLs, o.ef.model = listFlag{url}, "demo-vlm"
+	o.ef.judgeURLs, o.ef.judgeModels = listFlag{url}, listFlag{llmtest.DefaultJudge}
+	o.args = []string{"--data", *data, "--out", dir, "--no-cache", "--progress", "none", "--model-url", url, "--model", "demo-vlm", "--judge-url", url, "--judge-model", llmtest.DefaultJudge}
+	o.title = "SIMULATED ENDPOINTS (psveval's fake server): these numbers describe no real model"
+	err = o.run(ctx, stdout, stderr)
 	if err == nil && *out == "" {
 		fmt.Fprintln(stderr, "demo: the run directory was temporary; pass --out DIR to keep it")
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/pipeline"
 )
 
 // qwenImageTokens estimates the visual tokens Qwen2.5-VL spends on a
@@ -30,10 +31,10 @@ type prompter interface {
 // judge's input is measured on the prompts each judge would really send
 // (its --judge-prompt and --judge-mode), with the reference standing in
 // for the answer.
-func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
+func dryRun(w io.Writer, j *pipeline.Job, ef endpointFlags) error {
 	var items, images int
 	var modelIn, judgeIn, judgeCalls, criteria int64
-	for it, err := range j.ds.All() {
+	for it, err := range j.Dataset.All() {
 		if err != nil {
 			return err
 		}
@@ -44,7 +45,7 @@ func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 			modelIn += int64(qwenImageTokens(im.Width, im.Height))
 		}
 		criteria += int64(len(it.Rubric))
-		for _, js := range j.judges {
+		for _, js := range j.Judges {
 			p, ok := js.Judge.(prompter)
 			if !ok {
 				continue
@@ -59,19 +60,19 @@ func (j *job) dryRun(w io.Writer, ef endpointFlags) error {
 			judgeCalls += int64(len(reqs))
 		}
 	}
-	nj := int64(len(j.judges))
+	nj := int64(len(j.Judges))
 	judgeOut := criteria * 40 * nj
 	fmt.Fprintf(w, "dry run: nothing is sent\n")
 	fmt.Fprintf(w, "items:            %d (%s)\n", items, eval.Nouns(images, "image"))
-	fmt.Fprintf(w, "model requests:   %d to %s (%s)\n", items, j.manifest.Model.URL, j.manifest.Model.Model)
+	fmt.Fprintf(w, "model requests:   %d to %s (%s)\n", items, j.Manifest.Model.URL, j.Manifest.Model.Model)
 	fmt.Fprintf(w, "  input tokens:   ~%d (text at 4 characters a token; images as Qwen2.5-VL's 28x28 patches)\n", modelIn)
 	fmt.Fprintf(w, "  output tokens:  at most %d (max_tokens %d per item)\n", int64(items)*int64(ef.maxTokens), ef.maxTokens)
 	fmt.Fprintf(w, "judge requests:   %d (%s, %s mode), before repairs and retries\n", judgeCalls, eval.Nouns(nj, "judge"), ef.judgeMode)
 	fmt.Fprintf(w, "  input tokens:   ~%d (the prompts that would be sent, with the reference standing in for the answer)\n", judgeIn)
 	fmt.Fprintf(w, "  output tokens:  ~%d (40 per criterion)\n", judgeOut)
-	if j.flags.priceIn > 0 || j.flags.priceOut > 0 {
-		cost := (float64(judgeIn)*j.flags.priceIn + float64(judgeOut)*j.flags.priceOut) / 1e6
-		fmt.Fprintf(w, "judge cost:       ~$%.2f at $%g / $%g per million input / output tokens (no cache hits assumed)\n", cost, j.flags.priceIn, j.flags.priceOut)
+	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
+		cost := (float64(judgeIn)*in + float64(judgeOut)*out) / 1e6
+		fmt.Fprintf(w, "judge cost:       ~$%.2f at $%g / $%g per million input / output tokens (no cache hits assumed)\n", cost, in, out)
 	}
 	return nil
 }

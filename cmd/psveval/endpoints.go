@@ -274,29 +274,35 @@ func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*pip
 	return &pipeline.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
 }
 
+// A judgeSet is the judges the flags describe: one spec, manifest entry
+// and client each, in the order of --judge-model.
+type judgeSet struct {
+	specs   []eval.JudgeSpec
+	infos   []rundir.JudgeInfo
+	clients []*llm.Client
+}
+
 // newJudges builds the judges and their manifest entries.
-func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]eval.JudgeSpec, []rundir.JudgeInfo, []*llm.Client, error) {
+func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*judgeSet, error) {
 	if len(e.judgeURLs) == 0 || len(e.judgeModels) == 0 {
-		return nil, nil, nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
+		return nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
 	}
 	if len(e.judgeURLs) != 1 && len(e.judgeURLs) != len(e.judgeModels) {
-		return nil, nil, nil, usageErrorf("%d --judge-url for %d --judge-model: give one URL for all, or one per model", len(e.judgeURLs), len(e.judgeModels))
+		return nil, usageErrorf("%d --judge-url for %d --judge-model: give one URL for all, or one per model", len(e.judgeURLs), len(e.judgeModels))
 	}
 	if err := e.validateJudge(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	var prompt *rubric.Prompt
 	if e.judgePrompt != "" {
 		p, err := rubric.LoadPrompt(e.judgePrompt)
 		if err != nil {
-			return nil, nil, nil, &usageError{err}
+			return nil, &usageError{err}
 		}
 		prompt = p
 	}
 	params := e.judgeParamsMap()
-	var specs []eval.JudgeSpec
-	var infos []rundir.JudgeInfo
-	var clients []*llm.Client
+	js := &judgeSet{}
 	seen := map[string]int{}
 	for i, model := range e.judgeModels {
 		url := e.judgeURLs[0]
@@ -316,22 +322,22 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) ([]e
 			},
 		})
 		if err != nil {
-			return nil, nil, nil, &usageError{err}
+			return nil, &usageError{err}
 		}
 		name := model
 		if seen[model]++; seen[model] > 1 {
 			name = fmt.Sprintf("%s#%d", model, seen[model])
 		}
 		cfg := j.Config()
-		specs = append(specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
-		infos = append(infos, rundir.JudgeInfo{
+		js.specs = append(js.specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
+		js.infos = append(js.infos, rundir.JudgeInfo{
 			Name: name, URL: llm.RedactURL(url), Model: model, Params: params,
 			Prompt: rundir.PromptInfo{Name: cfg.Prompt.Name, SHA256: cfg.Prompt.Hash},
 			Mode:   cfg.Mode, Format: cfg.Format, Repairs: cfg.Repairs, Fingerprint: j.Fingerprint(),
 		})
-		clients = append(clients, c)
+		js.clients = append(js.clients, c)
 	}
-	return specs, infos, clients, nil
+	return js, nil
 }
 
 // concValue is a concurrency flag: a number, or auto.

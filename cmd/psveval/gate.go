@@ -2,54 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
-
-// gatedGroups turns --types into a predicate over comparison rows: "avg"
-// (Avg micro, the default), "all" (every group and both averages), or a
-// list of groups by name or abbreviation, with avg and macro for the
-// averages.
-func gatedGroups(spec string) (func(string) bool, error) {
-	spec = strings.TrimSpace(spec)
-	switch strings.ToLower(spec) {
-	case "", "avg":
-		return func(g string) bool { return g == stats.AvgMicro }, nil
-	case "all":
-		return nil, nil
-	}
-	want := map[string]bool{}
-	for part := range strings.SplitSeq(spec, ",") {
-		p := strings.TrimSpace(part)
-		switch strings.ToLower(p) {
-		case "avg", "micro":
-			want[stats.AvgMicro] = true
-			continue
-		case "macro":
-			want[stats.AvgMacro] = true
-			continue
-		}
-		name := eval.NormalizeType(p)
-		for full, abbr := range eval.QuestionTypeAbbrev {
-			if strings.EqualFold(abbr, p) {
-				name = full
-			}
-		}
-		want[name] = true
-	}
-	return func(g string) bool { return want[g] }, nil
-}
 
 func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("gate", "--baseline DIR --candidate DIR [--max-drop 1.0] [--alpha 0.05] [--types avg|all|LIST]", stderr)
@@ -73,9 +35,14 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseline == "" || *candidate == "" || fs.NArg() > 0 {
 		return usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
 	}
-	gated, err := gatedGroups(*types)
-	if err != nil {
-		return &usageError{err}
+	policy := stats.GatePolicy{Compare: cf.options(), Types: *types, MaxErrorRate: *maxErr}
+	var noise *stats.JudgeNoise
+	if *noiseDir != "" {
+		var err error
+		if noise, err = rundir.ReadNoise(*noiseDir); err != nil {
+			return usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", *noiseDir, err)
+		}
+		policy.JudgeSD = noise.SD()
 	}
 	runs, err := loadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
 	if err != nil {
@@ -83,65 +50,15 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return reportErr(err)
 	}
 	base, cand := runs[0], runs[1]
-	for _, r := range runs {
-		s := r.Summary
-		if bad := s.NUnscored + s.NErrors; s.NItems == 0 || float64(bad) > *maxErr*float64(s.NItems) {
-			err := fmt.Errorf("%s: %d of %s unscored or errored, above --max-error-rate %g: resume or re-judge it before gating", r.Dir, bad, eval.Nouns(s.NItems, "item"), *maxErr)
-			fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-			return &incompleteError{err}
-		}
-	}
-	c := cf.compare(base, cand)
-	if c.Paired == 0 {
-		err := usageErrorf("the runs share no scored items (dataset fingerprints %s in %s, %s in %s): gate compares two runs of the same dataset",
-			fingerprint(base), base.Dir, fingerprint(cand), cand.Dir)
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-		return err
-	}
-	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: c, Gated: gated, Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
+	d, err := stats.Gate(gateRun(base), gateRun(cand), policy)
+	cr := &reports.ComparisonReport{Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
-	if *noiseDir != "" {
-		var noise stats.JudgeNoise
-		b, err := os.ReadFile(filepath.Join(*noiseDir, "noise.json"))
-		if err == nil {
-			err = json.Unmarshal(b, &noise)
-		}
-		if err != nil {
-			return usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", *noiseDir, err)
-		}
-		sd := map[string]float64{}
-		for _, col := range noise.Columns {
-			sd[col.Group] = col.JudgeSD
-		}
-		widened := c.AddJudgeNoise(sd)
-		cr.Notes = append(cr.Notes, fmt.Sprintf("judge noise from %s (%d repeats) added to the intervals of %s; their p-values are from the normal with the widened spread", *noiseDir, noise.Repeats, strings.Join(widened, ", ")))
+	if err != nil {
+		return gateError(stdout, err, cr, base, cand)
 	}
-	if gated != nil && !slices.ContainsFunc(c.Rows, func(r stats.CompareRow) bool { return gated(r.Group) }) {
-		return usageErrorf("--types %q matches no column of this comparison (columns: %s)", *types, strings.Join(rowGroups(c), ", "))
-	}
-	var small []string
-	checked := 0
-	for _, r := range c.Rows {
-		if gated != nil && !gated(r.Group) {
-			continue
-		}
-		if r.Small {
-			small = append(small, fmt.Sprintf("%s (%d)", r.Group, r.N))
-			cr.Notes = append(cr.Notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, cf.minN))
-		} else {
-			checked++
-		}
-	}
-	if checked == 0 {
-		err := &incompleteError{fmt.Errorf("nothing gated: every gated column has fewer than --min-n %d paired items: %s", cf.minN, strings.Join(small, ", "))}
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-		if err := cr.Text(stdout); err != nil {
-			return err
-		}
-		return err
-	}
-	regressed := c.Regressions(gated)
-	verdict := reports.GateVerdict(regressed, c, gated, cf.maxDrop, cf.alpha)
+	cr.C, cr.Gated = d.Comparison, d.Gated
+	cr.Notes = append(cr.Notes, gateNotes(d, noise, *noiseDir, cf.minN)...)
+	verdict := reports.GateVerdict(d)
 	fmt.Fprintln(stdout, verdict)
 	if err := cr.Text(stdout); err != nil {
 		return err
@@ -156,19 +73,52 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stderr, "warning: could not write $GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
-	if len(regressed) > 0 {
+	if d.Failed() {
 		return errGateFailed
 	}
 	return nil
 }
 
-// rowGroups lists a comparison's columns.
-func rowGroups(c *stats.Comparison) []string {
-	out := make([]string, len(c.Rows))
-	for i, r := range c.Rows {
-		out[i] = r.Group
+// gateRun is the gate's view of a loaded run.
+func gateRun(r *rundir.RunDir) stats.GateRun {
+	return stats.GateRun{Name: r.Dir, Summary: r.Summary, Scores: r.Scores}
+}
+
+// gateNotes are the footnotes a decision adds under the table.
+func gateNotes(d *stats.GateDecision, noise *stats.JudgeNoise, noiseDir string, minN int) []string {
+	var notes []string
+	if len(d.Widened) > 0 {
+		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats) added to the intervals of %s; their p-values are from the normal with the widened spread", noiseDir, noise.Repeats, strings.Join(d.Widened, ", ")))
 	}
-	return out
+	for _, r := range d.Small {
+		notes = append(notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, minN))
+	}
+	return notes
+}
+
+// gateError prints why the gate could not decide and maps it to an exit
+// code: 2 for what was asked, 3 for the runs.
+func gateError(stdout io.Writer, err error, cr *reports.ComparisonReport, base, cand *rundir.RunDir) error {
+	ge, ok := errors.AsType[*stats.GateError](err)
+	if !ok {
+		return err
+	}
+	if ge.Kind == "unpaired" {
+		err = fmt.Errorf("%w (dataset fingerprints %s in %s, %s in %s): gate compares two runs of the same dataset",
+			err, fingerprint(base), base.Dir, fingerprint(cand), cand.Dir)
+	}
+	fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+	if ge.Decision != nil {
+		cr.C, cr.Gated = ge.Decision.Comparison, ge.Decision.Gated
+		cr.Notes = append(cr.Notes, gateNotes(ge.Decision, nil, "", ge.Decision.Comparison.Thresholds.MinN)...)
+		if err := cr.Text(stdout); err != nil {
+			return err
+		}
+	}
+	if ge.Usage() {
+		return &usageError{err}
+	}
+	return &incompleteError{err}
 }
 
 // fingerprint returns a run's dataset fingerprint, shortened.

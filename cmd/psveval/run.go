@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,202 +78,214 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runTitled(ctx, args, stdout, stderr, "")
-}
-
-// runTitled is psveval run with a title over the printed table.
-func runTitled(ctx context.Context, args []string, stdout, stderr io.Writer, title string) error {
 	fs := newFlagSet("run", runSynopsis, stderr)
-	var rf runFlags
-	var df datasetFlags
-	var ef endpointFlags
-	rf.register(fs)
-	df.register(fs)
-	ef.registerModel(fs)
-	ef.registerJudge(fs)
-	ef.registerCalls(fs)
+	var o runOptions
+	o.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if err := rf.validate(); err != nil {
-		return err
-	}
-	if err := df.validate(); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, rf.logLevel)
+	o.args = args
+	return o.run(ctx, stdout, stderr)
+}
+
+// runOptions are the settings of psveval run: its flags, or a sweep
+// point's or the demo's settings.
+type runOptions struct {
+	rf runFlags
+	df datasetFlags
+	ef endpointFlags
+	// args are the command line that set the options, recorded in the
+	// manifest and printed in the resume command.
+	args []string
+	// title labels the printed table.
+	title string
+	// out receives the finished job's outcome, when set (sweep).
+	out func(*pipeline.Outcome)
+}
+
+// defaultRunOptions returns psveval run's options at their defaults.
+func defaultRunOptions() *runOptions {
+	var o runOptions
+	o.register(flag.NewFlagSet("run", flag.ContinueOnError))
+	return &o
+}
+
+func (o *runOptions) register(fs *flag.FlagSet) {
+	o.rf.register(fs)
+	o.df.register(fs)
+	o.ef.registerModel(fs)
+	o.ef.registerJudge(fs)
+	o.ef.registerCalls(fs)
+}
+
+// run builds the job the options describe and runs it, or describes it
+// with --dry-run.
+func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	logger, err := newLogger(stderr, o.rf.logLevel)
 	if err != nil {
 		return err
+	}
+	pj, err := o.job(logger, stderr)
+	if err != nil {
+		return err
+	}
+	if o.rf.dryRun {
+		return dryRun(stdout, pj, o.ef)
+	}
+	d := display{progress: o.rf.progress, title: o.title, maxErrorRate: o.rf.maxErrorRate, resume: "psveval run " + rundir.ShellJoin(redactArgs(o.args))}
+	out, err := execute(ctx, stdout, stderr, pj, d)
+	if err == nil && o.out != nil {
+		o.out(out)
+	}
+	return err
+}
+
+// job is the pipeline.Job the run options describe.
+func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, error) {
+	rf, df, ef := &o.rf, &o.df, &o.ef
+	if err := rf.validate(); err != nil {
+		return nil, err
+	}
+	if err := df.validate(); err != nil {
+		return nil, err
 	}
 	minfo, err := ef.modelInfo()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if rf.out == "" && !rf.dryRun {
-		return usageErrorf("give the run directory: --out DIR")
+		return nil, usageErrorf("give the run directory: --out DIR")
 	}
 	ds, err := df.open("")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ef.adaptiveLimits()
 	model, modelClient := ef.newModel(logger, noteTo(stderr))
-	specs, jinfos, judgeClients, err := ef.newJudges(logger, noteTo(stderr))
+	js, err := ef.newJudges(logger, noteTo(stderr))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rule, _ := rubric.ParseRule(ef.score)
-	j := &job{
-		ds: ds, model: model, judges: specs, rule: rule, out: rf.out,
-		clients: append([]*llm.Client{modelClient}, judgeClients...),
-		conc:    ef.concurrency, judgeConc: ef.judgeConc, flags: rf, preflight: ef.preflight,
-		modelAIMD: ef.modelAIMD, judgeAIMD: ef.judgeAIMD,
-		logger: logger, resume: "psveval run " + rundir.ShellJoin(redactArgs(args)), title: title,
-		manifest: &rundir.Manifest{Model: minfo, Judges: jinfos, Scoring: pipeline.Scoring(rule), Args: redactArgs(args),
-			Settings: map[string]any{
-				"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
-				"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
-				"max_response_bytes": ef.maxRespBytes, "max_image_bytes": df.maxImageBytes, "max_error_rate": rf.maxErrorRate,
-				"sync_every": rf.syncEvery.String(),
-			}},
-	}
-	if rf.dryRun {
-		return j.dryRun(stdout, ef)
-	}
-	return j.execute(ctx, stdout, stderr)
+	m := &rundir.Manifest{Model: minfo, Judges: js.infos, Scoring: pipeline.Scoring(rule), Args: redactArgs(o.args),
+		Settings: map[string]any{
+			"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
+			"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
+			"max_response_bytes": ef.maxRespBytes, "max_image_bytes": df.maxImageBytes, "max_error_rate": rf.maxErrorRate,
+			"sync_every": rf.syncEvery.String(),
+		}}
+	pj := newJob(rf, ef, ds, js, m, stderr)
+	pj.Model, pj.Rule, pj.Concurrency, pj.Logger = model, rule, ef.concurrency, logger
+	pj.Endpoints = append([]pipeline.Endpoint{{Client: modelClient, Model: ef.model, Flag: "--model"}}, pj.Endpoints...)
+	return pj, nil
 }
 
-// A job is one run or re-judging: a dataset, a model, judges and a run
-// directory.
-type job struct {
-	// modelAIMD and judgeAIMD are the adaptive limits, when asked for.
-	modelAIMD, judgeAIMD *llm.AIMD
-	ds                   *dataset.Dataset
-	model                eval.Model
-	judges               []eval.JudgeSpec
-	clients              []*llm.Client
-	rule                 rubric.Rule
-	out                  string
-	conc                 int
-	judgeConc            int
-	flags                runFlags
-	manifest             *rundir.Manifest
-	logger               *slog.Logger
-	resume               string
-	// seed, when set, fills a new run directory's answer journal (psveval
-	// judge copies the source run's answers).
-	seed func(dir string) error
-	// title labels the printed table.
-	title string
-	// sourceFingerprint is the source run's, for psveval judge.
-	sourceFingerprint string
-	// preflight checks the endpoints before the first item.
-	preflight bool
-}
-
-func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
-	if j.preflight {
-		if err := j.checkEndpoints(ctx, stderr); err != nil {
-			return err
-		}
+// newJob is the part of a pipeline.Job that psveval run and psveval judge
+// build alike: the dataset, the judges, the run directory and the
+// settings they share. The caller sets the model.
+func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judgeSet, m *rundir.Manifest, stderr io.Writer) *pipeline.Job {
+	pj := &pipeline.Job{
+		Dataset: ds, Judges: js.specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
+		SyncEvery: rf.syncEvery, JudgePrice: [2]float64{rf.priceIn, rf.priceOut}, Progress: &pipeline.Progress{},
+		Preflight: ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
-	var cache *store.Cache
-	if !j.flags.noCache && j.flags.cacheDir != "" {
-		var err error
-		if cache, err = store.OpenCache(j.flags.cacheDir); err != nil {
+	if ef.modelAIMD != nil {
+		pj.ModelLimit = ef.modelAIMD
+	}
+	if ef.judgeAIMD != nil {
+		pj.JudgeLimit = ef.judgeAIMD
+	}
+	for i, c := range js.clients {
+		pj.Endpoints = append(pj.Endpoints, pipeline.Endpoint{Client: c, Model: js.infos[i].Model, Flag: "--judge-model"})
+	}
+	if !rf.noCache && rf.cacheDir != "" {
+		cache, err := store.OpenCache(rf.cacheDir)
+		if err != nil {
 			fmt.Fprintf(stderr, "warning: %v; going on without the judgment cache\n", err)
 		}
+		pj.Cache = cache
 	}
-	var ml, jl pipeline.Limiter
-	if j.modelAIMD != nil {
-		ml = j.modelAIMD
+	return pj
+}
+
+// display says how a job is shown as it runs and when it ends.
+type display struct {
+	progress, title, resume string
+	maxErrorRate            float64
+	// source is the fingerprint of the run a re-judging judges, or "".
+	source string
+}
+
+// execute runs pj, showing its progress, then prints its table, writes
+// report.md and checks the error rate.
+func execute(ctx context.Context, stdout, stderr io.Writer, pj *pipeline.Job, d display) (*pipeline.Outcome, error) {
+	var clients []*llm.Client
+	for _, ep := range pj.Endpoints {
+		clients = append(clients, ep.Client)
 	}
-	if j.judgeAIMD != nil {
-		jl = j.judgeAIMD
-	}
-	pj := &pipeline.Job{
-		ModelLimit: ml, JudgeLimit: jl,
-		Dataset: j.ds, Model: j.model, Judges: j.judges, Rule: j.rule, Dir: j.out, Manifest: j.manifest,
-		Concurrency: j.conc, JudgeConcurrency: j.judgeConc, Cache: cache, Seed: j.seed, SyncEvery: j.flags.syncEvery,
-		JudgePrice: [2]float64{j.flags.priceIn, j.flags.priceOut}, Progress: &pipeline.Progress{},
-		Notify: func(msg string) { fmt.Fprintln(stderr, msg) }, Logger: j.logger,
-		RunInfo: func(ri *stats.RunInfo) {
-			for name, a := range map[string]*llm.AIMD{"model": j.modelAIMD, "judge": j.judgeAIMD} {
-				if a == nil {
-					continue
-				}
-				if ri.LimitTrace == nil {
-					ri.LimitTrace = map[string][]stats.LimitPoint{}
-				}
-				for _, p := range a.Trace() {
-					ri.LimitTrace[name] = append(ri.LimitTrace[name], stats.LimitPoint{T: p.T, Limit: p.Limit})
-				}
-			}
-			for _, c := range j.clients {
-				for _, r := range c.Replicas() {
-					ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: c.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
-				}
-			}
-		},
-	}
-	var limits func() string
-	if j.modelAIMD != nil || j.judgeAIMD != nil {
-		limits = func() string {
-			show := func(a *llm.AIMD, n int) string {
-				if a == nil {
-					return strconv.Itoa(n)
-				}
-				return strconv.Itoa(a.Limit())
-			}
-			return "in flight ≤ " + show(j.modelAIMD, j.conc) + "/" + show(j.judgeAIMD, j.judgeConc)
-		}
-	}
-	stopProgress := startProgress(stderr, pj.Progress, j.clients, j.flags.progress, limits)
+	pj.Logger = cmp.Or(pj.Logger, slog.New(slog.DiscardHandler))
+	stopProgress := startProgress(stderr, pj.Progress, clients, d.progress, limitsOf(pj))
 	out, err := pj.Run(ctx)
 	stopProgress()
 	if err != nil {
-		return j.failed(stderr, err)
+		return nil, failed(stderr, err, pj.Dir, d.resume)
 	}
-	if fp := out.Fingerprint.SHA256; j.sourceFingerprint != "" && fp != j.sourceFingerprint {
-		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(j.sourceFingerprint))
+	if fp := out.Fingerprint.SHA256; d.source != "" && fp != d.source {
+		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(d.source))
 	}
-	return j.report(stdout, stderr, out)
+	return out, finished(stdout, stderr, pj.Dir, out, d)
+}
+
+// limitsOf shows the adaptive limits in the progress line, or is nil
+// when the job has none.
+func limitsOf(pj *pipeline.Job) func() string {
+	type limit interface{ Limit() int }
+	ml, mok := pj.ModelLimit.(limit)
+	jl, jok := pj.JudgeLimit.(limit)
+	if !mok && !jok {
+		return nil
+	}
+	show := func(l limit, ok bool, n int) string {
+		if !ok {
+			return strconv.Itoa(n)
+		}
+		return strconv.Itoa(l.Limit())
+	}
+	return func() string {
+		return "in flight ≤ " + show(ml, mok, pj.Concurrency) + "/" + show(jl, jok, pj.JudgeConcurrency)
+	}
 }
 
 // failed explains a run that did not finish, and how to resume it.
-func (j *job) failed(stderr io.Writer, err error) error {
+func failed(stderr io.Writer, err error, dir, resume string) error {
 	if re, ok := errors.AsType[*pipeline.ResumeError](err); ok {
 		return &usageError{re}
+	}
+	if ns, ok := errors.AsType[*pipeline.NotServedError](err); ok {
+		return &usageError{ns}
 	}
 	se, ok := errors.AsType[*pipeline.StoppedError](err)
 	if !ok {
 		return err
 	}
-	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(se.Answers, "answer"), eval.Nouns(se.Judgments, "judgment"), j.out)
+	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(se.Answers, "answer"), eval.Nouns(se.Judgments, "judgment"), dir)
 	if se.Interrupted {
-		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, j.resume)
+		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, resume)
 		return fmt.Errorf("interrupted: %w", se.Err)
 	}
-	fmt.Fprintf(stderr, "stopped: %v\n%s\nresume, once fixed, with: %s\n", se.Err, saved, j.resume)
+	fmt.Fprintf(stderr, "stopped: %v\n%s\nresume, once fixed, with: %s\n", se.Err, saved, resume)
 	return se.Err
 }
 
-// report writes report.md, prints the table and the counts, and checks
+// finished writes report.md, prints the table and the counts, and checks
 // the error rate.
-func (j *job) report(stdout, stderr io.Writer, out *pipeline.Outcome) error {
+func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d display) error {
 	s := out.Summary
-	run := reports.Run{Label: j.label(), Summary: s, Manifest: out.Manifest}
-	var md bytes.Buffer
-	if err := (reports.Markdown{}).Report(&md, []reports.Run{run}, reports.Options{CI: true, Title: "psveval: " + run.Label}); err != nil {
-		return err
-	}
-	if err := store.WriteFileAtomic(filepath.Join(j.out, rundir.ReportFile), md.Bytes()); err != nil {
-		return err
-	}
-	if err := (reports.Text{}).Report(stdout, []reports.Run{run}, reports.Options{CI: true, Title: j.title, Width: termWidth(stdout)}); err != nil {
+	run := reports.Run{Label: out.Manifest.Label(), Dir: dir, Summary: s, Manifest: out.Manifest}
+	if err := reports.Finished(stdout, run, reports.Options{Title: d.title, Width: termWidth(stdout)}); err != nil {
 		return err
 	}
 	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
@@ -284,20 +295,11 @@ func (j *job) report(stdout, stderr io.Writer, out *pipeline.Outcome) error {
 	if s.Run.CostUSD != nil {
 		fmt.Fprintf(stderr, "estimated judge cost: $%.2f (%d input, %d output tokens)\n", *s.Run.CostUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Completion)
 	}
-	fmt.Fprintf(stderr, "wrote %s/{results.jsonl,summary.json,report.md,manifest.json}\n", j.out)
-	if bad := s.NUnscored + s.NErrors; s.NItems > 0 && float64(bad)/float64(s.NItems) > j.flags.maxErrorRate {
-		return fmt.Errorf("%d of %s unscored or errored (%.1f%%), above --max-error-rate %.1f%%; errored items are retried by running the same command again",
-			bad, eval.Nouns(s.NItems, "item"), 100*float64(bad)/float64(s.NItems), 100*j.flags.maxErrorRate)
+	fmt.Fprintf(stderr, "wrote %s/{%s,%s,%s,%s}\n", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
+	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
+		return fmt.Errorf("%w; errored items are retried by running the same command again", err)
 	}
 	return nil
-}
-
-func (j *job) label() string {
-	m := j.manifest.Model
-	if m.ServedModel != "" {
-		return m.ServedModel
-	}
-	return m.Model
 }
 
 // redactArgs removes credentials from URL arguments (--model-url

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bytes"
+	"errors"
+	"log/slog"
+	"sync"
+
 	"context"
 	"fmt"
+	"github.com/psveval/psveval/eval/pipeline"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/sourcegraph/conc/pool"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
@@ -27,9 +27,10 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("sweep", "--spec SWEEP.yaml --out DIR [flags]", stderr)
 	specFile := fs.String("spec", "", "the sweep `file` (YAML): name, axis, run (a run config file), points")
 	out := fs.String("out", "", "the sweep `directory`: one run directory per point, the report and the plot")
-	parallel := fs.Int("parallel", 1, "points with a model-url run at once (points with serve run one at a time); the run's judge-concurrency is shared among them")
-	serveTimeout := fs.Duration("serve-timeout", 20*time.Minute, "how long a started server may take to list its model")
-	grace := fs.Duration("stop-grace", 10*time.Second, "how long a started server gets between SIGTERM and SIGKILL")
+	opts := sweep.RunOptions{}
+	fs.IntVar(&opts.Parallel, "parallel", 1, "points with a model-url run at once (points with serve run one at a time); the run's judge-concurrency is shared among them")
+	fs.DurationVar(&opts.ServeTimeout, "serve-timeout", 20*time.Minute, "how long a started server may take to list its model")
+	fs.DurationVar(&opts.StopGrace, "stop-grace", 10*time.Second, "how long a started server gets between SIGTERM and SIGKILL")
 	var sf statFlags
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -41,9 +42,9 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case *specFile == "" || *out == "" || fs.NArg() > 0:
 		return usageErrorf("sweep takes --spec FILE and --out DIR")
-	case *parallel < 1:
-		return usageErrorf("--parallel %d: want at least 1", *parallel)
-	case *serveTimeout <= 0 || *grace <= 0:
+	case opts.Parallel < 1:
+		return usageErrorf("--parallel %d: want at least 1", opts.Parallel)
+	case opts.ServeTimeout <= 0 || opts.StopGrace <= 0:
 		return usageErrorf("--serve-timeout and --stop-grace: want positive durations")
 	}
 	s, err := sweep.Load(*specFile)
@@ -52,61 +53,64 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if old, ok, err := sweep.Read(*out); err != nil {
 		return err
-	} else if ok && !sameSpec(old, s) {
+	} else if ok && !old.Same(s) {
 		return usageErrorf("%s holds another sweep (%s): use another --out", *out, old.Name)
 	}
 	if err := s.Write(*out); err != nil {
 		return err
 	}
-	if n, err := sweep.CleanOrphans(*out); err != nil {
+	if err := runSweep(ctx, s, *out, opts, stderr); err != nil {
+		fmt.Fprintf(stderr, "sweep stopped; finished points are kept, unfinished ones resume with: %s\n", "psveval sweep "+rundir.ShellJoin(args))
+		if _, ok := errors.AsType[*sweep.ServeError](err); ok {
+			return &incompleteError{err}
+		}
 		return err
-	} else if n > 0 {
-		fmt.Fprintf(stderr, "note: stopped %s left running by an earlier sweep that was killed\n", eval.Nouns(n, "server"))
 	}
-	jc, err := judgeConcurrency(s.Run)
+	return sweepReport(stdout, stderr, s, *out, sf)
+}
+
+// runSweep runs the sweep's points, each a job built from the sweep's
+// run file with the point's model and URL.
+func runSweep(ctx context.Context, s *sweep.Spec, out string, opts sweep.RunOptions, stderr io.Writer) error {
+	base, err := pointOptions(s.Run)
 	if err != nil {
 		return err
 	}
-	resume := "psveval sweep " + rundir.ShellJoin(args)
-	points := s.Sorted()
-	runPoint := func(ctx context.Context, p sweep.Point, url string, judgeConc int) error {
-		dir := s.Dir(*out, p)
-		runArgs := []string{"--config", s.Run, "--model", p.Model, "--model-url", url, "--out", dir, "--progress", "none",
-			"--judge-concurrency", fmt.Sprint(judgeConc)}
-		var buf bytes.Buffer
-		err := runTitled(ctx, runArgs, io.Discard, &buf, "")
-		fmt.Fprint(stderr, prefixLines(s.Label(p)+": ", buf.String()))
-		return err
-	}
-	var urlPoints, servePoints []sweep.Point
-	for _, p := range points {
-		if finished(s.Dir(*out, p)) {
-			fmt.Fprintf(stderr, "%s: finished, skipped\n", s.Label(p))
-			continue
-		}
-		if p.ModelURL != "" {
-			urlPoints = append(urlPoints, p)
-		} else {
-			servePoints = append(servePoints, p)
-		}
-	}
-	pl := pool.New().WithErrors().WithContext(ctx).WithMaxGoroutines(*parallel)
-	share := max(1, jc/min(*parallel, max(1, len(urlPoints))))
-	for _, p := range urlPoints {
-		pl.Go(func(ctx context.Context) error { return runPoint(ctx, p, p.ModelURL, share) })
-	}
-	err = pl.Wait()
-	for _, p := range servePoints {
+	opts.JudgeConcurrency = base.ef.judgeConc
+	var mu sync.Mutex // points running at once write whole lines
+	opts.Notify = func(msg string) { mu.Lock(); fmt.Fprintln(stderr, msg); mu.Unlock() }
+	pointOut := func(p sweep.Point) io.Writer { return &prefixWriter{mu: &mu, w: stderr, prefix: s.Label(p) + ": "} }
+	opts.Job = func(p sweep.Point, url string, judgeConc int) (*pipeline.Job, error) {
+		o, err := pointOptions(s.Run)
 		if err != nil {
-			break
+			return nil, err
 		}
-		err = servePoint(ctx, s, *out, p, *serveTimeout, *grace, stderr, func(url string) error { return runPoint(ctx, p, url, jc) })
+		o.ef.model, o.ef.modelURLs, o.ef.judgeConc = p.Model, listFlag{url}, judgeConc
+		o.rf.out, o.rf.progress = s.Dir(out, p), "none"
+		return o.job(slog.New(slog.DiscardHandler), pointOut(p))
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sweep stopped; finished points are kept, unfinished ones resume with: %s\n", resume)
+	opts.Exec = func(ctx context.Context, p sweep.Point, pj *pipeline.Job) error {
+		_, err := execute(ctx, io.Discard, pointOut(p), pj, display{progress: "none", maxErrorRate: base.rf.maxErrorRate, resume: "psveval sweep"})
 		return err
 	}
-	sr, err := loadSweep(*out, s, sf)
+	return sweep.Run(ctx, s, out, opts)
+}
+
+// pointOptions reads a sweep's run file into run options, as psveval run
+// --config FILE would.
+func pointOptions(runFile string) (*runOptions, error) {
+	fs := newFlagSet("run", runSynopsis, io.Discard)
+	var o runOptions
+	o.register(fs)
+	if err := parse(fs, []string{"--config", runFile}); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// sweepReport prints the curve and writes the analysis and the plots.
+func sweepReport(stdout, stderr io.Writer, s *sweep.Spec, out string, sf statFlags) error {
+	sr, err := loadSweep(out, s, sf)
 	if err != nil {
 		return err
 	}
@@ -114,7 +118,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := sr.Text(stdout); err != nil {
 		return err
 	}
-	if err := store.WriteJSON(filepath.Join(*out, "analysis.json"), struct {
+	if err := rundir.WriteAnalysis(out, struct {
 		Axis   string              `json:"axis"`
 		Values []float64           `json:"values"`
 		Best   []stats.BestColumn  `json:"best"`
@@ -123,7 +127,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	for _, f := range []string{"svg", "png"} {
-		path := filepath.Join(*out, "sweep."+f)
+		path := filepath.Join(out, rundir.SweepPlotName+"."+f)
 		if err := store.WriteFileFunc(path, func(w io.Writer) error { return sr.SweepPlot(w, f) }); err != nil {
 			return err
 		}
@@ -134,30 +138,8 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cached += run.Cached
 		}
 	}
-	fmt.Fprintf(stderr, "the judgment cache saved %s across the points\nwrote %s/sweep.svg and sweep.png\n", eval.Nouns(cached, "judgment"), *out)
+	fmt.Fprintf(stderr, "the judgment cache saved %s across the points\nwrote %s/%s.svg and %s.png\n", eval.Nouns(cached, "judgment"), out, rundir.SweepPlotName, rundir.SweepPlotName)
 	return nil
-}
-
-// servePoint starts the point's server, waits until it lists the model,
-// runs the point, and stops the server whatever happens.
-func servePoint(ctx context.Context, s *sweep.Spec, out string, p sweep.Point, timeout, grace time.Duration, stderr io.Writer, run func(url string) error) error {
-	dir := s.Dir(out, p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	srv, err := sweep.Start(out, p.Serve, p.Model, filepath.Join(dir, rundir.ServerLogFile))
-	if err != nil {
-		return &incompleteError{err}
-	}
-	defer func() {
-		srv.Stop(grace)
-		_ = srv.Forget(out)
-	}()
-	fmt.Fprintf(stderr, "%s: started %s, waiting until it serves %q\n", s.Label(p), srv.URL, p.Model)
-	if err := srv.Ready(ctx, p.Model, timeout); err != nil {
-		return &incompleteError{fmt.Errorf("%s: %w", s.Label(p), err)}
-	}
-	return run(srv.URL)
 }
 
 // loadSweep loads a sweep's finished points, refusing points that
@@ -190,43 +172,21 @@ func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, e
 	return sr, nil
 }
 
-// finished reports whether dir holds a finished run.
-func finished(dir string) bool {
-	m, err := rundir.Open(dir)
-	if err != nil || m.Finished == "" {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(dir, rundir.SummaryFile))
-	return err == nil
+// A prefixWriter writes each line written to it to w behind prefix,
+// holding mu while it writes.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
 }
 
-// judgeConcurrency reads the judge concurrency a run config file sets
-// (default 32), for the points to share.
-func judgeConcurrency(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, usageErrorf("the sweep's run file: %v", err)
+func (pw *prefixWriter) Write(b []byte) (int, error) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if _, err := io.WriteString(pw.w, prefixLines(pw.prefix, string(b))); err != nil {
+		return 0, err
 	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		return 0, usageErrorf("the sweep's run file %s: %v", path, err)
-	}
-	if v, ok := cfg["judge-concurrency"].(int); ok && v > 0 {
-		return v, nil
-	}
-	return 32, nil
-}
-
-func sameSpec(a, b *sweep.Spec) bool {
-	if a.Name != b.Name || a.Axis != b.Axis || len(a.Points) != len(b.Points) {
-		return false
-	}
-	for i := range a.Points {
-		if a.Points[i] != b.Points[i] {
-			return false
-		}
-	}
-	return true
+	return len(b), nil
 }
 
 // prefixLines puts prefix before every line of s.

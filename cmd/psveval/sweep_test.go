@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/psveval/psveval/eval/rundir"
 	"image"
 	"image/png"
 	"io"
@@ -168,7 +169,7 @@ func TestSweepServerFailures(t *testing.T) {
 		if code != 3 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "resume with") {
 			t.Errorf("%s: exit %d, want 3 with %q and the resume command\n%s", tc.name, code, tc.want, stderr)
 		}
-		if !finished(filepath.Join(out, "lambda=0")) {
+		if !rundir.Finished(filepath.Join(out, "lambda=0")) {
 			t.Errorf("%s: the finished point was not kept", tc.name)
 		}
 		var rs []struct{ PGID int }

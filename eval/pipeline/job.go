@@ -59,9 +59,13 @@ type Job struct {
 	// JudgePrice, when non-zero, is the judge's USD price per million
 	// input and output tokens, for the summary's cost estimate.
 	JudgePrice [2]float64
-	// RunInfo, when set, may add to the summary's run information (the
-	// command adds replica counts) before it is written.
-	RunInfo func(*stats.RunInfo)
+	// Endpoints are the clients the model and the judges send to: each is
+	// checked before the first item when Preflight is set, and its
+	// replicas' traffic is recorded in the summary.
+	Endpoints []Endpoint
+	// Preflight checks every endpoint before the first item (see
+	// [NotServedError]).
+	Preflight bool
 	// Progress, when set, counts the work as it happens.
 	Progress *Progress
 	// Notify receives what a person running the job should know: items
@@ -127,6 +131,11 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 		j.Progress = &Progress{}
 	}
 	j.describe()
+	if j.Preflight {
+		if err := j.preflight(ctx); err != nil {
+			return nil, err
+		}
+	}
 	fp, err := dataset.FingerprintOf(j.Dataset)
 	if err != nil {
 		return nil, err
@@ -287,10 +296,8 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint, 
 		c := (float64(s.Usage.Judge.Prompt)*in + float64(s.Usage.Judge.Completion)*out) / 1e6
 		s.Run.CostUSD = &c
 	}
-	if j.RunInfo != nil {
-		j.RunInfo(s.Run)
-	}
-	if err := store.WriteJSON(filepath.Join(j.Dir, rundir.SummaryFile), s); err != nil {
+	j.addTraffic(s.Run)
+	if err := rundir.WriteSummary(j.Dir, s); err != nil {
 		return nil, err
 	}
 	m := j.Manifest

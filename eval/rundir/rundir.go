@@ -339,3 +339,14 @@ func decodeCriteria(r *eval.Result, d *liteDecoder, raw []byte) error {
 	}
 	return nil
 }
+
+// Finished reports whether dir holds a finished run: its manifest says
+// so and its summary is written.
+func Finished(dir string) bool {
+	m, err := Open(dir)
+	if err != nil || m.Finished == "" {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(dir, SummaryFile))
+	return err == nil
+}

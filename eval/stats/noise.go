@@ -170,3 +170,12 @@ func (c *Comparison) AddJudgeNoise(sd map[string]float64) []string {
 
 // normalQuantile returns the standard normal's quantile at q.
 func normalQuantile(q float64) float64 { return math.Sqrt2 * math.Erfinv(2*q-1) }
+
+// SD returns the judge's SD in points by column, for [GatePolicy].JudgeSD.
+func (n *JudgeNoise) SD() map[string]float64 {
+	sd := map[string]float64{}
+	for _, col := range n.Columns {
+		sd[col.Group] = col.JudgeSD
+	}
+	return sd
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 )
 
@@ -31,7 +32,7 @@ type Server struct {
 
 // ServersFile records the process groups of the servers a sweep started,
 // so that the next start stops any that a crash left running.
-const ServersFile = "servers.json"
+const ServersFile = rundir.ServersFile
 
 type serverRecord struct {
 	PGID    int    `json:"pgid"`

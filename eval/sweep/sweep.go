@@ -22,6 +22,7 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 )
 
@@ -63,7 +64,7 @@ func (s *Spec) Sorted() []Point {
 }
 
 // SpecFile is the copy of the spec a sweep directory keeps.
-const SpecFile = "sweep.json"
+const SpecFile = rundir.SweepSpecFile
 
 // Load reads and checks a spec. The run file is resolved against the
 // spec's folder. Errors name the file and the point.

@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/psveval/psveval/eval/llm"
+	"github.com/psveval/psveval/eval/stats"
+)
+
+// An Endpoint is a client a job sends to, with the model it asks for and
+// the flag that named the model (for messages): the job checks it before
+// the first item (Preflight) and counts its replicas' traffic in the
+// summary.
+type Endpoint struct {
+	Client *llm.Client
+	Model  string
+	// Flag names the setting that gave the model: "--model",
+	// "--judge-model".
+	Flag string
+}
+
+// A NotServedError reports an endpoint that does not list the model asked
+// of it: a mistake in the settings.
+type NotServedError struct {
+	Flag, Model, URL string
+	Served           []string
+}
+
+func (e *NotServedError) Error() string {
+	ids := e.Served
+	if len(ids) > 20 {
+		ids = append(ids[:20:20], fmt.Sprintf("and %d more", len(ids)-20))
+	}
+	return fmt.Sprintf("%s %q: the endpoint %s does not serve it; it serves %s (or pass --preflight=false for a gateway that routes names it does not list)",
+		e.Flag, e.Model, e.URL, strings.Join(ids, ", "))
+}
+
+// preflight asks every endpoint (every replica) which models it serves
+// before any item is sent: an endpoint that cannot be reached, or refuses
+// the key, stops the run at once; a model it does not list is a
+// *NotServedError; an endpoint without the listing gets a note, and the
+// run goes on.
+func (j *Job) preflight(ctx context.Context) error {
+	for _, ep := range j.Endpoints {
+		bases := ep.Client.Bases()
+		if ep.Flag != "--model" {
+			bases = bases[:1]
+		}
+		for _, base := range bases {
+			ids, err := ep.Client.ModelsAt(ctx, base)
+			se, isStatus := errors.AsType[*llm.StatusError](err)
+			_, unreachable := errors.AsType[*llm.UnreachableError](err)
+			switch {
+			case isStatus && se.Fatal() && se.Status != http.StatusNotFound, unreachable:
+				return err
+			case err != nil:
+				j.note("note: could not check the model name: GET /models on %v; going on (--preflight=false skips the check)", err)
+			case len(ids) == 0:
+				j.note("note: %s lists no models; going on without checking %s %q", llm.RedactURL(base), ep.Flag, ep.Model)
+			case !slices.Contains(ids, ep.Model):
+				return &NotServedError{Flag: ep.Flag, Model: ep.Model, URL: llm.RedactURL(base), Served: ids}
+			}
+		}
+	}
+	return nil
+}
+
+// traced is a Limiter that records its limit over time (an *llm.AIMD).
+type traced interface{ Trace() []llm.LimitPoint }
+
+// addTraffic records the endpoints' replica counts and the adaptive
+// limits' traces in the run information.
+func (j *Job) addTraffic(ri *stats.RunInfo) {
+	for name, l := range map[string]Limiter{"model": j.ModelLimit, "judge": j.JudgeLimit} {
+		t, ok := l.(traced)
+		if !ok {
+			continue
+		}
+		if ri.LimitTrace == nil {
+			ri.LimitTrace = map[string][]stats.LimitPoint{}
+		}
+		for _, p := range t.Trace() {
+			ri.LimitTrace[name] = append(ri.LimitTrace[name], stats.LimitPoint{T: p.T, Limit: p.Limit})
+		}
+	}
+	seen := map[*llm.Client]bool{}
+	for _, ep := range j.Endpoints {
+		if seen[ep.Client] {
+			continue
+		}
+		seen[ep.Client] = true
+		for _, r := range ep.Client.Replicas() {
+			ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: ep.Client.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
+		}
+	}
+}
