@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,6 +125,8 @@ type Config struct {
 	Capacity, MaxInflight int
 	// JudgeFlip is the chance that the judge flips each criterion's
 	// verdict, drawn afresh on every request: a judge with known noise.
+	// The draw is a hash of the judgment and how many times it was asked,
+	// so a test sees the same flips however its requests interleave.
 	JudgeFlip float64
 	// DriftAfter, when positive, makes the judge report another
 	// system_fingerprint after its first DriftAfter requests: drift.
@@ -160,6 +163,10 @@ type Handler struct {
 	Session atomic.Int64
 	// KeepBodies keeps request bodies in records (off by default).
 	KeepBodies bool
+	// asked counts the requests for each judgment (by judge, question,
+	// reference and answer), so JudgeFlip's coin for the n-th asking is
+	// the same whatever order concurrent requests come in.
+	asked sync.Map
 }
 
 // NewHandler returns a handler for cfg.
@@ -607,9 +614,14 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	// Judges other than the default one vote with their own coin, so
 	// several judges can disagree.
 	who := strings.TrimPrefix(req.Model, h.cfg.JudgeModel)
+	nth := ""
+	if h.cfg.JudgeFlip > 0 {
+		c, _ := h.asked.LoadOrStore(who+"\x00"+q+"\x00"+ref+"\x00"+ans, new(atomic.Int64))
+		nth = strconv.FormatInt(c.(*atomic.Int64).Add(1), 10)
+	}
 	for _, d := range dims {
 		met := unit(h.cfg.Seed, "met"+who, q, ref, ans, d) < p
-		if h.cfg.JudgeFlip > 0 && rng.Float64() < h.cfg.JudgeFlip {
+		if h.cfg.JudgeFlip > 0 && unit(h.cfg.Seed, "flip"+who, q, ref, ans, d, nth) < h.cfg.JudgeFlip {
 			met = !met
 		}
 		why := "The answer does not satisfy this criterion."
