@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -241,17 +242,18 @@ func signature(err error) string {
 	if _, ok := errors.AsType[*AttemptsError](err); !ok {
 		return ""
 	}
-	msg := err.Error()
+	var dns *net.DNSError
+	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		strings.Contains(msg, "connection refused"), strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection refused or reset"
-	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "timeout"):
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
-	case strings.Contains(msg, "no such host"):
+	case errors.As(err, &dns):
 		return "no such host"
 	}
-	return msg
+	return err.Error()
 }
 
 // A BreakerError reports an endpoint that failed the same way on Calls
@@ -268,6 +270,9 @@ func (e *BreakerError) Error() string {
 }
 
 func (e *BreakerError) Unwrap() error { return e.Err }
+
+// Fatal reports true: a tripped breaker stops the run.
+func (e *BreakerError) Fatal() bool { return true }
 
 func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
 	var attempts int64
@@ -364,6 +369,12 @@ func (e *StatusError) Fatal() bool {
 	return false
 }
 
+// HTTPStatus returns the response's status code.
+func (e *StatusError) HTTPStatus() int { return e.Status }
+
+// Kind names the error for results.jsonl: "http_<status>".
+func (e *StatusError) Kind() string { return fmt.Sprintf("http_%d", e.Status) }
+
 // Hint says what to check for a fatal status.
 func (e *StatusError) Hint() string {
 	env := "PSVEVAL_MODEL_API_KEY"
@@ -423,6 +434,10 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Fatal reports true: an endpoint that cannot be reached before the run
+// starts stops it.
+func (e *UnreachableError) Fatal() bool { return true }
 
 // PreflightTimeout bounds the one request [Client.Models] makes.
 const PreflightTimeout = 5 * time.Second

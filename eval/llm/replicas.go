@@ -135,6 +135,9 @@ func (e *ReplicaMismatchError) Error() string {
 	return fmt.Sprintf("the replicas serve different models: %s answers as %q, %s as %q; give --model-url only for replicas of one model", e.A, e.ServedA, e.B, e.ServedB)
 }
 
+// Fatal reports true: a run against replicas of different models stops.
+func (e *ReplicaMismatchError) Fatal() bool { return true }
+
 type replicaKey struct{}
 
 // withReplica lets the transport say which replica served a request.

@@ -150,6 +150,9 @@ func (e *BodyTooLargeError) Error() string {
 	return fmt.Sprintf("response body exceeds the %d-byte limit", e.Limit)
 }
 
+// Kind names the error for results.jsonl: "oversized".
+func (e *BodyTooLargeError) Kind() string { return "oversized" }
+
 // An AttemptsError reports that every attempt failed without a response.
 type AttemptsError struct {
 	Attempts int
@@ -160,6 +163,15 @@ func (e *AttemptsError) Error() string {
 	return fmt.Sprintf("%d %s failed, the last with: %v", e.Attempts, map[bool]string{true: "attempt", false: "attempts"}[e.Attempts == 1], e.Err)
 }
 func (e *AttemptsError) Unwrap() error { return e.Err }
+
+// Kind names the error for results.jsonl: "timeout" when the last
+// attempt ran out of time, else "network".
+func (e *AttemptsError) Kind() string {
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "network"
+}
 
 type attemptsKey struct{}
 

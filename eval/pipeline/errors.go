@@ -3,42 +3,45 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
-
-	"github.com/psveval/psveval/eval/llm"
 )
 
+// A fataler is an error that may doom every later request of a run, so
+// that the run must stop: a refused key, a tripped breaker, replicas of
+// different models. The endpoint client's errors say so themselves.
+type fataler interface {
+	error
+	Fatal() bool
+}
+
+// A kinder is an error that names its kind for results.jsonl.
+type kinder interface {
+	error
+	Kind() string
+}
+
+// A statusError is an error response with its HTTP status.
+type statusError interface {
+	error
+	HTTPStatus() int
+}
+
 func fatal(err error) bool {
-	if _, ok := errors.AsType[*llm.BreakerError](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[*llm.ReplicaMismatchError](err); ok {
-		return true
-	}
-	se, ok := errors.AsType[*llm.StatusError](err)
-	return ok && se.Fatal()
+	f, ok := errors.AsType[fataler](err)
+	return ok && f.Fatal()
 }
 
 // ErrorKind classifies an item error for results.jsonl: "http_<status>",
-// "oversized", "timeout", "network", "blank", "image" or "error".
+// "oversized", "timeout", "network", "blank", "image" or "error". An
+// error in the chain that names its kind (Kind() string) decides it.
 func ErrorKind(err error) string {
-	if se, ok := errors.AsType[*llm.StatusError](err); ok {
-		return fmt.Sprintf("http_%d", se.Status)
+	if k, ok := errors.AsType[kinder](err); ok {
+		return k.Kind()
 	}
-	if _, ok := errors.AsType[*llm.BodyTooLargeError](err); ok {
-		return "oversized"
-	}
-	if errors.Is(err, ErrBlank) {
+	switch {
+	case errors.Is(err, ErrBlank):
 		return "blank"
-	}
-	if _, ok := errors.AsType[*ImageError](err); ok {
-		return "image"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	}
-	if _, ok := errors.AsType[*llm.AttemptsError](err); ok {
-		return "network"
 	}
 	return "error"
 }
@@ -51,3 +54,6 @@ type ImageError struct{ Err error }
 
 func (e *ImageError) Error() string { return "image: " + e.Err.Error() }
 func (e *ImageError) Unwrap() error { return e.Err }
+
+// Kind names the error for results.jsonl: "image".
+func (e *ImageError) Kind() string { return "image" }

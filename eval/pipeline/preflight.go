@@ -53,10 +53,10 @@ func (j *Job) preflight(ctx context.Context) error {
 		}
 		for _, base := range bases {
 			ids, err := ep.Client.ModelsAt(ctx, base)
-			se, isStatus := errors.AsType[*llm.StatusError](err)
-			_, unreachable := errors.AsType[*llm.UnreachableError](err)
+			se, isStatus := errors.AsType[statusError](err)
 			switch {
-			case isStatus && se.Fatal() && se.Status != http.StatusNotFound, unreachable:
+			case fatal(err) && !(isStatus && se.HTTPStatus() == http.StatusNotFound):
+				// A 404 says the endpoint lists no models, not that it is dead.
 				return err
 			case err != nil:
 				j.note("note: could not check the model name: GET /models on %v; going on (--preflight=false skips the check)", err)

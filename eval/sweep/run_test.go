@@ -93,4 +93,3 @@ func pointJob(t *testing.T, url, dir string, judgeConc int) *pipeline.Job {
 		Judges: []eval.JudgeSpec{{Name: llmtest.DefaultJudge, Fingerprint: judge.Fingerprint(), Judge: judge}},
 	}
 }
-
