@@ -1,44 +1,20 @@
-// Package llmtest is a fake OpenAI-compatible server for tests, benchmarks
-// and the demo. It serves GET /v1/models and POST /v1/chat/completions with
-// two personalities, told apart by the request's model name (a name that
-// starts with the judge's name, "fake-judge" by default, is a judge):
-//
-//   - the model under test answers like vLLM (usage, finish_reason,
-//     stop_reason): deterministically given the question, a seeded share of
-//     answers equal the reference (when the server was told the references),
-//     the rest are plausible wrong answers;
-//   - the judge answers like DeepSeek (content, reasoning_content) with a
-//     verdict in psveval's JSON format, deterministic given the question,
-//     reference and answer it finds in the prompt.
-//
-// Latency follows a configurable distribution, and faults can be injected
-// at configurable rates: 429 with Retry-After, 500, 503, connection resets,
-// responses slower than the client's timeout, blank content, malformed
-// JSON, and a <think> block before the JSON. GET /stats returns the chat
-// requests counted so far, by kind.
 package llmtest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/psveval/psveval/eval/jsonscan"
-	"github.com/psveval/psveval/eval/llm"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -52,43 +28,6 @@ const (
 // Catalogue is what the server lists by default: the model names the
 // tests, the demo and the benchmarks ask for, and the judges'.
 var Catalogue = []string{DefaultModel, "lingshu-7b", "demo-vlm", "bench-vlm", DefaultJudge, DefaultJudge + "-b", DefaultJudge + "-c"}
-
-// Latency is a response-time distribution.
-type Latency struct {
-	// Mean is the mean latency.
-	Mean time.Duration
-	// Dist is "fixed" (the default), "uniform" (over [0, 2·Mean]) or
-	// "exp" (exponential).
-	Dist string
-}
-
-func (l Latency) draw(r *rand.Rand) time.Duration {
-	switch l.Dist {
-	case "uniform":
-		return time.Duration(r.Float64() * 2 * float64(l.Mean))
-	case "exp":
-		return time.Duration(r.ExpFloat64() * float64(l.Mean))
-	}
-	return l.Mean
-}
-
-// Faults are injection rates, each a probability per request in [0, 1].
-// Status faults apply before any content; content faults (Blank, Malformed,
-// Think) apply to successful replies.
-type Faults struct {
-	RateLimit   float64 // 429 with Retry-After: RetryAfter
-	Error500    float64
-	Unavailable float64 // 503
-	Reset       float64 // the connection is reset without a response
-	Slow        float64 // the reply comes after SlowDelay
-	Blank       float64 // empty content, finish_reason stop
-	Malformed   float64 // the judge's JSON is cut off
-	Think       float64 // a <think> block precedes the judge's JSON
-	// RetryAfter is the Retry-After header value sent with 429 (default "1").
-	RetryAfter string
-	// SlowDelay is how late a slow reply is (default 3s).
-	SlowDelay time.Duration
-}
 
 // Config configures a server. The zero value answers at once, without
 // faults, with 60% of answers correct when references are known.
@@ -478,213 +417,6 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		h.judge(w, r, body, &req, rng, faults)
 	}
 }
-
-// pause waits d or until the client goes away, reporting whether to go on.
-func pause(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.Context().Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// reset closes the connection with an RST, without a response.
-func reset(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	conn.Close()
-}
-
-func (h *Handler) echo(r *http.Request, body []byte) string {
-	if !h.cfg.Echo {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(" (echo: ")
-	for k, v := range r.Header {
-		fmt.Fprintf(&b, "%s: %s; ", k, strings.Join(v, ","))
-	}
-	b.WriteString("body: ")
-	b.WriteString(llm.Clip(string(body), 2000))
-	b.WriteString(")")
-	return b.String()
-}
-
-// answer replies as the model under test.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, body []byte, req *openai.ChatCompletionRequest, rng *rand.Rand, f Faults) {
-	q := lastText(req.Messages)
-	text := h.answerFor(q)
-	if h.cfg.Echo {
-		text += h.echo(r, body)
-	}
-	if rng.Float64() < f.Blank {
-		text = ""
-	}
-	images := 0
-	for _, m := range req.Messages {
-		for _, p := range m.MultiContent {
-			if p.Type == openai.ChatMessagePartTypeImageURL {
-				images++
-			}
-		}
-	}
-	prompt := tokens(q) + 256*images + 8
-	completion := tokens(text) + 1
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "chatcmpl-fake", "object": "chat.completion", "created": 1767225600, "model": h.served(req.Model),
-		"choices": []map[string]any{{
-			"index":         0,
-			"message":       map[string]any{"role": "assistant", "content": text, "reasoning_content": nil, "tool_calls": []any{}},
-			"logprobs":      nil,
-			"finish_reason": "stop",
-			"stop_reason":   nil,
-		}},
-		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
-	})
-}
-
-// answerFor returns the fake model's answer to question.
-func (h *Handler) answerFor(q string) string {
-	ref, known := h.cfg.References[q]
-	if i := strings.LastIndex(q, "\n"); !known && i > 0 {
-		ref, known = h.cfg.References[q[:i]] // the question was given a suffix
-	}
-	u := unit(h.cfg.Seed, "correct", q)
-	if known && u < h.cfg.CorrectRate {
-		return ref
-	}
-	lower := strings.ToLower(strings.TrimSpace(ref))
-	switch {
-	case lower == "yes":
-		return "No."
-	case lower == "no":
-		return "Yes."
-	case !known:
-		return []string{"Yes.", "No.", "The image shows no abnormality."}[int(unit(h.cfg.Seed, "generic", q)*3)]
-	}
-	wrong := []string{
-		"The image shows no abnormality.",
-		"It cannot be determined from this image.",
-		"Normal tissue without pathological change.",
-		"A benign cyst.",
-	}
-	return wrong[int(unit(h.cfg.Seed, "wrong", q)*float64(len(wrong)))]
-}
-
-var criterionLine = regexp.MustCompile(`(?m)^\{"dim":.*\}$`)
-
-// judge replies as the judge, DeepSeek-shaped.
-func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req *openai.ChatCompletionRequest, rng *rand.Rand, f Faults) {
-	user := firstUser(req.Messages)
-	q, ref, ans := section(user, "question"), section(user, "reference_answer"), section(user, "model_answer")
-	var dims []string
-	for _, line := range criterionLine.FindAllString(section(user, "criteria"), -1) {
-		var c struct{ Dim string }
-		if json.Unmarshal([]byte(line), &c) == nil {
-			dims = append(dims, c.Dim)
-		}
-	}
-	type verdict struct {
-		Dim         string `json:"dim"`
-		Met         bool   `json:"met"`
-		Explanation string `json:"explanation"`
-	}
-	out := struct {
-		Criteria []verdict `json:"criteria"`
-	}{Criteria: []verdict{}}
-	p := 0.2
-	if Matches(ans, ref) {
-		p = 0.92
-	}
-	// Judges other than the default one vote with their own coin, so
-	// several judges can disagree.
-	who := strings.TrimPrefix(req.Model, h.cfg.JudgeModel)
-	nth := ""
-	if h.cfg.JudgeFlip > 0 {
-		c, _ := h.asked.LoadOrStore(who+"\x00"+q+"\x00"+ref+"\x00"+ans, new(atomic.Int64))
-		nth = strconv.FormatInt(c.(*atomic.Int64).Add(1), 10)
-	}
-	for _, d := range dims {
-		met := unit(h.cfg.Seed, "met"+who, q, ref, ans, d) < p
-		if h.cfg.JudgeFlip > 0 && unit(h.cfg.Seed, "flip"+who, q, ref, ans, d, nth) < h.cfg.JudgeFlip {
-			met = !met
-		}
-		why := "The answer does not satisfy this criterion."
-		if met {
-			why = "The answer satisfies this criterion."
-		}
-		out.Criteria = append(out.Criteria, verdict{d, met, why})
-	}
-	b, _ := json.Marshal(out)
-	content := string(b)
-	reasoning := ""
-	switch u := rng.Float64(); {
-	case u < f.Blank:
-		content = ""
-	case u < f.Blank+f.Malformed:
-		content = content[:len(content)/2]
-	case u < f.Blank+f.Malformed+f.Think:
-		content = "<think>Let me check each criterion against the reference.</think>\n" + content
-	}
-	if h.cfg.Echo {
-		content += h.echo(r, body)
-	}
-	prompt := tokens(req.Messages[0].Content) + tokens(user)
-	completion := tokens(content) + 1
-	fingerprint := "fp_fake_1"
-	if h.cfg.DriftAfter > 0 && h.Requests("judge") > h.cfg.DriftAfter {
-		fingerprint = "fp_fake_2"
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": req.Model, "system_fingerprint": fingerprint,
-		"choices": []map[string]any{{
-			"index":         0,
-			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},
-			"finish_reason": "stop",
-		}},
-		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-			"prompt_cache_hit_tokens": tokens(req.Messages[0].Content), "prompt_cache_miss_tokens": tokens(user)},
-	})
-}
-
-// Matches is the fake judge's notion of a right answer: equal to the
-// reference after dropping case, punctuation and surrounding space.
-func Matches(answer, reference string) bool {
-	norm := func(s string) string {
-		return strings.Trim(strings.ToLower(strings.TrimSpace(s)), ".!?, ")
-	}
-	return norm(answer) == norm(reference)
-}
-
-// unit hashes its parts to a number in [0, 1).
-func unit(seed uint64, parts ...string) float64 {
-	h := sha256.New()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	sum := h.Sum(nil)
-	return float64(binary.LittleEndian.Uint64(sum)>>11) / (1 << 53)
-}
-
-func tokens(s string) int { return int(math.Ceil(float64(len(s)) / 4)) }
 
 // lastText returns the text of the last user message (for a multi-part
 // message, its text parts joined).
