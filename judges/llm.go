@@ -250,6 +250,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 	for {
 		req := openai.ChatCompletionRequest{Model: j.cfg.Model, Messages: msgs}
 		if longer {
+			//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 			req.MaxTokens = maxTokens // overrides the client's max_tokens parameter
 		}
 		resp, err := j.send(ctx, &v, req, labels)

@@ -171,7 +171,9 @@ func TestJudgeLengthRetryDoublesTokens(t *testing.T) {
 	if err != nil || show(v) != "accuracy=T grounding=F safety=F" {
 		t.Fatalf("verdict %s, %v", show(v), err)
 	}
+	//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 	if (*reqs)[0].MaxTokens != 0 || (*reqs)[1].MaxTokens != 600 {
+		//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 		t.Errorf("max_tokens %d then %d, want the client's then 600", (*reqs)[0].MaxTokens, (*reqs)[1].MaxTokens)
 	}
 	j, _ = scripted(t, Config{MaxTokens: 300}, reply{content: `{"criteria":[`, finish: "length"})

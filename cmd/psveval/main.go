@@ -10,13 +10,16 @@
 //
 //	run          answer every item with the model, judge the answers, write a run directory
 //	judge        judge an existing run's answers again (other judge, rubric, prompt or mode)
+//	sweep        run a model at every point of a λ sweep and report the curve
+//	merge        join the finished shards of a run into one run directory
 //	report       print the per-type table for one or more run directories
 //	compare      compare two runs item by item, with paired intervals and p-values
 //	gate         exit 1 when a candidate run regresses significantly against a baseline
+//	audit        measure a run's judge against human labels
+//	agree        measure two judgings of the same answers against each other
 //	inspect      describe a dataset: schema, mapping, counts, images, rubrics, problems
 //	demo         run the whole pipeline on the bundled set against a simulated endpoint
 //	fake-server  serve the simulated OpenAI-compatible model and judge endpoints
-//	bench        measure the end-to-end figures of BENCHMARKS.md
 //	version      print the version
 //	help         print this list, or a command's flags (psveval help run)
 //

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,13 +57,6 @@ func golden(t *testing.T, name, got string) {
 		_ = os.WriteFile(art, []byte(got), 0o644)
 		t.Errorf("output differs from %s (got saved to %s; rerun with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, art, got, want)
 	}
-}
-
-var tempPath = regexp.MustCompile(`/tmp/[^\s"':]*`)
-
-// scrub removes what changes between runs: temporary paths.
-func scrub(s string) string {
-	return tempPath.ReplaceAllString(s, "TMP")
 }
 
 func TestHelp(t *testing.T) {
@@ -136,5 +128,36 @@ func TestInspectBadInput(t *testing.T) {
 		if tc.code == 0 && !strings.Contains(out, "skipped: column \"image\"") {
 			t.Errorf("--skip-bad-items output does not list the skipped item:\n%s", out)
 		}
+	}
+}
+
+// TestDocListsCommands keeps the package doc's command list equal to the
+// commands psveval has, in the same order, as cmd/go's TestDocsUpToDate
+// does for its help.
+func TestDocListsCommands(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, _ := strings.Cut(string(b), "\npackage main")
+	_, list, ok := strings.Cut(doc, "// Commands:\n//\n")
+	list, _, _ = strings.Cut(list, "//\n")
+	if !ok {
+		t.Fatal("main.go's doc has no \"Commands:\" list")
+	}
+	var documented []string
+	for l := range strings.Lines(list) {
+		if f := strings.Fields(strings.TrimPrefix(l, "//")); len(f) > 0 {
+			documented = append(documented, f[0])
+		}
+	}
+	var real []string
+	for _, c := range commands() {
+		real = append(real, c.name)
+	}
+	real = append(real, "help")
+	if got, want := strings.Join(documented, " "), strings.Join(real, " "); got != want {
+		t.Errorf("the package doc lists the commands\n  %s\nbut psveval has\n  %s", got, want)
 	}
 }

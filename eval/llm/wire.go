@@ -104,8 +104,10 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 	if req.Messages != nil {
 		b = append(b, ']')
 	}
+	//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 	if req.MaxTokens != 0 {
 		b = append(b, `,"max_tokens":`...)
+		//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 		b = strconv.AppendInt(b, int64(req.MaxTokens), 10)
 	}
 	b = append(b, `,"stream":false`...)
@@ -142,6 +144,7 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 	for _, p := range params {
 		switch {
 		case p.key == "model", p.key == "messages", p.key == "stream",
+			//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 			p.key == "max_tokens" && req.MaxTokens != 0, p.key == "response_format" && req.ResponseFormat != nil:
 			continue // the request's own member
 		}

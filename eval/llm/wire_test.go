@@ -87,6 +87,7 @@ func FuzzEncodeRequest(f *testing.F) {
 	f.Add("m", "You are a judge.", "What is <this>?\n\"x\"", "Answer.", true, 0)
 	f.Add("", "", "\xff\x00\u2028", "", false, 100)
 	f.Fuzz(func(t *testing.T, model, system, question, text string, image bool, maxTokens int) {
+		//lint:ignore SA1019 vLLM and llama-server read max_tokens, not max_completion_tokens (OpenAI o1's name), so psveval sends max_tokens on purpose
 		req := openai.ChatCompletionRequest{Model: model, MaxTokens: maxTokens}
 		if system != "" {
 			req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: "system", Content: system})
