@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 )
 
@@ -67,4 +70,44 @@ func opt(v *float64, places int) string {
 		return "-"
 	}
 	return stats.FormatFloat(*v, places)
+}
+
+// LabelNotes are the footnotes of an audit: the labels not counted, and
+// why.
+func LabelNotes(lm *rundir.LabelMatch) []string {
+	var notes []string
+	for _, miss := range []struct {
+		what string
+		ids  []string
+	}{{"labelled items the run does not have (or whose call errored)", lm.NoItem}, {"labelled criteria the item does not have", lm.NoDim}, {"labelled criteria the judge left unscorable", lm.Unscorable}} {
+		if len(miss.ids) > 0 {
+			notes = append(notes, fmt.Sprintf("%s, not counted: %s", eval.Nouns(len(miss.ids), "label")+" for "+miss.what, ListSome(miss.ids, 20)))
+		}
+	}
+	return notes
+}
+
+// VerdictNotes are the footnotes of an agreement between two judgings:
+// what was not counted, and the items where they disagree.
+func VerdictNotes(vm *rundir.VerdictMatch) []string {
+	var notes []string
+	if len(vm.OnlyA) > 0 {
+		notes = append(notes, fmt.Sprintf("%s judged in A only, not counted: %s", eval.Nouns(len(vm.OnlyA), "item"), ListSome(vm.OnlyA, 20)))
+	}
+	if len(vm.Unscorable) > 0 {
+		notes = append(notes, fmt.Sprintf("%s unscorable in A or B, not counted: %s", eval.Nouns(len(vm.Unscorable), "criterion"), ListSome(vm.Unscorable, 20)))
+	}
+	var lines []string
+	for _, d := range vm.Disagree {
+		lines = append(lines, d.Item+" ("+strings.Join(d.Dims, ", ")+")")
+	}
+	return append(notes, fmt.Sprintf("%s where A and B disagree: %s", eval.Nouns(len(vm.Disagree), "item"), ListSome(lines, 40)))
+}
+
+// ListSome lists up to n strings, then how many more there are.
+func ListSome(ss []string, n int) string {
+	if len(ss) <= n {
+		return strings.Join(ss, ", ")
+	}
+	return strings.Join(ss[:n], ", ") + fmt.Sprintf(" and %d more", len(ss)-n)
 }

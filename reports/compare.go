@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 )
 
@@ -185,4 +187,39 @@ func (cr *ComparisonReport) Render(w io.Writer, format string) error {
 		return cr.JSON(w)
 	}
 	return fmt.Errorf("unknown format %q (want text, markdown or json)", format)
+}
+
+// ComparableNotes are the warnings under a comparison of two runs that
+// did not evaluate the same thing, skipped items, or whose judge drifted.
+func ComparableNotes(base, cand *rundir.RunDir) []string {
+	bm, cm := base.Manifest, cand.Manifest
+	if bm == nil || cm == nil {
+		return nil
+	}
+	var notes []string
+	for _, n := range rundir.Explain(base.Label(), cand.Label(), rundir.Incomparable(bm, cm)) {
+		notes = append(notes, "warning: "+n)
+	}
+	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label()),
+		DriftNote(base.Label(), base.Summary), DriftNote(cand.Label(), cand.Summary)} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return notes
+}
+
+// PairLabels labels the two runs of a comparison by their models, told
+// apart by their directories' names when the models are the same, and
+// as base (named so) and "candidate" when those are the same too.
+func PairLabels(base, cand *rundir.RunDir, baseName string) (string, string) {
+	b, c := base.Label(), cand.Label()
+	if b != c {
+		return b, c
+	}
+	b, c = b+" ("+filepath.Base(base.Dir)+")", c+" ("+filepath.Base(cand.Dir)+")"
+	if b != c {
+		return b, c
+	}
+	return baseName, "candidate"
 }

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
@@ -76,38 +74,13 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return reportErr(err)
 	}
-	var pairs []stats.Pair
-	var noItem, noDim, unscorable []string
-	for _, l := range labels {
-		dims, ok := run.Met[l.ID]
-		if !ok {
-			noItem = append(noItem, l.ID)
-			continue
-		}
-		met, ok := dims[l.Dim]
-		switch {
-		case !ok:
-			noDim = append(noDim, l.ID+"/"+l.Dim)
-		case met == nil:
-			unscorable = append(unscorable, l.ID+"/"+l.Dim)
-		default:
-			pairs = append(pairs, stats.Pair{Item: l.ID, Dim: l.Dim, Ref: *l.Met, Got: *met})
-		}
+	lm := rundir.MatchLabels(labels, run)
+	if len(lm.Pairs) == 0 {
+		return usageErrorf("no label matches a verdict of %s: check the ids and criterion names against its results.jsonl", dir)
 	}
 	ar := &reports.AgreementReport{
-		Title: fmt.Sprintf("judge of %s against %s (%s)", dir, *labelsFile, eval.Nouns(len(pairs), "labelled verdict")),
-		Ref:   "label", Got: "judge", Rows: stats.Agree(pairs, af.resamples, af.seed),
-	}
-	for _, miss := range []struct {
-		what string
-		ids  []string
-	}{{"labelled items the run does not have (or whose call errored)", noItem}, {"labelled criteria the item does not have", noDim}, {"labelled criteria the judge left unscorable", unscorable}} {
-		if len(miss.ids) > 0 {
-			ar.Notes = append(ar.Notes, fmt.Sprintf("%s, not counted: %s", eval.Nouns(len(miss.ids), "label")+" for "+miss.what, listSome(miss.ids, 20)))
-		}
-	}
-	if len(pairs) == 0 {
-		return usageErrorf("no label matches a verdict of %s: check the ids and criterion names against its results.jsonl", dir)
+		Title: fmt.Sprintf("judge of %s against %s (%s)", dir, *labelsFile, eval.Nouns(len(lm.Pairs), "labelled verdict")),
+		Ref:   "label", Got: "judge", Rows: stats.Agree(lm.Pairs, af.resamples, af.seed), Notes: reports.LabelNotes(lm),
 	}
 	overall := ar.Rows[len(ar.Rows)-1]
 	verdict := ""
@@ -161,55 +134,14 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		vs[i] = v
 	}
 	a, b := fs.Arg(0), fs.Arg(1)
-	var pairs []stats.Pair
-	var only, unscorable []string
-	disagree := map[string][]string{}
-	var order []string
-	for _, id := range vs[0].Items {
-		mb, ok := vs[1].Met[id]
-		if !ok {
-			only = append(only, id)
-			continue
-		}
-		ma := vs[0].Met[id]
-		dims := make([]string, 0, len(ma))
-		for d := range ma {
-			dims = append(dims, d)
-		}
-		slices.Sort(dims)
-		for _, d := range dims {
-			x, y := ma[d], mb[d]
-			if x == nil || y == nil {
-				unscorable = append(unscorable, id+"/"+d)
-				continue
-			}
-			pairs = append(pairs, stats.Pair{Item: id, Dim: d, Ref: *x, Got: *y})
-			if *x != *y {
-				if len(disagree[id]) == 0 {
-					order = append(order, id)
-				}
-				disagree[id] = append(disagree[id], d)
-			}
-		}
-	}
-	if len(pairs) == 0 {
+	vm := rundir.MatchVerdicts(vs[0], vs[1])
+	if len(vm.Pairs) == 0 {
 		return usageErrorf("%s and %s share no judged criterion: give two judgings of the same answers (psveval judge)", a, b)
 	}
 	ar := &reports.AgreementReport{
-		Title: fmt.Sprintf("%s (B) against %s (A): %s", b, a, eval.Nouns(len(pairs), "verdict pair")),
-		Ref:   "A", Got: "B", Rows: stats.Agree(pairs, af.resamples, af.seed),
+		Title: fmt.Sprintf("%s (B) against %s (A): %s", b, a, eval.Nouns(len(vm.Pairs), "verdict pair")),
+		Ref:   "A", Got: "B", Rows: stats.Agree(vm.Pairs, af.resamples, af.seed), Notes: reports.VerdictNotes(vm),
 	}
-	if len(only) > 0 {
-		ar.Notes = append(ar.Notes, fmt.Sprintf("%s judged in A only, not counted: %s", eval.Nouns(len(only), "item"), listSome(only, 20)))
-	}
-	if len(unscorable) > 0 {
-		ar.Notes = append(ar.Notes, fmt.Sprintf("%s unscorable in A or B, not counted: %s", eval.Nouns(len(unscorable), "criterion"), listSome(unscorable, 20)))
-	}
-	var lines []string
-	for _, id := range order {
-		lines = append(lines, id+" ("+strings.Join(disagree[id], ", ")+")")
-	}
-	ar.Notes = append(ar.Notes, fmt.Sprintf("%s where A and B disagree: %s", eval.Nouns(len(order), "item"), listSome(lines, 40)))
 	if err := af.render(stdout, ar); err != nil {
 		return err
 	}
@@ -217,7 +149,7 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	// The effect on every column: the paired comparison of the two runs.
-	runs, err := loadRuns(fs.Args(), af.aggregate(true))
+	runs, err := rundir.LoadRuns(fs.Args(), af.aggregate(true))
 	if err != nil {
 		return reportErr(err)
 	}
@@ -225,12 +157,4 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cr := &reports.ComparisonReport{Base: "A", Cand: "B", C: cf.compare(runs[0], runs[1]), Width: ar.Width}
 	fmt.Fprintln(stdout, "\neffect on every column (B minus A):")
 	return cr.Text(stdout)
-}
-
-// listSome lists up to n strings, then how many more there are.
-func listSome(ss []string, n int) string {
-	if len(ss) <= n {
-		return strings.Join(ss, ", ")
-	}
-	return strings.Join(ss[:n], ", ") + fmt.Sprintf(" and %d more", len(ss)-n)
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 
 	"github.com/psveval/psveval/eval/rundir"
@@ -63,25 +62,6 @@ func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
 	return stats.Compare(base.Scores, cand.Scores, c.options())
 }
 
-// comparableNotes warns when two runs did not evaluate the same thing.
-func comparableNotes(base, cand *rundir.RunDir) []string {
-	bm, cm := base.Manifest, cand.Manifest
-	if bm == nil || cm == nil {
-		return nil
-	}
-	var notes []string
-	for _, n := range rundir.Explain(base.Label(), cand.Label(), rundir.Incomparable(bm, cm)) {
-		notes = append(notes, "warning: "+n)
-	}
-	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label()),
-		reports.DriftNote(base.Label(), base.Summary), reports.DriftNote(cand.Label(), cand.Summary)} {
-		if n != "" {
-			notes = append(notes, n)
-		}
-	}
-	return notes
-}
-
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", "[flags] BASE_DIR CAND_DIR", stderr)
 	var cf compareFlags
@@ -105,13 +85,13 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := hf.validate(*format); err != nil {
 		return err
 	}
-	runs, err := loadRuns(fs.Args(), cf.aggregate(false))
+	runs, err := rundir.LoadRuns(fs.Args(), cf.aggregate(false))
 	if err != nil {
 		return reportErr(err)
 	}
 	base, cand := runs[0], runs[1]
-	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
-	cr.Base, cr.Cand = pairLabels(base, cand, "base")
+	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: reports.ComparableNotes(base, cand), Width: cf.textWidth(stdout)}
+	cr.Base, cr.Cand = reports.PairLabels(base, cand, "base")
 	if *format == "html" {
 		return hf.write(stderr, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: "psveval compare: " + cr.Cand + " against " + cr.Base})
 	}
@@ -126,19 +106,4 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return reports.Flips(stdout, flips)
 	}
 	return nil
-}
-
-// pairLabels labels the two runs of a comparison by their models, told
-// apart by their directories' names when the models are the same, and
-// as base (named so) and "candidate" when those are the same too.
-func pairLabels(base, cand *rundir.RunDir, baseName string) (string, string) {
-	b, c := base.Label(), cand.Label()
-	if b != c {
-		return b, c
-	}
-	b, c = b+" ("+filepath.Base(base.Dir)+")", c+" ("+filepath.Base(cand.Dir)+")"
-	if b != c {
-		return b, c
-	}
-	return baseName, "candidate"
 }

@@ -66,7 +66,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var serveErr error
-	wg.Go(func() { serveErr = serve(sctx, ln, h) })
+	wg.Go(func() { serveErr = llmtest.Serve(sctx, ln, h) })
 	defer func() { stop(); wg.Wait() }()
 
 	dir := *out

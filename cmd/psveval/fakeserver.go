@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"sync"
 	"time"
 
 	"github.com/psveval/psveval/eval/dataset"
@@ -102,24 +99,6 @@ func references(path string) (map[string]string, error) {
 	return refs, nil
 }
 
-// serve runs h on ln until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	})
-	err := srv.Serve(ln)
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
 func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("fake-server", "[flags]", stderr)
 	var ff fakeFlags
@@ -139,5 +118,5 @@ func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if f, ok := stdout.(interface{ Sync() error }); ok {
 		_ = f.Sync()
 	}
-	return serve(ctx, ln, llmtest.NewHandler(cfg))
+	return llmtest.Serve(ctx, ln, llmtest.NewHandler(cfg))
 }

@@ -257,7 +257,7 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&d.maxImageBytes, "max-image-bytes", dataset.DefaultMaxImageBytes, "refuse images larger than this many `bytes`")
 	fs.IntVar(&d.maxTextBytes, "max-text-bytes", dataset.DefaultMaxTextBytes, "refuse items whose question or reference answer is longer than this many `bytes`")
 	fs.StringVar(&d.shard, "shard", "", "evaluate one `i/n` share of the items (0 ≤ i < n; type-balanced, by a hash of the id), or auto: the index from JOB_COMPLETION_INDEX (with --shard-count) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT; join the shards with psveval merge")
-	fs.IntVar(&d.shardCount, "shard-count", 0, "the number of shards, for --shard auto under a Kubernetes Indexed Job")
+	fs.IntVar(&d.shardCount, "shard-count", 0, "the number of shards, for --shard auto: required under a Kubernetes Indexed Job, and under a Slurm array that is not the full range 0…N−1")
 	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
 	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
 }
@@ -284,47 +284,24 @@ func (d *datasetFlags) options() (dataset.Options, error) {
 		}
 		opts.Rubric = &r
 	}
-	if d.shard != "" {
-		spec := d.shard
-		if spec == "auto" {
-			var err error
-			if spec, err = shardFromEnv(d.shardCount); err != nil {
-				return opts, err
-			}
+	switch {
+	case d.shard == "auto":
+		sh, err := dataset.ShardFromEnv(os.Getenv, d.shardCount)
+		if err != nil {
+			return opts, usageErrorf("--shard auto: %v", err)
 		}
-		sh, err := dataset.ParseShard(spec)
+		opts.Shard = sh
+	case d.shard != "":
+		sh, err := dataset.ParseShard(d.shard)
 		if err != nil {
 			return opts, usageErrorf("--shard %v", err)
+		}
+		if d.shardCount > 0 && sh.Count != d.shardCount {
+			return opts, usageErrorf("--shard %s with --shard-count %d: give one count", d.shard, d.shardCount)
 		}
 		opts.Shard = sh
 	}
 	return opts, nil
-}
-
-// shardFromEnv reads the shard of a job array: a Kubernetes Indexed Job's
-// JOB_COMPLETION_INDEX (0-based) with count from --shard-count, or a
-// Slurm array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (counted
-// from SLURM_ARRAY_TASK_MIN).
-func shardFromEnv(count int) (string, error) {
-	atoi := func(name string) (int, bool) {
-		n, err := strconv.Atoi(os.Getenv(name))
-		return n, err == nil
-	}
-	if i, ok := atoi("JOB_COMPLETION_INDEX"); ok {
-		if count < 1 {
-			return "", usageErrorf("--shard auto under a Kubernetes Indexed Job: give the job's completions as --shard-count")
-		}
-		return fmt.Sprintf("%d/%d", i, count), nil
-	}
-	if id, ok := atoi("SLURM_ARRAY_TASK_ID"); ok {
-		n, ok := atoi("SLURM_ARRAY_TASK_COUNT")
-		if !ok {
-			return "", usageErrorf("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")
-		}
-		lo, _ := atoi("SLURM_ARRAY_TASK_MIN")
-		return fmt.Sprintf("%d/%d", id-lo, n), nil
-	}
-	return "", usageErrorf("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set; give --shard i/n")
 }
 
 // open opens the dataset named by --data (or path, when --data is unset).

@@ -44,15 +44,15 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		policy.JudgeSD = noise.SD()
 	}
-	runs, err := loadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
+	runs, err := rundir.LoadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
 	if err != nil {
 		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 		return reportErr(err)
 	}
 	base, cand := runs[0], runs[1]
 	d, err := stats.Gate(gateRun(base), gateRun(cand), policy)
-	cr := &reports.ComparisonReport{Notes: comparableNotes(base, cand), Width: cf.textWidth(stdout)}
-	cr.Base, cr.Cand = pairLabels(base, cand, "baseline")
+	cr := &reports.ComparisonReport{Notes: reports.ComparableNotes(base, cand), Width: cf.textWidth(stdout)}
+	cr.Base, cr.Cand = reports.PairLabels(base, cand, "baseline")
 	if err != nil {
 		return gateError(stdout, err, cr, base, cand)
 	}
@@ -64,7 +64,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *htmlFile != "" {
-		if err := writeHTML(*htmlFile, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: verdict}, "", reports.ImagesThumb); err != nil {
+		if err := reports.WriteHTMLFile(*htmlFile, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: verdict}, "", reports.ImagesThumb); err != nil {
 			fmt.Fprintf(stderr, "warning: could not write %s: %v\n", *htmlFile, err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/sourcegraph/conc/pool"
 	"golang.org/x/term"
 
 	"github.com/psveval/psveval/eval"
@@ -79,28 +78,6 @@ func (s *statFlags) aggregate(ci bool) stats.AggregateOptions {
 	return o
 }
 
-// loadRuns loads run directories in parallel.
-func loadRuns(dirs []string, opts stats.AggregateOptions) ([]*rundir.RunDir, error) {
-	p := pool.NewWithResults[*rundir.RunDir]().WithErrors().WithMaxGoroutines(4)
-	for _, d := range dirs {
-		p.Go(func() (*rundir.RunDir, error) { return rundir.LoadRun(d, opts) })
-	}
-	runs, err := p.Wait()
-	if err != nil {
-		return nil, err
-	}
-	// Results come back in completion order; restore the given order.
-	byDir := map[string]*rundir.RunDir{}
-	for _, r := range runs {
-		byDir[r.Dir] = r
-	}
-	out := make([]*rundir.RunDir, len(dirs))
-	for i, d := range dirs {
-		out[i] = byDir[d]
-	}
-	return out, nil
-}
-
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[flags] RUN_DIR...", stderr)
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv, json, or html (one offline page with every item; needs -o)")
@@ -155,7 +132,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}
 	}
-	loaded, err := loadRuns(dirs, sf.aggregate(*ci))
+	loaded, err := rundir.LoadRuns(dirs, sf.aggregate(*ci))
 	if err != nil {
 		return reportErr(err)
 	}

@@ -133,7 +133,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.rf.dryRun {
-		return dryRun(stdout, pj, o.ef)
+		return dryRun(stdout, pj, o.ef.judgeMode)
 	}
 	d := display{progress: o.rf.progress, title: o.title, maxErrorRate: o.rf.maxErrorRate, resume: "psveval run " + rundir.ShellJoin(redactArgs(o.args))}
 	out, err := execute(ctx, stdout, stderr, pj, d)

@@ -77,25 +77,23 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	}
 }
 
-// TestShardAuto reads the shard of a Kubernetes Indexed Job and of a
-// Slurm array from the environment.
-func TestShardAuto(t *testing.T) {
+// TestShardAutoRefusesAPartialArray: re-running one task of a Slurm
+// array the obvious way (sbatch --array=1) gives SLURM_ARRAY_TASK_ID=1
+// and SLURM_ARRAY_TASK_COUNT=1; --shard auto refuses it (exit 2) and asks
+// nothing, instead of evaluating shard 0/1, the whole set.
+func TestShardAutoRefusesAPartialArray(t *testing.T) {
+	srv := fakeServer(t, llmtest.Config{})
 	t.Setenv("JOB_COMPLETION_INDEX", "")
-	t.Setenv("SLURM_ARRAY_TASK_ID", "")
-	if _, err := shardFromEnv(4); err == nil {
-		t.Error("no job array in the environment: want an error")
-	}
-	t.Setenv("SLURM_ARRAY_TASK_ID", "3")
+	t.Setenv("SLURM_ARRAY_TASK_ID", "1")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "1")
 	t.Setenv("SLURM_ARRAY_TASK_MIN", "1")
-	t.Setenv("SLURM_ARRAY_TASK_COUNT", "4")
-	if s, err := shardFromEnv(0); err != nil || s != "2/4" {
-		t.Errorf("Slurm task 3 of 1-4: %q, %v; want 2/4", s, err)
+	t.Setenv("SLURM_ARRAY_TASK_MAX", "1")
+	_, stderr, code := cli(t, t.Context(), runArgs(srv, filepath.Join(t.TempDir(), "s"), "--shard", "auto")...)
+	if code != 2 || !strings.Contains(stderr, "--shard 1/N") || srv.Requests("model") != 0 {
+		t.Errorf("exit %d after %d model requests, want 2 and none, saying --shard 1/N\n%s", code, srv.Requests("model"), stderr)
 	}
-	t.Setenv("JOB_COMPLETION_INDEX", "1")
-	if s, err := shardFromEnv(8); err != nil || s != "1/8" {
-		t.Errorf("Indexed Job index 1 of 8: %q, %v; want 1/8", s, err)
-	}
-	if _, err := shardFromEnv(0); err == nil {
-		t.Error("an Indexed Job without --shard-count: want an error")
+	_, stderr, code = cli(t, t.Context(), runArgs(srv, filepath.Join(t.TempDir(), "s"), "--shard", "auto", "--shard-count", "4")...)
+	if code != 0 {
+		t.Errorf("--shard auto --shard-count 4 for task 1: exit %d\n%s", code, stderr)
 	}
 }

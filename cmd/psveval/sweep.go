@@ -7,11 +7,12 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/psveval/psveval/eval/pipeline"
 	"io"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/psveval/psveval/eval/pipeline"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
@@ -152,7 +153,7 @@ func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, e
 		dirs = append(dirs, s.Dir(dir, p))
 		sr.Values = append(sr.Values, p.Value)
 	}
-	runs, err := loadRuns(dirs, sf.aggregate(true))
+	runs, err := rundir.LoadRuns(dirs, sf.aggregate(true))
 	if err != nil {
 		return nil, reportErr(err)
 	}

@@ -76,3 +76,52 @@ func (d *Dataset) shardMembers() (map[uint64]bool, error) {
 	}
 	return keep, nil
 }
+
+// ShardFromEnv reads the shard of a job array from the environment, as
+// getenv gives it, for --shard auto. It never guesses:
+//
+//   - a Kubernetes Indexed Job: the index is JOB_COMPLETION_INDEX and the
+//     count must be given (count, from --shard-count: the job's
+//     completions);
+//   - a Slurm array: the index is SLURM_ARRAY_TASK_ID as given; the count
+//     is count when given, else SLURM_ARRAY_TASK_COUNT, but only when the
+//     array is the full range 0…COUNT−1 (SLURM_ARRAY_TASK_MIN 0,
+//     SLURM_ARRAY_TASK_MAX COUNT−1, step 1). A re-run of one task
+//     (--array=1), a list (--array=1,3) or a step (--array=0-6:2) needs
+//     count.
+//
+// Anything else is an error that says how to write the shard.
+func ShardFromEnv(getenv func(string) string, count int) (*Shard, error) {
+	num := func(name string) (int, bool) {
+		n, err := strconv.Atoi(getenv(name))
+		return n, err == nil
+	}
+	check := func(i, n int, from string) (*Shard, error) {
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("%s is %d, not a shard of %d (0 to %d): give --shard %d/N with N the number of shards", from, i, n, n-1, i)
+		}
+		return &Shard{Index: i, Count: n}, nil
+	}
+	if i, ok := num("JOB_COMPLETION_INDEX"); ok {
+		if count < 1 {
+			return nil, fmt.Errorf("under a Kubernetes Indexed Job give the job's completions as --shard-count (or give --shard %d/N)", i)
+		}
+		return check(i, count, "JOB_COMPLETION_INDEX")
+	}
+	id, ok := num("SLURM_ARRAY_TASK_ID")
+	if !ok {
+		return nil, fmt.Errorf("neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set; give --shard i/n")
+	}
+	if count > 0 {
+		return check(id, count, "SLURM_ARRAY_TASK_ID")
+	}
+	n, okN := num("SLURM_ARRAY_TASK_COUNT")
+	lo, okLo := num("SLURM_ARRAY_TASK_MIN")
+	hi, okHi := num("SLURM_ARRAY_TASK_MAX")
+	step, okStep := num("SLURM_ARRAY_TASK_STEP")
+	if !okN || !okLo || !okHi || lo != 0 || hi != n-1 || okStep && step != 1 {
+		return nil, fmt.Errorf("the Slurm array (task %d; SLURM_ARRAY_TASK_MIN %q, MAX %q, COUNT %q, STEP %q) is not the full range 0…N−1, so the number of shards is unknown: give it, as --shard %d/N or --shard auto --shard-count N",
+			id, getenv("SLURM_ARRAY_TASK_MIN"), getenv("SLURM_ARRAY_TASK_MAX"), getenv("SLURM_ARRAY_TASK_COUNT"), getenv("SLURM_ARRAY_TASK_STEP"), id)
+	}
+	return check(id, n, "SLURM_ARRAY_TASK_ID")
+}

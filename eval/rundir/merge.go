@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,13 +159,7 @@ func writeMerged(dirs []string, out string, ms []*Manifest, ds *dataset.Dataset,
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range slices.Sorted(func(yield func(string) bool) {
-		for id := range lines {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
+	for _, id := range slices.Sorted(maps.Keys(lines)) {
 		return nil, mergeErrorf("item %q of %s is not in the dataset %s", id, from[id], ds.Path)
 	}
 	for _, f := range []string{AnswersFile, JudgmentsFile} {
