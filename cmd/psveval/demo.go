@@ -46,7 +46,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		*data = d
 	}
-	refs, err := references(*data)
+	refs, err := llmtest.References(*data)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"os"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
@@ -44,22 +42,7 @@ func (p *paramFlag) Set(s string) error {
 
 // apply writes the flags over defaults and returns the result.
 func (p *paramFlag) apply(defaults map[string]any) map[string]any {
-	out := maps.Clone(defaults)
-	for _, s := range p.kv {
-		k, v, _ := strings.Cut(s, "=")
-		k = strings.TrimSpace(k)
-		if v == "null" {
-			delete(out, k)
-			continue
-		}
-		var x any
-		if err := json.Unmarshal([]byte(v), &x); err == nil {
-			out[k] = x
-		} else {
-			out[k] = v
-		}
-	}
-	return out
+	return llm.ApplyParams(defaults, p.kv)
 }
 
 // endpointFlags configure the model under test and the judges.
@@ -274,22 +257,8 @@ func (e *endpointFlags) newModel(logger *slog.Logger, notify func(string)) (*pip
 	return &pipeline.LLMModel{Client: c, Model: e.model, System: e.system, Suffix: e.suffix}, c
 }
 
-// A judgeSet is the judges the flags describe: one spec, manifest entry
-// and client each, in the order of --judge-model.
-type judgeSet struct {
-	specs   []eval.JudgeSpec
-	infos   []rundir.JudgeInfo
-	clients []*llm.Client
-}
-
 // newJudges builds the judges and their manifest entries.
-func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*judgeSet, error) {
-	if len(e.judgeURLs) == 0 || len(e.judgeModels) == 0 {
-		return nil, usageErrorf("give the judge endpoint: --judge-url URL --judge-model NAME")
-	}
-	if len(e.judgeURLs) != 1 && len(e.judgeURLs) != len(e.judgeModels) {
-		return nil, usageErrorf("%d --judge-url for %d --judge-model: give one URL for all, or one per model", len(e.judgeURLs), len(e.judgeModels))
-	}
+func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*judges.Panel, error) {
 	if err := e.validateJudge(); err != nil {
 		return nil, err
 	}
@@ -302,42 +271,21 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*ju
 		prompt = p
 	}
 	params := e.judgeParamsMap()
-	js := &judgeSet{}
-	seen := map[string]int{}
-	for i, model := range e.judgeModels {
-		url := e.judgeURLs[0]
-		if len(e.judgeURLs) > 1 {
-			url = e.judgeURLs[i]
-		}
-		c := llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger, notify))
-		repairs := e.judgeRepairs
-		if repairs == 0 {
-			repairs = -1 // judges.Config reads 0 as the default
-		}
-		j, err := judges.New(judges.Config{
-			Client: c, Model: model, Params: params, Prompt: prompt, Mode: e.judgeMode,
-			Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens,
-			OnFallback: func(from, to string, refusal error) {
-				notify(fmt.Sprintf("judge %s refused response_format %s (%v); using %s from now on (--judge-format auto; the manifest records it)", model, from, refusal, to))
-			},
-		})
-		if err != nil {
-			return nil, &usageError{err}
-		}
-		name := model
-		if seen[model]++; seen[model] > 1 {
-			name = fmt.Sprintf("%s#%d", model, seen[model])
-		}
-		cfg := j.Config()
-		js.specs = append(js.specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
-		js.infos = append(js.infos, rundir.JudgeInfo{
-			Name: name, URL: llm.RedactURL(url), Model: model, Params: params,
-			Prompt: rundir.PromptInfo{Name: cfg.Prompt.Name, SHA256: cfg.Prompt.Hash},
-			Mode:   cfg.Mode, Format: cfg.Format, Repairs: cfg.Repairs, Fingerprint: j.Fingerprint(),
-		})
-		js.clients = append(js.clients, c)
+	repairs := e.judgeRepairs
+	if repairs == 0 {
+		repairs = -1 // judges.Config reads 0 as the default
 	}
-	return js, nil
+	base := judges.Config{Params: params, Prompt: prompt, Mode: e.judgeMode, Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens}
+	client := func(url string) *llm.Client {
+		return llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger, notify))
+	}
+	p, err := judges.NewPanel(base, e.judgeModels, e.judgeURLs, client, func(model, from, to string, refusal error) {
+		notify(fmt.Sprintf("judge %s refused response_format %s (%v); using %s from now on (--judge-format auto; the manifest records it)", model, from, refusal, to))
+	})
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return p, nil
 }
 
 // concValue is a concurrency flag: a number, or auto.

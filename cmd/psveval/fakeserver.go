@@ -8,7 +8,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
@@ -73,30 +72,13 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 		JudgeFlip:    f.judgeFlip, DriftAfter: f.driftAfter, Capacity: f.capacity, MaxInflight: f.maxInflight,
 	}
 	if f.data != "" {
-		refs, err := references(f.data)
+		refs, err := llmtest.References(f.data)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.References = refs
 	}
 	return cfg, nil
-}
-
-// references reads a dataset's question → reference map for the fake
-// model. Images are not read: the fake model does not look at them.
-func references(path string) (map[string]string, error) {
-	ds, err := dataset.Open(path, dataset.Options{Map: dataset.Mapping{dataset.RoleImage: "-"}})
-	if err != nil {
-		return nil, err
-	}
-	refs := map[string]string{}
-	for it, err := range ds.All() {
-		if err != nil {
-			return nil, err
-		}
-		refs[it.Question] = it.Reference
-	}
-	return refs, nil
 }
 
 func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -37,7 +37,7 @@ func textSet(t *testing.T, n int) (string, map[string]string) {
 		t.Fatal(err)
 	}
 	f.Close()
-	refs, err := references(path)
+	refs, err := llmtest.References(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return &usageError{err}
 	}
+	return applyConfig(fs)
+}
+
+// applyConfig sets every flag of fs not given on the command line from
+// the YAML file its "config" flag names, if any.
+func applyConfig(fs *flag.FlagSet) error {
 	cfg := fs.Lookup("config")
 	if cfg == nil || cfg.Value.String() == "" {
 		return nil

@@ -116,7 +116,7 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	rule, _ := rubric.ParseRule(ef.score)
 	abs, _ := filepath.Abs(o.src)
 	m := &rundir.Manifest{
-		Source: abs, Model: sm.Model, Judges: js.infos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(o.args)...),
+		Source: abs, Model: sm.Model, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(o.args)...),
 		Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String(), "sync_every": o.rf.syncEvery.String()},
 	}
 	pj := newJob(&o.rf, ef, ds, js, m, stderr)

@@ -80,61 +80,28 @@ func (s *statFlags) aggregate(ci bool) stats.AggregateOptions {
 
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[flags] RUN_DIR...", stderr)
-	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv, json, or html (one offline page with every item; needs -o)")
-	var hf htmlFlags
-	hf.register(fs)
-	ci := fs.Bool("ci", false, "add 95% bootstrap intervals")
-	paper := fs.Bool("paper", false, "add the paper's three published rows and each run's difference")
-	dims := fs.Bool("dims", false, "report pass rates per rubric dimension")
-	var labels listFlag
-	fs.Var(&labels, "label", "row `label` for the runs, in order (repeatable; default: each run's model)")
-	var sf statFlags
-	sf.register(fs)
+	var o reportOptions
+	o.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
+	if err := o.validate(fs.Args()); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usageErrorf("report takes one or more run directories")
-	}
-	if len(labels) > fs.NArg() {
-		return usageErrorf("%s for %s", eval.Nouns(len(labels), "label"), eval.Nouns(fs.NArg(), "run"))
-	}
-	if err := hf.validate(*format); err != nil {
+	dirs, labels, sw, err := sweep.Expand(fs.Args())
+	if err != nil {
 		return err
 	}
-	var rep reports.Reporter
-	if *format != "html" {
-		var err error
-		if rep, err = reports.ByName(*format); err != nil {
-			return &usageError{err}
-		}
+	if len(o.labels) > 0 { // given labels name the first rows
+		labels = append(o.labels, labels[min(len(o.labels), len(labels)):]...)
 	}
-	dirs := fs.Args()
-	// A sweep directory stands for its points, in value order.
-	var sw *sweep.Spec
-	if len(dirs) == 1 {
-		s, ok, err := sweep.Read(dirs[0])
-		if err != nil {
-			return err
-		}
-		if ok {
-			sw = s
-			points := s.Sorted()
-			dirs = nil
-			for _, p := range points {
-				dirs = append(dirs, s.Dir(fs.Arg(0), p))
-				if len(labels) < len(points) {
-					labels = append(labels, s.Label(p))
-				}
-			}
-		}
-	}
-	loaded, err := rundir.LoadRuns(dirs, sf.aggregate(*ci))
+	loaded, err := rundir.LoadRuns(dirs, o.sf.aggregate(o.ci))
 	if err != nil {
 		return reportErr(err)
+	}
+	opts := reports.Options{CI: o.ci, Paper: o.paper, Dims: o.dims, Width: o.sf.textWidth(stdout)}
+	if o.format == "html" {
+		return o.hf.write(stderr, loaded, labels, opts)
 	}
 	runs := make([]reports.Run, len(loaded))
 	for i, r := range loaded {
@@ -143,21 +110,61 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			runs[i].Label = labels[i]
 		}
 	}
-	opts := reports.Options{CI: *ci, Paper: *paper, Dims: *dims, Width: sf.textWidth(stdout)}
-	if *format == "html" {
-		return hf.write(stderr, loaded, labels, opts)
-	}
-	return hf.output(stdout, func(w io.Writer) error {
-		if err := rep.Report(w, runs, opts); err != nil || sw == nil || *format != "text" {
+	return o.hf.output(stdout, func(w io.Writer) error {
+		if err := o.rep.Report(w, runs, opts); err != nil || sw == nil || o.format != "text" {
 			return err
 		}
-		sr, err := loadSweep(fs.Arg(0), sw, sf)
+		sr, _, err := loadSweep(fs.Arg(0), sw, o.sf)
 		if err != nil {
 			return err
 		}
 		sr.Width = opts.Width
 		return sr.Analysis(w)
 	})
+}
+
+// reportOptions are psveval report's flags.
+type reportOptions struct {
+	format          string
+	hf              htmlFlags
+	ci, paper, dims bool
+	labels          listFlag
+	sf              statFlags
+	rep             reports.Reporter
+}
+
+func (o *reportOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output `format`: text, markdown, latex, csv, json, or html (one offline page with every item; needs -o)")
+	o.hf.register(fs)
+	fs.BoolVar(&o.ci, "ci", false, "add 95% bootstrap intervals")
+	fs.BoolVar(&o.paper, "paper", false, "add the paper's three published rows and each run's difference")
+	fs.BoolVar(&o.dims, "dims", false, "report pass rates per rubric dimension")
+	fs.Var(&o.labels, "label", "row `label` for the runs, in order (repeatable; default: each run's model)")
+	o.sf.register(fs)
+}
+
+// validate checks the flags against the run directories given, and
+// picks the renderer.
+func (o *reportOptions) validate(dirs []string) error {
+	if err := o.sf.validate(); err != nil {
+		return err
+	}
+	switch {
+	case len(dirs) == 0:
+		return usageErrorf("report takes one or more run directories")
+	case len(o.labels) > len(dirs):
+		return usageErrorf("%s for %s", eval.Nouns(len(o.labels), "label"), eval.Nouns(len(dirs), "run"))
+	}
+	if err := o.hf.validate(o.format); err != nil {
+		return err
+	}
+	if o.format != "html" {
+		var err error
+		if o.rep, err = reports.ByName(o.format); err != nil {
+			return &usageError{err}
+		}
+	}
+	return nil
 }
 
 // reportErr maps the errors of loading run directories to exit codes: a

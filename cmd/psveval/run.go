@@ -21,6 +21,7 @@ import (
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
+	"github.com/psveval/psveval/judges"
 	"github.com/psveval/psveval/reports"
 	"github.com/psveval/psveval/rubric"
 )
@@ -170,7 +171,7 @@ func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, 
 		return nil, err
 	}
 	rule, _ := rubric.ParseRule(ef.score)
-	m := &rundir.Manifest{Model: minfo, Judges: js.infos, Scoring: pipeline.Scoring(rule), Args: redactArgs(o.args),
+	m := &rundir.Manifest{Model: minfo, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: redactArgs(o.args),
 		Settings: map[string]any{
 			"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 			"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
@@ -186,9 +187,9 @@ func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, 
 // newJob is the part of a pipeline.Job that psveval run and psveval judge
 // build alike: the dataset, the judges, the run directory and the
 // settings they share. The caller sets the model.
-func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judgeSet, m *rundir.Manifest, stderr io.Writer) *pipeline.Job {
+func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Panel, m *rundir.Manifest, stderr io.Writer) *pipeline.Job {
 	pj := &pipeline.Job{
-		Dataset: ds, Judges: js.specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
+		Dataset: ds, Judges: js.Specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
 		SyncEvery: rf.syncEvery, JudgePrice: [2]float64{rf.priceIn, rf.priceOut}, Progress: &pipeline.Progress{},
 		Preflight: ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
@@ -198,8 +199,8 @@ func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judgeSet, 
 	if ef.judgeAIMD != nil {
 		pj.JudgeLimit = ef.judgeAIMD
 	}
-	for i, c := range js.clients {
-		pj.Endpoints = append(pj.Endpoints, pipeline.Endpoint{Client: c, Model: js.infos[i].Model, Flag: "--judge-model"})
+	for i, c := range js.Clients {
+		pj.Endpoints = append(pj.Endpoints, pipeline.Endpoint{Client: c, Model: js.Infos[i].Model, Flag: "--judge-model"})
 	}
 	if !rf.noCache && rf.cacheDir != "" {
 		cache, err := store.OpenCache(rf.cacheDir)

@@ -23,7 +23,7 @@ const fixture = "../../testdata/psv-mini.parquet"
 
 // fixtureRefs reads the fixture's references once per test binary.
 var fixtureRefs = func() map[string]string {
-	refs, err := references(fixture)
+	refs, err := llmtest.References(fixture)
 	if err != nil {
 		panic(err)
 	}

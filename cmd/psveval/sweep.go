@@ -16,7 +16,6 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
-	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/eval/sweep"
 	"github.com/psveval/psveval/reports"
@@ -111,7 +110,7 @@ func pointOptions(runFile string) (*runOptions, error) {
 
 // sweepReport prints the curve and writes the analysis and the plots.
 func sweepReport(stdout, stderr io.Writer, s *sweep.Spec, out string, sf statFlags) error {
-	sr, err := loadSweep(out, s, sf)
+	sr, a, err := loadSweep(out, s, sf)
 	if err != nil {
 		return err
 	}
@@ -119,12 +118,7 @@ func sweepReport(stdout, stderr io.Writer, s *sweep.Spec, out string, sf statFla
 	if err := sr.Text(stdout); err != nil {
 		return err
 	}
-	if err := rundir.WriteAnalysis(out, struct {
-		Axis   string              `json:"axis"`
-		Values []float64           `json:"values"`
-		Best   []stats.BestColumn  `json:"best"`
-		Steps  []*stats.Comparison `json:"steps"`
-	}{s.Axis, sr.Values, sr.Best, sr.Steps}); err != nil {
+	if err := rundir.WriteAnalysis(out, a); err != nil {
 		return err
 	}
 	for _, f := range []string{"svg", "png"} {
@@ -143,34 +137,20 @@ func sweepReport(stdout, stderr io.Writer, s *sweep.Spec, out string, sf statFla
 	return nil
 }
 
-// loadSweep loads a sweep's finished points, refusing points that
-// evaluated different items, and analyses them.
-func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, error) {
-	points := s.Sorted()
-	sr := &reports.SweepReport{Name: s.Name, Axis: s.Axis}
-	var dirs []string
-	for _, p := range points {
-		dirs = append(dirs, s.Dir(dir, p))
-		sr.Values = append(sr.Values, p.Value)
-	}
-	runs, err := rundir.LoadRuns(dirs, sf.aggregate(true))
-	if err != nil {
-		return nil, reportErr(err)
-	}
-	var scores []map[string]stats.Scored
-	for i, r := range runs {
-		if fp, fp0 := r.Manifest.Dataset.Fingerprint, runs[0].Manifest.Dataset.Fingerprint; fp != fp0 {
-			return nil, usageErrorf("the points evaluated different items: %s has dataset fingerprint %s, %s has %s", s.Label(points[0]), rundir.ShortHash(fp0), s.Label(points[i]), rundir.ShortHash(fp))
-		}
-		sr.Runs = append(sr.Runs, reports.Run{Label: s.Label(points[i]), Dir: r.Dir, Summary: r.Summary, Manifest: r.Manifest})
-		scores = append(scores, r.Scores)
-	}
-	sr.Best = stats.BestOf(sr.Values, scores, sf.resamples, sf.seed)
+// loadSweep analyses a sweep's finished points into its report.
+func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, *sweep.Analysis, error) {
 	cf := defaultCompare(sf)
-	for i := 1; i < len(runs); i++ {
-		sr.Steps = append(sr.Steps, cf.compare(runs[i-1], runs[i]))
+	a, err := sweep.Analyse(dir, s, sf.aggregate(true), cf.options())
+	if _, ok := errors.AsType[*sweep.MismatchError](err); ok {
+		return nil, nil, &usageError{err}
+	} else if err != nil {
+		return nil, nil, reportErr(err)
 	}
-	return sr, nil
+	sr := &reports.SweepReport{Name: s.Name, Axis: s.Axis, Values: a.Values, Best: a.Best, Steps: a.Steps}
+	for i, r := range a.Runs {
+		sr.Runs = append(sr.Runs, reports.Run{Label: a.Labels[i], Dir: r.Dir, Summary: r.Summary, Manifest: r.Manifest})
+	}
+	return sr, a, nil
 }
 
 // A prefixWriter writes each line written to it to w behind prefix,

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -448,4 +450,30 @@ func integer[T int | int64](raw []byte, n *T) error {
 		return nil
 	}
 	return json.Unmarshal(raw, n)
+}
+
+// ApplyParams writes key=value settings over defaults and returns the
+// result, leaving defaults as they were. A value is read as JSON when it
+// parses (numbers, true, objects), else as a string; key=null removes the
+// key.
+func ApplyParams(defaults map[string]any, kv []string) map[string]any {
+	out := maps.Clone(defaults)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if v == "null" {
+			delete(out, k)
+			continue
+		}
+		var x any
+		if err := json.Unmarshal([]byte(v), &x); err == nil {
+			out[k] = x
+		} else {
+			out[k] = v
+		}
+	}
+	return out
 }
