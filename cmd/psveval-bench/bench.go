@@ -24,6 +24,7 @@ import (
 	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
+	"github.com/psveval/psveval/eval/rundir"
 )
 
 // bench measures the end-to-end figures of BENCHMARKS.md. The model and
@@ -475,17 +476,9 @@ func (b *bencher) measure(name, out string, cmd *exec.Cmd) (measured, error) {
 
 // modelCalls reads a run's model call counts from its summary.
 func modelCalls(dir string) (eval.CallCounts, error) {
-	var s struct {
-		Run struct {
-			Calls map[string]eval.CallCounts `json:"calls"`
-		} `json:"run"`
+	ri := rundir.ReadRunInfo(dir)
+	if ri == nil {
+		return eval.CallCounts{}, fmt.Errorf("%s: no run information in its summary", dir)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if err != nil {
-		return eval.CallCounts{}, err
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return eval.CallCounts{}, err
-	}
-	return s.Run.Calls["model"], nil
+	return ri.Calls["model"], nil
 }
