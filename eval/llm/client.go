@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -80,7 +79,6 @@ type Client struct {
 	cfg       Config
 	oa        *openai.Client
 	transport *Transport
-	blanks    atomic.Int64
 	chatURL   string
 
 	served  sync.Once
@@ -105,7 +103,7 @@ func New(cfg Config) *Client {
 	t := &Transport{
 		Base: cfg.Base, Params: cfg.Params, MaxAttempts: cfg.MaxAttempts, CallTimeout: cfg.CallTimeout,
 		RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax, MaxBodyBytes: cfg.MaxBodyBytes,
-		Secret: cfg.APIKey, Logger: cfg.Logger, Name: cfg.Name, observe: cfg.Observe,
+		Secret: cfg.APIKey, Logger: cfg.Logger, Name: cfg.Name, observe: cfg.Observe, RetryBlank: cfg.RetryBlank,
 	}
 	if cfg.RPS > 0 {
 		t.Limiter = rate.NewLimiter(rate.Limit(cfg.RPS), max(1, int(cfg.RPS)))
@@ -125,7 +123,7 @@ func New(cfg Config) *Client {
 func (c *Client) Stats() StatsSnapshot { return c.transport.Stats() }
 
 // Blanks counts blank completions retried.
-func (c *Client) Blanks() int64 { return c.blanks.Load() }
+func (c *Client) Blanks() int64 { return c.transport.stats.Blanks.Load() }
 
 // Replicas returns each replica's traffic, or nil without replicas.
 func (c *Client) Replicas() []ReplicaStats {
@@ -275,56 +273,55 @@ func (e *BreakerError) Unwrap() error { return e.Err }
 func (e *BreakerError) Fatal() bool { return true }
 
 func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
-	var attempts int64
-	actx := WithAttempts(ctx, &attempts)
 	start := time.Now()
-	for try := 1; ; try++ {
-		resp, err := c.create(actx, req)
-		out := Response{ChatCompletionResponse: resp, Attempts: int(attempts), Latency: time.Since(start)}
-		if err != nil {
-			return out, c.classify(ctx, err)
-		}
-		if len(resp.Choices) == 0 {
-			return out, fmt.Errorf("%s endpoint %s: response has no choices", c.cfg.Name, c.Endpoint())
-		}
-		m := resp.Choices[0].Message
-		blank := strings.TrimSpace(m.Content) == "" && strings.TrimSpace(m.ReasoningContent) == "" && len(m.ToolCalls) == 0
-		if !blank || !c.cfg.RetryBlank || int(attempts) >= c.transport.MaxAttempts {
-			return out, nil
-		}
-		c.blanks.Add(1)
-		c.transport.stats.Retries.Add(1)
-		if err := sleep(ctx, Backoff(c.transport.RetryWaitMin, c.transport.RetryWaitMax, try)); err != nil {
-			return out, err
-		}
+	resp, attempts, err := c.create(ctx, req)
+	out := Response{ChatCompletionResponse: resp, Attempts: attempts, Latency: time.Since(start)}
+	if err != nil {
+		return out, c.classify(ctx, err)
 	}
+	if len(resp.Choices) == 0 {
+		return out, fmt.Errorf("%s endpoint %s: response has no choices", c.cfg.Name, c.Endpoint())
+	}
+	return out, nil
 }
 
 // create sends one chat completion request. What psveval itself sends is
 // written and read by wire.go; anything else goes through go-openai.
-func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+// create sends one chat completion request, with the transport's
+// retries, and returns the completion and the attempts it took. The body
+// is written by wire.go, or, for a request with a field wire.go does not
+// know, marshalled as go-openai would and merged with the parameters.
+func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, int, error) {
 	if c.transport.paramsErr != nil {
-		return c.oa.CreateChatCompletion(ctx, req) // whose transport reports the bad parameter
+		resp, err := c.oa.CreateChatCompletion(ctx, req) // whose transport reports the bad parameter
+		return resp, 0, err
 	}
 	body, ok := encodeRequest(&req, c.transport.params)
 	if !ok {
-		return c.oa.CreateChatCompletion(ctx, req)
+		b, err := json.Marshal(req)
+		if err == nil && len(c.transport.params) > 0 {
+			b, err = mergeEncoded(b, c.transport.params)
+		}
+		if err != nil {
+			return openai.ChatCompletionResponse{}, 0, err
+		}
+		body = b
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.chatURL, nil)
 	if err != nil {
-		return openai.ChatCompletionResponse{}, err
+		return openai.ChatCompletionResponse{}, 0, err
 	}
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("Content-Type", "application/json")
 	if c.cfg.APIKey != "" {
 		hr.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	}
-	resp, data, err := c.transport.send(hr, c.transport.blobs.expand(body))
+	resp, data, attempts, err := c.transport.send(hr, c.transport.blobs.expand(body), true)
 	if err != nil {
-		return openai.ChatCompletionResponse{}, err
+		return openai.ChatCompletionResponse{}, attempts, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return openai.ChatCompletionResponse{}, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
+		return openai.ChatCompletionResponse{}, attempts, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
 	}
 	out, err := decodeCompletion(data)
 	if err != nil {
@@ -333,11 +330,11 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 		// a completion.
 		var full openai.ChatCompletionResponse
 		if json.Unmarshal(data, &full) == nil {
-			return full, nil
+			return full, attempts, nil
 		}
-		return out, err
+		return out, attempts, err
 	}
-	return out, nil
+	return out, attempts, nil
 }
 
 // A StatusError is an error response from an endpoint.

@@ -74,6 +74,9 @@ type Transport struct {
 	MaxBodyBytes int64
 	// Secret, when set, is replaced by "[REDACTED]" in every response body.
 	Secret string
+	// RetryBlank retries a 2xx chat completion that came back blank (no
+	// content, reasoning or tool calls), within MaxAttempts.
+	RetryBlank bool
 	// Logger receives a Debug line per retry.
 	Logger *slog.Logger
 	// Name names the endpoint in log lines and errors ("model", "judge").
@@ -95,7 +98,9 @@ type Transport struct {
 
 // Stats counts a transport's traffic. Read it with [Transport.Stats].
 type Stats struct {
-	Attempts, Retries, Timeouts, NetErrors atomic.Int64
+	// Retries counts every attempt after a call's first, whatever the
+	// reason; Blanks, those of them that retried a blank completion.
+	Attempts, Retries, Timeouts, NetErrors, Blanks atomic.Int64
 	// ByStatus counts responses by status class: 2xx, 4xx, 429, 5xx.
 	Status2xx, Status4xx, Status429, Status5xx atomic.Int64
 }
@@ -103,6 +108,7 @@ type Stats struct {
 // A StatsSnapshot is a copy of [Stats] at one moment.
 type StatsSnapshot struct {
 	Attempts, Retries, Timeouts, NetErrors     int64
+	Blanks                                     int64
 	Status2xx, Status4xx, Status429, Status5xx int64
 }
 
@@ -110,7 +116,7 @@ type StatsSnapshot struct {
 func (t *Transport) Stats() StatsSnapshot {
 	s := &t.stats
 	return StatsSnapshot{
-		Attempts: s.Attempts.Load(), Retries: s.Retries.Load(), Timeouts: s.Timeouts.Load(), NetErrors: s.NetErrors.Load(),
+		Attempts: s.Attempts.Load(), Retries: s.Retries.Load(), Timeouts: s.Timeouts.Load(), NetErrors: s.NetErrors.Load(), Blanks: s.Blanks.Load(),
 		Status2xx: s.Status2xx.Load(), Status4xx: s.Status4xx.Load(), Status429: s.Status429.Load(), Status5xx: s.Status5xx.Load(),
 	}
 }
@@ -173,14 +179,6 @@ func (e *AttemptsError) Kind() string {
 	return "network"
 }
 
-type attemptsKey struct{}
-
-// WithAttempts returns a context whose requests count their attempts into
-// *n, so a caller can record how many a call took.
-func WithAttempts(ctx context.Context, n *int64) context.Context {
-	return context.WithValue(ctx, attemptsKey{}, n)
-}
-
 // RoundTrip sends req, retrying as the package comment says. The returned
 // response's body is fully read, capped, redacted and replaced by an
 // in-memory copy, so it outlives the attempt's deadline.
@@ -189,7 +187,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, data, err := t.send(req, body)
+	resp, data, _, err := t.send(req, body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -199,18 +197,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // send sends req with body, whose parameters are written already, with
-// the retries RoundTrip makes; it returns the last response and its body.
-func (t *Transport) send(req *http.Request, body []byte) (*http.Response, []byte, error) {
+// the retries RoundTrip makes, and, for a chat completion (chat) when
+// RetryBlank is set, a retry of a blank completion too: every retry is
+// decided and counted here, once. It returns the last response, its body
+// and the attempts made.
+func (t *Transport) send(req *http.Request, body []byte, chat bool) (*http.Response, []byte, int, error) {
 	ctx := req.Context()
-	counter, _ := ctx.Value(attemptsKey{}).(*int64)
 	for attempt := 1; ; attempt++ {
 		if t.Limiter != nil {
 			if err := t.Limiter.Wait(ctx); err != nil {
-				return nil, nil, err
+				return nil, nil, attempt - 1, err
 			}
-		}
-		if counter != nil {
-			atomic.AddInt64(counter, 1)
 		}
 		t.stats.Attempts.Add(1)
 		target := req
@@ -218,12 +215,12 @@ func (t *Transport) send(req *http.Request, body []byte) (*http.Response, []byte
 		if t.replicas != nil {
 			var err error
 			if rep, err = t.replicas.pick(ctx); err != nil {
-				return nil, nil, &AttemptsError{Attempts: attempt, Err: err}
+				return nil, nil, attempt, &AttemptsError{Attempts: attempt, Err: err}
 			}
 			target = req.Clone(ctx)
 			if target.URL, err = target.URL.Parse(t.replicas.url(rep, req.URL.String())); err != nil {
 				rep.done(nil, err)
-				return nil, nil, err
+				return nil, nil, attempt, err
 			}
 			target.Host = target.URL.Host
 			if holder, ok := ctx.Value(replicaKey{}).(**replica); ok {
@@ -239,28 +236,50 @@ func (t *Transport) send(req *http.Request, body []byte) (*http.Response, []byte
 			t.observe(status(resp), time.Since(began), err)
 		}
 		if ctx.Err() != nil {
-			return nil, nil, context.Cause(ctx) // never retry once the caller gave up
+			return nil, nil, attempt, context.Cause(ctx) // never retry once the caller gave up
 		}
 		var tooLarge *BodyTooLargeError
 		if errors.As(err, &tooLarge) {
-			return nil, nil, err
+			return nil, nil, attempt, err
 		}
 		wait, retry := t.retryable(resp, err, attempt)
+		blank := !retry && chat && t.RetryBlank && blankCompletion(resp, data)
+		if blank {
+			wait, retry = Backoff(t.RetryWaitMin, t.RetryWaitMax, attempt), true
+		}
 		if !retry || attempt >= t.MaxAttempts {
 			if err != nil {
-				return nil, nil, &AttemptsError{Attempts: attempt, Err: err}
+				return nil, nil, attempt, &AttemptsError{Attempts: attempt, Err: err}
 			}
-			return resp, data, nil
+			return resp, data, attempt, nil
 		}
 		t.stats.Retries.Add(1)
+		if blank {
+			t.stats.Blanks.Add(1)
+		}
 		if rep != nil && t.replicas.available(rep) {
 			wait = 0 // another replica takes the retry now
 		}
 		t.Logger.Debug("retrying", "endpoint", t.Name, "attempt", attempt, "wait", wait, "status", status(resp), "err", err)
 		if err := sleep(ctx, wait); err != nil {
-			return nil, nil, err
+			return nil, nil, attempt, err
 		}
 	}
+}
+
+// blankCompletion reports whether a 2xx chat completion has neither
+// content, nor reasoning, nor tool calls in its first choice: a reply
+// worth asking again (DeepSeek's json_object mode sends them).
+func blankCompletion(resp *http.Response, data []byte) bool {
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return false
+	}
+	out, err := decodeCompletion(data)
+	if err != nil || len(out.Choices) == 0 {
+		return false
+	}
+	m := out.Choices[0].Message
+	return strings.TrimSpace(m.Content) == "" && strings.TrimSpace(m.ReasoningContent) == "" && len(m.ToolCalls) == 0
 }
 
 // attempt sends one attempt under its own timeout and reads the whole

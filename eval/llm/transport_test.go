@@ -365,3 +365,27 @@ func TestBlobReachesTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestRetriesCountedOnceOnEitherPath: a request with a field wire.go
+// does not write (stop, here) is marshalled as go-openai would and sent
+// through the same transport, so a blank reply is retried and counted by
+// the transport's one policy, and the attempts come back in the
+// response, as on the hand-written path.
+func TestRetriesCountedOnceOnEitherPath(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		blank := strings.Replace(okBody, `"content":"yes"`, `"content":"  "`, 1)
+		for _, stop := range [][]string{nil, {"\n"}} {
+			s := &script{steps: []func(*http.Request) (*http.Response, error){reply(503, `{}`), reply(200, blank), reply(200, okBody)}}
+			c := client(s, Config{RetryBlank: true, MaxAttempts: 5, Params: map[string]any{"temperature": 0}})
+			resp, err := c.Chat(context.Background(), openai.ChatCompletionRequest{Model: "m", Stop: stop, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: "q"}}})
+			st := c.Stats()
+			if err != nil || resp.Attempts != 3 || st.Retries != 2 || st.Blanks != 1 || st.Attempts != 3 || c.Blanks() != 1 {
+				t.Errorf("stop %q: Chat = %v; attempts %d, stats %+v: want 3 attempts, 2 retries, 1 blank", stop, err, resp.Attempts, st)
+			}
+			if body := string(s.bodies[0]); !strings.Contains(body, `"temperature":0`) || (stop != nil) != strings.Contains(body, `"stop"`) {
+				t.Errorf("stop %q: body %s", stop, body)
+			}
+		}
+	})
+}
