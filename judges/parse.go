@@ -3,7 +3,6 @@ package judges
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -89,7 +88,7 @@ func findVerdict(text string) ([]object, error) {
 			continue
 		}
 		tries++
-		v, n, ok := decodeAt(text[i:])
+		v, n, ok := jsonscan.Tolerant(text[i:])
 		if !ok {
 			continue
 		}
@@ -116,199 +115,22 @@ func findVerdict(text string) ([]object, error) {
 	return nil, parseErrorf("the reply holds %d different verdicts; reply with exactly one JSON object", len(found))
 }
 
-// decodeAt decodes the JSON value at the start of s, tolerating trailing
-// commas. It returns the value and how many bytes it took. Objects decode
-// as [object], keeping every member in order, duplicates included, so
-// that matching keys is deterministic and duplicates can be seen.
-func decodeAt(s string) (any, int, bool) {
-	if v, n, ok := decodeValid(s); ok {
-		return v, n, true
-	}
-	return decodeTokens(s)
-}
-
-// decodeTokens is decodeAt with json.Decoder's tokens: it takes what
-// decodeValid does not, trailing commas and values cut short.
-func decodeTokens(s string) (any, int, bool) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	if v, err := decodeValue(dec); err == nil {
-		return v, int(dec.InputOffset()), true
-	}
-	// Retry without trailing commas, a common slip, within the value's
-	// bracket span.
-	end := bracketEnd(s)
-	if end < 0 {
-		return nil, 0, false
-	}
-	fixed := trailingComma.ReplaceAllString(s[:end], "$1")
-	dec = json.NewDecoder(strings.NewReader(fixed))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil || dec.More() {
-		return nil, 0, false
-	}
-	return v, end, true
-}
-
-// An object is a JSON object's members in order.
-type object []member
-
-type member struct {
-	key string
-	val any
-}
-
-// maxDepth bounds nesting, so that a reply of a million brackets cannot
-// exhaust the stack.
-const maxDepth = 64
-
-// decodeValue decodes one JSON value from dec: objects as [object],
-// arrays as []any, numbers as json.Number.
-func decodeValue(dec *json.Decoder) (any, error) {
-	return decodeDepth(dec, 0)
-}
-
-func decodeDepth(dec *json.Decoder, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, errors.New("too deeply nested")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		obj := object{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := kt.(string)
-			v, err := decodeDepth(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			obj = append(obj, member{k, v})
-		}
-		_, err := dec.Token() // '}'
-		return obj, err
-	case json.Delim('['):
-		list := []any{}
-		for dec.More() {
-			v, err := decodeDepth(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, v)
-		}
-		_, err := dec.Token() // ']'
-		return list, err
-	}
-	return tok, nil
-}
-
-// decodeValid is decodeAt for the common case, a value that is valid JSON
-// as it stands, walked with jsonscan instead of json.Decoder's tokens (a
-// fifth of the time). It gives what decodeValue gives, and reports false
-// for anything else, for decodeAt's slower path to handle.
-func decodeValid(s string) (any, int, bool) {
-	b := []byte(s)
-	end, err := jsonscan.SkipValue(b, 0)
-	if err != nil || !json.Valid(b[:end]) {
-		return nil, 0, false
-	}
-	v, ok := build(b[:end], 0)
-	return v, end, ok
-}
-
-// build turns the valid JSON value raw into decodeDepth's values.
-func build(raw []byte, depth int) (any, bool) {
-	if depth > maxDepth {
-		return nil, false
-	}
-	switch raw[0] {
-	case '{':
-		obj := object{}
-		_, err := jsonscan.Object(raw, func([]byte) bool { return true }, func(k, v []byte) error {
-			key, err := jsonscan.String(append(append([]byte{'"'}, k...), '"'))
-			if err != nil {
-				return err
-			}
-			val, ok := build(v, depth+1)
-			if !ok {
-				return errTooDeep
-			}
-			obj = append(obj, member{key, val})
-			return nil
-		})
-		return obj, err == nil
-	case '[':
-		list := []any{}
-		err := jsonscan.Array(raw, func(el []byte) error {
-			val, ok := build(el, depth+1)
-			if !ok {
-				return errTooDeep
-			}
-			list = append(list, val)
-			return nil
-		})
-		return list, err == nil
-	case '"':
-		str, err := jsonscan.String(raw)
-		return str, err == nil
-	case 't':
-		return true, true
-	case 'f':
-		return false, true
-	case 'n':
-		return nil, true
-	}
-	return json.Number(raw), true
-}
-
-var errTooDeep = errors.New("too deeply nested")
-
-var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
-
-// bracketEnd returns the length of the bracketed span starting s, minding
-// strings, or -1.
-func bracketEnd(s string) int {
-	depth, inStr, esc := 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-	}
-	return -1
-}
+// An object is a JSON object's members in order, duplicates included,
+// as [jsonscan.Tolerant] decodes it.
+type object jsonscan.Members
 
 // verdictEntries returns the criterion entries v holds, if v is shaped as
 // a verdict.
 func verdictEntries(v any) ([]object, bool) {
 	switch x := v.(type) {
-	case object:
-		if list, ok := x.find(listKeys...); ok {
+	case jsonscan.Members:
+		x2 := object(x)
+		if list, ok := x2.find(listKeys...); ok {
 			entries, ok := objects(list)
 			return entries, ok
 		}
-		if x.has(metKeys...) {
-			return []object{x}, true // a single criterion
+		if x2.has(metKeys...) {
+			return []object{x2}, true // a single criterion
 		}
 	case []any:
 		entries, ok := objects(x)
@@ -326,11 +148,11 @@ func objects(v any) ([]object, bool) {
 	}
 	out := make([]object, 0, len(list))
 	for _, e := range list {
-		m, ok := e.(object)
+		m, ok := e.(jsonscan.Members)
 		if !ok {
 			return nil, false
 		}
-		out = append(out, m)
+		out = append(out, object(m))
 	}
 	return out, true
 }
@@ -346,7 +168,7 @@ var (
 func (o object) has(keys ...string) bool {
 	for _, m := range o {
 		for _, k := range keys {
-			if strings.EqualFold(m.key, k) {
+			if strings.EqualFold(m.Key, k) {
 				return true
 			}
 		}
@@ -374,10 +196,10 @@ func (o object) lookup(key string) (any, bool, error) {
 	var exact, folded []any
 	for _, m := range o {
 		switch {
-		case m.key == key:
-			exact = append(exact, m.val)
-		case strings.EqualFold(m.key, key):
-			folded = append(folded, m.val)
+		case m.Key == key:
+			exact = append(exact, m.Val)
+		case strings.EqualFold(m.Key, key):
+			folded = append(folded, m.Val)
 		}
 	}
 	vals := exact

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/jsonscan"
+	"github.com/psveval/psveval/eval/internal/lines"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/rubric"
@@ -320,7 +319,7 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 	}
 	err := answers.Scan(func(b []byte) error {
 		var l line
-		if err := readLine(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
+		if err := lines.ReadRecord(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
 			return err
 		}
 		add("model", &l)
@@ -331,7 +330,7 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 	}
 	err = judgments.Scan(func(b []byte) error {
 		var l line
-		if err := readLine(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
+		if err := lines.ReadRecord(b, &l.Calls, &l.Judge, &l.Error, &l.Cached); err != nil {
 			return err
 		}
 		if l.Cached {
@@ -344,35 +343,4 @@ func CountCalls(answers, judgments *store.Journal, judges []eval.JudgeSpec) (map
 		return nil
 	})
 	return calls, err
-}
-
-// readLine reads the members of a journal line that CountCalls adds up,
-// walking past the rest (answers and explanations) without decoding it.
-// The journal checked every line when it was opened or appended.
-func readLine(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached *bool) error {
-	err := jsonscan.Fields(b, func(k []byte) bool {
-		switch string(k) {
-		case "calls", "judge", "error", "cached":
-			return true
-		}
-		return false
-	}, func(k, raw []byte) error {
-		var err error
-		switch string(k) {
-		case "calls":
-			*calls = eval.CallCounts{}
-			err = json.Unmarshal(raw, calls)
-		case "judge":
-			*judge, err = jsonscan.String(raw)
-		case "error":
-			*errMsg, err = jsonscan.String(raw)
-		case "cached":
-			err = json.Unmarshal(raw, cached)
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("not a journal record: %w", err)
-	}
-	return nil
 }

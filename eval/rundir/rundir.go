@@ -2,7 +2,6 @@ package rundir
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,11 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/jsonscan"
+	"github.com/psveval/psveval/eval/internal/lines"
 	"github.com/psveval/psveval/eval/stats"
 )
 
@@ -126,7 +124,7 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 		return nil, err
 	}
 	agg := stats.NewAggregator(opts)
-	dec := liteDecoder{meta: opts.By != "" && opts.By != "question_type", intern: map[string]string{}, seen: map[string]bool{}}
+	dec := lines.NewResultDecoder(opts.By != "" && opts.By != "question_type")
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if before, after, ok := bytes.Cut(data, []byte{'\n'}); ok {
@@ -138,7 +136,7 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 			continue
 		}
 		var res eval.Result
-		if err := dec.decode(&res, l); err != nil || res.ID == "" {
+		if err := dec.Decode(&res, l); err != nil || res.ID == "" {
 			if err == nil {
 				err = errors.New("result has no id")
 			}
@@ -152,8 +150,8 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 			rd.Scores[res.ID] = stats.Scored{Group: agg.GroupOf(&res), Score: *res.Score}
 		}
 	}
-	if dec.meta && !dec.seen[opts.By] {
-		cols := append([]string{"question_type"}, slices.Sorted(maps.Keys(dec.seen))...)
+	if seen := dec.MetaKeys(); dec.Meta && !seen[opts.By] {
+		cols := append([]string{"question_type"}, slices.Sorted(maps.Keys(seen))...)
 		return nil, &ByError{Dir: dir, By: opts.By, Columns: cols}
 	}
 	if rd.Summary, err = agg.Summary(); err != nil {
@@ -172,172 +170,6 @@ func (rd *RunDir) Label() string {
 		return l
 	}
 	return filepath.Base(rd.Dir)
-}
-
-// A liteDecoder reads results.jsonl lines for reports.
-type liteDecoder struct {
-	// meta reads the meta object, needed only to group by a meta field.
-	meta bool
-	// intern shares the strings that repeat on every line.
-	intern map[string]string
-	// seen holds the meta keys met, when meta is read.
-	seen map[string]bool
-}
-
-func (d *liteDecoder) str(raw []byte) (string, error) {
-	if s, ok := d.intern[string(raw)]; ok { // no allocation for the lookup
-		return s, nil
-	}
-	s, err := jsonscan.String(raw)
-	if err == nil && len(d.intern) < 1024 {
-		d.intern[string(raw)] = s
-	}
-	return s, err
-}
-
-// decode reads into r the members of a results.jsonl line that reports use,
-// skipping the long texts without decoding them. The whole line is
-// validated first, skipped members included: a line encoding/json would
-// refuse is refused.
-func (d *liteDecoder) decode(r *eval.Result, line []byte) error {
-	if !json.Valid(line) {
-		return errors.New("not valid JSON")
-	}
-	return jsonscan.Fields(line, func(key []byte) bool {
-		switch string(key) {
-		case "question", "reference", "answer", "error", "explanation", "latency_ms", "judge_latency_ms":
-			return false
-		case "meta":
-			return d.meta
-		}
-		return true
-	}, func(key, raw []byte) error {
-		var err error
-		switch string(key) {
-		case "id":
-			r.ID, err = jsonscan.String(raw)
-		case "question_type":
-			r.QuestionType, err = d.str(raw)
-		case "finish_reason":
-			r.FinishReason, err = d.str(raw)
-		case "status":
-			r.Status, err = d.str(raw)
-		case "unscorable":
-			r.Unscorable, err = d.str(raw)
-		case "judge_served":
-			r.JudgeServed, err = d.str(raw)
-		case "score":
-			r.Score, err = rawFloat(raw)
-		case "all_met":
-			r.AllMet, err = rawBool(raw)
-		case "meta":
-			err = jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
-				s, err := jsonscan.String(v)
-				if err != nil || s == "" {
-					return err
-				}
-				if r.Meta == nil {
-					r.Meta = map[string]string{}
-				}
-				if d.seen != nil && !d.seen[string(k)] {
-					d.seen[string(k)] = true
-				}
-				r.Meta[string(k)] = s
-				return nil
-			})
-		case "usage":
-			err = jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
-				u := &r.Usage.Model
-				if string(k) == "judge" {
-					u = &r.Usage.Judge
-				}
-				return decodeUsage(u, v)
-			})
-		case "judges":
-			err = json.Unmarshal(raw, &r.Judges)
-		case "criteria":
-			err = decodeCriteria(r, d, raw)
-		}
-		return err
-	})
-}
-
-func decodeUsage(u *eval.Usage, raw []byte) error {
-	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
-		n, err := strconv.ParseInt(string(v), 10, 64)
-		switch string(k) {
-		case "prompt_tokens":
-			u.Prompt = n
-		case "completion_tokens":
-			u.Completion = n
-		default:
-			return nil
-		}
-		return err
-	})
-}
-
-func rawFloat(raw []byte) (*float64, error) {
-	if string(raw) == "null" {
-		return nil, nil
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil {
-		return nil, jsonscan.ErrSyntax
-	}
-	return &f, nil
-}
-
-func rawBool(raw []byte) (*bool, error) {
-	switch string(raw) {
-	case "null":
-		return nil, nil
-	case "true", "false":
-		b := raw[0] == 't'
-		return &b, nil
-	}
-	return nil, jsonscan.ErrSyntax
-}
-
-// decodeCriteria reads the criteria array, skipping explanations.
-func decodeCriteria(r *eval.Result, d *liteDecoder, raw []byte) error {
-	i := jsonscan.SkipSpace(raw, 0)
-	if string(raw[i:]) == "null" {
-		return nil
-	}
-	if i >= len(raw) || raw[i] != '[' {
-		return jsonscan.ErrSyntax
-	}
-	i = jsonscan.SkipSpace(raw, i+1)
-	r.Criteria = []eval.ResultCriterion{}
-	for i < len(raw) && raw[i] != ']' {
-		end, err := jsonscan.SkipValue(raw, i)
-		if err != nil {
-			return err
-		}
-		var c eval.ResultCriterion
-		err = jsonscan.Fields(raw[i:end], func(key []byte) bool { return string(key) != "explanation" }, func(key, v []byte) error {
-			var err error
-			switch string(key) {
-			case "dim":
-				c.Dim, err = d.str(v)
-			case "points":
-				c.Points, err = strconv.ParseInt(string(v), 10, 64)
-			case "met":
-				c.Met, err = rawBool(v)
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		r.Criteria = append(r.Criteria, c)
-		i = jsonscan.SkipSpace(raw, end)
-		if i < len(raw) && raw[i] == ',' {
-			i = jsonscan.SkipSpace(raw, i+1)
-		}
-	}
-	return nil
 }
 
 // Finished reports whether dir holds a finished run: its manifest says

@@ -1,4 +1,4 @@
-package rundir
+package lines
 
 import (
 	"encoding/json"
@@ -21,8 +21,8 @@ func TestLiteDecoderMatchesJSON(t *testing.T) {
 	}
 	for _, l := range lines {
 		var fast eval.Result
-		d := liteDecoder{meta: true, intern: map[string]string{}}
-		if err := d.decode(&fast, []byte(l)); err != nil {
+		d := NewResultDecoder(true)
+		if err := d.Decode(&fast, []byte(l)); err != nil {
 			t.Fatalf("decode(%s): %v", l, err)
 		}
 		var slow eval.Result
@@ -41,8 +41,8 @@ func TestLiteDecoderMatchesJSON(t *testing.T) {
 	for _, bad := range []string{`{"id":"a"`, `{"id":"a",}`, `["id"]`, `{"id":"a" "x":1}`, `{"id":"unterminated}`,
 		`{"id":"a","question":[1}}`, `{"id":"a","x":tru}`, `{"id":"a","answer":"x","latency_ms":1e}`, `{"id":"a","meta":{"k":"v",}}`} {
 		var r eval.Result
-		d := liteDecoder{meta: true, intern: map[string]string{}}
-		if err := d.decode(&r, []byte(bad)); err == nil {
+		d := NewResultDecoder(true)
+		if err := d.Decode(&r, []byte(bad)); err == nil {
 			t.Errorf("decode(%s) accepted malformed JSON", bad)
 		}
 	}
@@ -55,8 +55,8 @@ func FuzzLiteDecoder(f *testing.F) {
 	f.Add(`{"id":"a","x":tru}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var r eval.Result
-		d := liteDecoder{meta: true, intern: map[string]string{}}
-		err := d.decode(&r, []byte(s)) // must not panic
+		d := NewResultDecoder(true)
+		err := d.Decode(&r, []byte(s)) // must not panic
 		var slow eval.Result
 		if err == nil && json.Unmarshal([]byte(s), &slow) != nil {
 			t.Errorf("decode(%q) accepted what encoding/json refuses", s)
@@ -82,11 +82,11 @@ func BenchmarkDecodeResult(b *testing.B) {
 		line, _ = json.Marshal(r)
 	}
 	b.Run("jsonscan", func(b *testing.B) {
-		d := liteDecoder{intern: map[string]string{}}
+		d := NewResultDecoder(false)
 		b.SetBytes(int64(len(line)))
 		for b.Loop() {
 			var r eval.Result
-			if err := d.decode(&r, line); err != nil {
+			if err := d.Decode(&r, line); err != nil {
 				b.Fatal(err)
 			}
 		}

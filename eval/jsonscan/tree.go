@@ -1,0 +1,191 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+)
+
+// Tolerant decodes the JSON value at the start of s, tolerating trailing
+// commas. It returns the value and how many bytes it took. Objects decode
+// as [Members], keeping every member in order, duplicates included, so
+// that matching keys is deterministic and duplicates can be seen.
+func Tolerant(s string) (any, int, bool) {
+	if v, n, ok := decodeValid(s); ok {
+		return v, n, true
+	}
+	return decodeTokens(s)
+}
+
+// decodeTokens is Tolerant with json.Decoder's tokens: it takes what
+// decodeValid does not, trailing commas and values cut short.
+func decodeTokens(s string) (any, int, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if v, err := decodeValue(dec); err == nil {
+		return v, int(dec.InputOffset()), true
+	}
+	// Retry without trailing commas, a common slip, within the value's
+	// bracket span.
+	end := bracketEnd(s)
+	if end < 0 {
+		return nil, 0, false
+	}
+	fixed := trailingComma.ReplaceAllString(s[:end], "$1")
+	dec = json.NewDecoder(strings.NewReader(fixed))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err != nil || dec.More() {
+		return nil, 0, false
+	}
+	return v, end, true
+}
+
+// Members are a JSON object's members in order, duplicates included.
+type Members []Member
+
+// A Member is one member of an object.
+type Member struct {
+	Key string
+	Val any
+}
+
+// maxDepth bounds nesting, so that a reply of a million brackets cannot
+// exhaust the stack.
+const MaxDepth = 64
+
+// decodeValue decodes one JSON value from dec: objects as [Members],
+// arrays as []any, numbers as json.Number.
+func decodeValue(dec *json.Decoder) (any, error) {
+	return decodeDepth(dec, 0)
+}
+
+func decodeDepth(dec *json.Decoder, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, errors.New("too deeply nested")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		obj := Members{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := kt.(string)
+			v, err := decodeDepth(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, Member{k, v})
+		}
+		_, err := dec.Token() // '}'
+		return obj, err
+	case json.Delim('['):
+		list := []any{}
+		for dec.More() {
+			v, err := decodeDepth(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		_, err := dec.Token() // ']'
+		return list, err
+	}
+	return tok, nil
+}
+
+// decodeValid is Tolerant for the common case, a value that is valid JSON
+// as it stands, walked with jsonscan instead of json.Decoder's tokens (a
+// fifth of the time). It gives what decodeValue gives, and reports false
+// for anything else, for Tolerant's slower path to handle.
+func decodeValid(s string) (any, int, bool) {
+	b := []byte(s)
+	end, err := SkipValue(b, 0)
+	if err != nil || !json.Valid(b[:end]) {
+		return nil, 0, false
+	}
+	v, ok := build(b[:end], 0)
+	return v, end, ok
+}
+
+// build turns the valid JSON value raw into decodeDepth's values.
+func build(raw []byte, depth int) (any, bool) {
+	if depth > MaxDepth {
+		return nil, false
+	}
+	switch raw[0] {
+	case '{':
+		obj := Members{}
+		_, err := Object(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+			key, err := String(append(append([]byte{'"'}, k...), '"'))
+			if err != nil {
+				return err
+			}
+			val, ok := build(v, depth+1)
+			if !ok {
+				return errTooDeep
+			}
+			obj = append(obj, Member{key, val})
+			return nil
+		})
+		return obj, err == nil
+	case '[':
+		list := []any{}
+		err := Array(raw, func(el []byte) error {
+			val, ok := build(el, depth+1)
+			if !ok {
+				return errTooDeep
+			}
+			list = append(list, val)
+			return nil
+		})
+		return list, err == nil
+	case '"':
+		str, err := String(raw)
+		return str, err == nil
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	}
+	return json.Number(raw), true
+}
+
+var errTooDeep = errors.New("too deeply nested")
+
+var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
+
+// bracketEnd returns the length of the bracketed span starting s, minding
+// strings, or -1.
+func bracketEnd(s string) int {
+	depth, inStr, esc := 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
