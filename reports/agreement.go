@@ -25,8 +25,8 @@ type AgreementReport struct {
 	Width int      `json:"-"`
 }
 
-// Text renders the report as a table with its notes.
-func (ar *AgreementReport) Text(w io.Writer) error {
+// text renders the report as a table with its notes.
+func (ar *AgreementReport) text(w io.Writer) error {
 	head := []string{"dim", "items", "agree %", "κ", "95% CI", "both met", ar.Got + " only", ar.Ref + " only", "neither", "precision", "recall"}
 	var rows [][]string
 	for _, r := range ar.Rows {
@@ -57,8 +57,8 @@ func (ar *AgreementReport) Text(w io.Writer) error {
 	return nil
 }
 
-// JSON renders the report for machines.
-func (ar *AgreementReport) JSON(w io.Writer) error {
+// json renders the report for machines.
+func (ar *AgreementReport) json(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(ar)

@@ -112,10 +112,10 @@ func levelName(level float64) string {
 	return strconv.FormatFloat(math.Round(1e6*100*level)/1e6, 'f', -1, 64) + "%"
 }
 
-// Text renders the comparison with tablewriter, in cr.Width columns: where
+// text renders the comparison with tablewriter, in cr.Width columns: where
 // the table is too wide, it takes its narrow layout, and a line under the
 // table names the runs and the gated groups. Footer lines are wrapped.
-func (cr *ComparisonReport) Text(w io.Writer) error {
+func (cr *ComparisonReport) text(w io.Writer) error {
 	width := cmp.Or(cr.Width, DefaultWidth)
 	header, rows := cr.rows()
 	var b strings.Builder
@@ -148,8 +148,8 @@ func (cr *ComparisonReport) Text(w io.Writer) error {
 	return err
 }
 
-// Markdown renders the comparison as a GitHub table.
-func (cr *ComparisonReport) Markdown(w io.Writer) error {
+// markdown renders the comparison as a GitHub table.
+func (cr *ComparisonReport) markdown(w io.Writer) error {
 	header, rows := cr.rows()
 	var b strings.Builder
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|---" + strings.Repeat("|---:", len(header)-2) + "|---|\n")
@@ -164,8 +164,8 @@ func (cr *ComparisonReport) Markdown(w io.Writer) error {
 	return err
 }
 
-// JSON renders the comparison for machines.
-func (cr *ComparisonReport) JSON(w io.Writer) error {
+// json renders the comparison for machines.
+func (cr *ComparisonReport) json(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
@@ -178,15 +178,17 @@ func (cr *ComparisonReport) JSON(w io.Writer) error {
 
 // Render renders in the named format: text, markdown or json.
 func (cr *ComparisonReport) Render(w io.Writer, format string) error {
-	switch format {
-	case "text":
-		return cr.Text(w)
-	case "markdown", "md":
-		return cr.Markdown(w)
-	case "json":
-		return cr.JSON(w)
+	f, err := formatOf(format, "text", "markdown", "json")
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown format %q (want text, markdown or json)", format)
+	switch f {
+	case "markdown":
+		return cr.markdown(w)
+	case "json":
+		return cr.json(w)
+	}
+	return cr.text(w)
 }
 
 // ComparableNotes are the warnings under a comparison of two runs that

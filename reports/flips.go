@@ -11,10 +11,10 @@ import (
 	"github.com/psveval/psveval/eval/stats"
 )
 
-// Flips lists items whose score changed between two runs, as rundir.Flips
+// flipsText lists items whose score changed between two runs, as rundir.Flips
 // returns them: each with its question, reference, both answers and both
 // runs' verdicts per criterion.
-func Flips(w io.Writer, flips []rundir.Flip) error {
+func flipsText(w io.Writer, flips []rundir.Flip) error {
 	if _, err := fmt.Fprintf(w, "\n%s changed score:\n", eval.Nouns(len(flips), "item")); err != nil {
 		return err
 	}

@@ -10,11 +10,11 @@ import (
 	"github.com/psveval/psveval/eval/stats"
 )
 
-// Noise renders a judge's noise floor: per criterion, how often its
+// noiseText renders a judge's noise floor: per criterion, how often its
 // verdict changes between repeats and Fleiss' κ; per column, the
 // judge's standard deviation beside the sampling one, and the smallest
 // difference the judge's noise alone would not produce.
-func Noise(w io.Writer, n *stats.JudgeNoise, width int) error {
+func noiseText(w io.Writer, n *stats.JudgeNoise, width int) error {
 	if _, err := fmt.Fprintf(w, "judge noise over %d repeats\n", n.Repeats); err != nil {
 		return err
 	}

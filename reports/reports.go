@@ -62,7 +62,7 @@ func ByName(name string) (Reporter, error) {
 	case "json":
 		return JSON{}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want %s)", name, strings.Join(Formats, ", "))
+	return nil, &FormatError{name, Formats}
 }
 
 // DriftNote says that the judge changed during the run labelled label

@@ -28,20 +28,45 @@ type SweepReport struct {
 	// Steps[i] compares point i+1 with point i.
 	Steps []*stats.Comparison
 	Width int
+	// TableOptions, when set, are the options of the table of runs
+	// (default: intervals, under the sweep's title).
+	TableOptions *Options
 }
 
-// Text renders the sweep: the table with intervals, the best value per
+// text renders the sweep: the table with intervals, the best value per
 // column, and the steps between neighbours.
-func (sr *SweepReport) Text(w io.Writer) error {
-	if err := (Text{}).Report(w, sr.Runs, Options{CI: true, Title: "sweep " + sr.Name + " over " + sr.Axis, Width: sr.Width}); err != nil {
+func (sr *SweepReport) text(w io.Writer) error {
+	if err := (Text{}).Report(w, sr.Runs, sr.tableOptions()); err != nil {
 		return err
 	}
-	return sr.Analysis(w)
+	return sr.analysisText(w)
 }
 
-// Analysis renders what the table does not show: the best value per
+// tableOptions are the options of the sweep's table: TableOptions, else
+// intervals under the sweep's title.
+func (sr *SweepReport) tableOptions() Options {
+	if sr.TableOptions != nil {
+		return *sr.TableOptions
+	}
+	return Options{CI: true, Title: sr.title(), Width: sr.Width}
+}
+
+func (sr *SweepReport) title() string { return "sweep " + sr.Name + " over " + sr.Axis }
+
+// analysis renders what the table does not show: the best value per
 // column with its uncertainty, and the steps between neighbours.
-func (sr *SweepReport) Analysis(w io.Writer) error {
+func (sr *SweepReport) analysisText(w io.Writer) error {
+	return sr.analysis(w, func(w io.Writer, header []string, rows [][]string) error {
+		align := tw.AlignRight
+		if header[0] == "column" {
+			align = tw.AlignLeft
+		}
+		return render(w, header, rows, align)
+	})
+}
+
+// analysis writes the best values and the steps with table.
+func (sr *SweepReport) analysis(w io.Writer, table func(w io.Writer, header []string, rows [][]string) error) error {
 	var rows [][]string
 	for _, b := range sr.Best {
 		var shares []string
@@ -57,7 +82,7 @@ func (sr *SweepReport) Analysis(w io.Writer) error {
 		rows = append(rows, []string{shortName(b.Group), num(b.Best), strings.Join(plausible, ", "), strings.Join(shares, "  ")})
 	}
 	fmt.Fprintf(w, "\nbest %s per column (resampling items jointly across the points)\n", sr.Axis)
-	if err := render(w, []string{"column", "best", "best in ≥ 5%", "share of resamples in which each is best"}, rows, tw.AlignLeft); err != nil {
+	if err := table(w, []string{"column", "best", "best in ≥ 5%", "share of resamples in which each is best"}, rows); err != nil {
 		return err
 	}
 	rows = nil
@@ -70,7 +95,7 @@ func (sr *SweepReport) Analysis(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "\nbetween neighbouring %s values (paired over items, Avg micro)\n", sr.Axis)
-	return render(w, []string{"step", "improved", "worsened", "Δ", "95% CI", "p"}, rows, tw.AlignRight)
+	return table(w, []string{"step", "improved", "worsened", "Δ", "95% CI", "p"}, rows)
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -37,10 +37,7 @@ func (a *agreeFlags) validate() error {
 
 func (a *agreeFlags) render(w io.Writer, ar *reports.AgreementReport) error {
 	ar.Width = a.textWidth(w)
-	if a.format == "json" {
-		return ar.JSON(w)
-	}
-	return ar.Text(w)
+	return ar.Render(w, a.format)
 }
 
 // auditCmd measures a run's judge against human labels.
@@ -156,5 +153,5 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf := defaultCompare(af.statFlags)
 	cr := &reports.ComparisonReport{Base: "A", Cand: "B", C: cf.compare(runs[0], runs[1]), Width: ar.Width}
 	fmt.Fprintln(stdout, "\neffect on every column (B minus A):")
-	return cr.Text(stdout)
+	return cr.Render(stdout, "text")
 }

@@ -103,7 +103,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		return reports.Flips(stdout, flips)
+		return (&reports.FlipsReport{Flips: flips}).Render(stdout, "text")
 	}
 	return nil
 }

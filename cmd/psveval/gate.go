@@ -60,7 +60,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cr.Notes = append(cr.Notes, gateNotes(d, noise, *noiseDir, cf.minN)...)
 	verdict := reports.GateVerdict(d)
 	fmt.Fprintln(stdout, verdict)
-	if err := cr.Text(stdout); err != nil {
+	if err := cr.Render(stdout, "text"); err != nil {
 		return err
 	}
 	if *htmlFile != "" {
@@ -111,7 +111,7 @@ func gateError(stdout io.Writer, err error, cr *reports.ComparisonReport, base, 
 	if ge.Decision != nil {
 		cr.C, cr.Gated = ge.Decision.Comparison, ge.Decision.Gated
 		cr.Notes = append(cr.Notes, gateNotes(ge.Decision, nil, "", ge.Decision.Comparison.Thresholds.MinN)...)
-		if err := cr.Text(stdout); err != nil {
+		if err := cr.Render(stdout, "text"); err != nil {
 			return err
 		}
 	}
@@ -135,6 +135,6 @@ func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
 		return err
 	}
 	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
-	err = cr.Markdown(f)
+	err = cr.Render(f, "markdown")
 	return errors.Join(err, f.Close())
 }

@@ -71,7 +71,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if err := reports.Noise(stdout, noise, termWidth(stdout)); err != nil {
+	if err := (&reports.NoiseReport{Noise: noise, Width: termWidth(stdout)}).Render(stdout, "text"); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(pj.Dir, rundir.NoiseFile))

@@ -110,17 +110,16 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			runs[i].Label = labels[i]
 		}
 	}
-	return o.hf.output(stdout, func(w io.Writer) error {
-		if err := o.rep.Report(w, runs, opts); err != nil || sw == nil || o.format != "text" {
-			return err
-		}
+	var rep reports.Report = &reports.TableReport{Runs: runs, Options: opts}
+	if sw != nil && o.format != "latex" && o.format != "csv" {
 		sr, _, err := loadSweep(fs.Arg(0), sw, o.sf)
 		if err != nil {
 			return err
 		}
-		sr.Width = opts.Width
-		return sr.Analysis(w)
-	})
+		sr.Runs, sr.Width, sr.TableOptions = runs, opts.Width, &opts
+		rep = sr
+	}
+	return o.hf.output(stdout, func(w io.Writer) error { return rep.Render(w, o.format) })
 }
 
 // reportOptions are psveval report's flags.
@@ -158,11 +157,8 @@ func (o *reportOptions) validate(dirs []string) error {
 	if err := o.hf.validate(o.format); err != nil {
 		return err
 	}
-	if o.format != "html" {
-		var err error
-		if o.rep, err = reports.ByName(o.format); err != nil {
-			return &usageError{err}
-		}
+	if _, err := reports.ByName(o.format); err != nil && o.format != "html" {
+		return &usageError{err}
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func sweepReport(stdout, stderr io.Writer, s *sweep.Spec, out string, sf statFla
 		return err
 	}
 	sr.Width = sf.textWidth(stdout)
-	if err := sr.Text(stdout); err != nil {
+	if err := sr.Render(stdout, "text"); err != nil {
 		return err
 	}
 	if err := rundir.WriteAnalysis(out, a); err != nil {

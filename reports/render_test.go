@@ -1,0 +1,80 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/psveval/psveval/eval/evaltest"
+	"github.com/psveval/psveval/eval/rundir"
+	"github.com/psveval/psveval/eval/stats"
+)
+
+func summaryOf(t *testing.T, seed uint64) (*stats.Summary, map[string]stats.Scored) {
+	t.Helper()
+	agg := stats.NewAggregator(stats.AggregateOptions{Resamples: 200, Seed: 1})
+	scores := map[string]stats.Scored{}
+	for _, r := range evaltest.RandomResults(20, 0.6, seed) {
+		agg.Add(r)
+		scores[r.ID] = stats.Scored{Group: agg.GroupOf(&r), Score: *r.Score}
+	}
+	s, err := agg.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, scores
+}
+
+// TestReportsRenderTheirFormats: every report is a value that renders
+// itself by format name, and refuses a format it lacks with a
+// *FormatError that names those it has.
+func TestReportsRenderTheirFormats(t *testing.T) {
+	t.Parallel()
+	a, sa := summaryOf(t, 1)
+	b, sb := summaryOf(t, 2)
+	runs := []Run{{Label: "a", Summary: a}, {Label: "b", Summary: b}}
+	cmp := stats.Compare(sa, sb, stats.CompareOptions{Resamples: 200, Seed: 1, Thresholds: stats.DefaultThresholds})
+	sweep := &SweepReport{Name: "s", Axis: "lambda", Values: []float64{0, 1}, Runs: runs,
+		Best: stats.BestOf([]float64{0, 1}, []map[string]stats.Scored{sa, sb}, 200, 1), Steps: []*stats.Comparison{cmp}}
+	noise := &stats.JudgeNoise{Repeats: 2}
+	for _, tc := range []struct {
+		name    string
+		r       Report
+		formats []string
+	}{
+		{"table", &TableReport{Runs: runs}, []string{"text", "markdown", "latex", "csv", "json"}},
+		{"comparison", &ComparisonReport{Base: "a", Cand: "b", C: cmp}, []string{"text", "markdown", "json"}},
+		{"sweep", sweep, []string{"text", "markdown", "json"}},
+		{"agreement", &AgreementReport{Title: "t"}, []string{"text", "json"}},
+		{"noise", &NoiseReport{Noise: noise}, []string{"text", "json"}},
+		{"flips", &FlipsReport{Flips: []rundir.Flip{}}, []string{"text", "json"}},
+	} {
+		for _, f := range tc.formats {
+			var buf bytes.Buffer
+			if err := tc.r.Render(&buf, f); err != nil || buf.Len() == 0 {
+				t.Errorf("%s: Render(%s) = %v, %d bytes", tc.name, f, err, buf.Len())
+			}
+			if f == "json" && !json.Valid(buf.Bytes()) {
+				t.Errorf("%s: Render(json) is not JSON:\n%s", tc.name, buf.String())
+			}
+		}
+		err := tc.r.Render(&bytes.Buffer{}, "pdf")
+		if fe, ok := errors.AsType[*FormatError](err); !ok || strings.Join(fe.Want, ",") != strings.Join(tc.formats, ",") {
+			t.Errorf("%s: Render(pdf) = %v, want a FormatError listing %v", tc.name, err, tc.formats)
+		}
+	}
+	// The sweep's markdown and JSON hold what analysis.json holds.
+	var md, js bytes.Buffer
+	if err := sweep.Render(&md, "markdown"); err != nil || !strings.Contains(md.String(), "best lambda per column") || !strings.Contains(md.String(), "| 0 → 1 |") {
+		t.Errorf("sweep markdown lacks the best values or the steps:\n%s", md.String())
+	}
+	var got struct {
+		Best  []stats.BestColumn  `json:"best"`
+		Steps []*stats.Comparison `json:"steps"`
+	}
+	if err := sweep.Render(&js, "json"); err != nil || json.Unmarshal(js.Bytes(), &got) != nil || len(got.Best) == 0 || len(got.Steps) != 1 || len(got.Best[0].Shares) == 0 {
+		t.Errorf("sweep json lacks the best values, their shares or the steps:\n%s", js.String())
+	}
+}
