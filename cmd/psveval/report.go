@@ -129,7 +129,6 @@ type reportOptions struct {
 	ci, paper, dims bool
 	labels          listFlag
 	sf              statFlags
-	rep             reports.Reporter
 }
 
 func (o *reportOptions) register(fs *flag.FlagSet) {
