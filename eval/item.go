@@ -157,6 +157,23 @@ type Image struct {
 	file   string
 }
 
+// WithoutData returns the item with its images' bytes let go: each image
+// keeps its metadata and digest (what keys and results are made of), and
+// an image of a file still reads it from disk. The item's other fields
+// are shared.
+func (it Item) WithoutData() Item {
+	if len(it.Images) == 0 {
+		return it
+	}
+	images := make([]Image, len(it.Images))
+	for i, im := range it.Images {
+		im.data = nil
+		images[i] = im
+	}
+	it.Images = images
+	return it
+}
+
 // Data returns the image's bytes, reading them from disk if the dataset
 // refers to a file. The caller must not modify the returned slice.
 func (im *Image) Data() ([]byte, error) {

@@ -316,15 +316,27 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 	if c.cfg.APIKey != "" {
 		hr.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	}
-	resp, data, attempts, err := c.transport.send(hr, c.transport.blobs.expand(body), true)
+	// A 2xx reply is decoded once, by the blank check the transport's
+	// retry policy asks; the last one decoded is the reply returned.
+	var out openai.ChatCompletionResponse
+	var decErr error
+	decoded := false
+	blank := func(data []byte) bool {
+		out, decErr = decodeCompletion(data)
+		decoded = true
+		return decErr == nil && blankReply(out)
+	}
+	resp, data, attempts, err := c.transport.send(hr, c.transport.blobs.expand(body), blank)
 	if err != nil {
 		return openai.ChatCompletionResponse{}, attempts, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return openai.ChatCompletionResponse{}, attempts, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
 	}
-	out, err := decodeCompletion(data)
-	if err != nil {
+	if !decoded {
+		out, decErr = decodeCompletion(data)
+	}
+	if err := decErr; err != nil {
 		// Read it as go-openai would before giving up: a shape wire.go
 		// does not know (content as a list of parts, say) may still be
 		// a completion.
@@ -335,6 +347,18 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 		return out, attempts, err
 	}
 	return out, attempts, nil
+}
+
+// blankReply reports whether a completion's first choice has neither
+// content, nor reasoning, nor tool calls: a reply worth asking again
+// (DeepSeek's json_object mode sends them). A reply without choices is
+// not blank: it is an error.
+func blankReply(out openai.ChatCompletionResponse) bool {
+	if len(out.Choices) == 0 {
+		return false
+	}
+	m := out.Choices[0].Message
+	return strings.TrimSpace(m.Content) == "" && strings.TrimSpace(m.ReasoningContent) == "" && len(m.ToolCalls) == 0
 }
 
 // A StatusError is an error response from an endpoint.

@@ -187,7 +187,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, data, _, err := t.send(req, body, false)
+	resp, data, _, err := t.send(req, body, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -197,11 +197,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // send sends req with body, whose parameters are written already, with
-// the retries RoundTrip makes, and, for a chat completion (chat) when
-// RetryBlank is set, a retry of a blank completion too: every retry is
+// the retries RoundTrip makes, and, when RetryBlank is set and blank
+// says a 2xx reply is blank, a retry of that reply too: every retry is
 // decided and counted here, once. It returns the last response, its body
 // and the attempts made.
-func (t *Transport) send(req *http.Request, body []byte, chat bool) (*http.Response, []byte, int, error) {
+func (t *Transport) send(req *http.Request, body []byte, blank func(data []byte) bool) (*http.Response, []byte, int, error) {
 	ctx := req.Context()
 	for attempt := 1; ; attempt++ {
 		if t.Limiter != nil {
@@ -243,8 +243,8 @@ func (t *Transport) send(req *http.Request, body []byte, chat bool) (*http.Respo
 			return nil, nil, attempt, err
 		}
 		wait, retry := t.retryable(resp, err, attempt)
-		blank := !retry && chat && t.RetryBlank && blankCompletion(resp, data)
-		if blank {
+		isBlank := !retry && t.RetryBlank && blank != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && blank(data)
+		if isBlank {
 			wait, retry = Backoff(t.RetryWaitMin, t.RetryWaitMax, attempt), true
 		}
 		if !retry || attempt >= t.MaxAttempts {
@@ -254,7 +254,7 @@ func (t *Transport) send(req *http.Request, body []byte, chat bool) (*http.Respo
 			return resp, data, attempt, nil
 		}
 		t.stats.Retries.Add(1)
-		if blank {
+		if isBlank {
 			t.stats.Blanks.Add(1)
 		}
 		if rep != nil && t.replicas.available(rep) {
@@ -267,20 +267,6 @@ func (t *Transport) send(req *http.Request, body []byte, chat bool) (*http.Respo
 	}
 }
 
-// blankCompletion reports whether a 2xx chat completion has neither
-// content, nor reasoning, nor tool calls in its first choice: a reply
-// worth asking again (DeepSeek's json_object mode sends them).
-func blankCompletion(resp *http.Response, data []byte) bool {
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return false
-	}
-	out, err := decodeCompletion(data)
-	if err != nil || len(out.Choices) == 0 {
-		return false
-	}
-	m := out.Choices[0].Message
-	return strings.TrimSpace(m.Content) == "" && strings.TrimSpace(m.ReasoningContent) == "" && len(m.ToolCalls) == 0
-}
 
 // attempt sends one attempt under its own timeout and reads the whole
 // body, so a slow body counts against the attempt too.

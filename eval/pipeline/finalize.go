@@ -139,8 +139,9 @@ type resultBatch struct {
 func (b *resultBatch) build(answers, judgments *store.Journal, opts FinalizeOptions) {
 	enc := rundir.ResultEncoder(&b.out)
 	b.res = make([]eval.Result, 0, len(b.items))
+	src := journals{answers, judgments}
 	for i := range b.items {
-		res, err := result(&b.items[i], answers, judgments, opts, &b.tot)
+		res, err := result(&b.items[i], src, opts, &b.tot)
 		if err == nil {
 			err = enc.Encode(res)
 		}
@@ -171,7 +172,36 @@ func (t *totals) apply(tot *RunTotals) {
 	}
 	tot.Cached += t.cached
 }
-func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptions, tot *totals) (eval.Result, error) {
+// A recordSource finds the answer and judgment records results are built
+// from, by key: found reports a record, failed that its call failed.
+type recordSource interface {
+	answer(key string, rec *AnswerRecord) (found, failed bool, err error)
+	judgment(key string, rec *JudgmentRecord) (found, failed bool, err error)
+}
+
+// journals finds records in a run's journals.
+type journals struct{ answers, judgments *store.Journal }
+
+func (j journals) answer(key string, rec *AnswerRecord) (bool, bool, error) {
+	return lookup(j.answers, key, rec)
+}
+
+func (j journals) judgment(key string, rec *JudgmentRecord) (bool, bool, error) {
+	return lookup(j.judgments, key, rec)
+}
+
+// lookup reads key's record from jn: its successful call's, else its
+// failed call's.
+func lookup(jn *store.Journal, key string, v any) (found, failed bool, err error) {
+	if ok, err := jn.Get(key, v); err != nil || ok {
+		return ok, false, err
+	}
+	ok, err := jn.GetFailed(key, v)
+	return ok, ok, err
+}
+
+// result builds it's result from the records src finds.
+func result(it *eval.Item, src recordSource, opts FinalizeOptions, tot *totals) (eval.Result, error) {
 	res := eval.Result{
 		ID: it.ID, QuestionType: it.Type, Question: it.Question, Reference: it.Reference,
 		Meta: it.Meta, Criteria: make([]eval.ResultCriterion, len(it.Rubric)),
@@ -182,15 +212,12 @@ func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptio
 	}
 	var ans AnswerRecord
 	key := AnswerKey(opts.ModelID, it)
-	ok, err := answers.Get(key, &ans)
-	if err != nil {
-		return res, err
+	ok, failed, err := src.answer(key, &ans)
+	if err != nil || !ok {
+		return res, cmpErr(err, fmt.Errorf("%w: item %q has no answer", ErrIncomplete, it.ID))
 	}
-	if !ok {
+	if failed {
 		// An item whose last attempt failed is an error; a resume retries it.
-		if ok, err = answers.GetFailed(key, &ans); err != nil || !ok {
-			return res, cmpErr(err, fmt.Errorf("%w: item %q has no answer", ErrIncomplete, it.ID))
-		}
 		res.Status, res.Error, res.ErrorKind = eval.StatusError, "answer: "+ans.Error, ans.ErrorKind
 		return res, nil
 	}
@@ -202,14 +229,11 @@ func result(it *eval.Item, answers, judgments *store.Journal, opts FinalizeOptio
 	for _, j := range opts.Judges {
 		var jr JudgmentRecord
 		jkey := JudgmentKey(j.Fingerprint, it, ans.Text)
-		ok, err := judgments.Get(jkey, &jr)
-		if err != nil {
-			return res, err
+		ok, failed, err := src.judgment(jkey, &jr)
+		if err != nil || !ok {
+			return res, cmpErr(err, fmt.Errorf("%w: item %q has no judgment by %s", ErrIncomplete, it.ID, j.Name))
 		}
-		if !ok {
-			if ok, err = judgments.GetFailed(jkey, &jr); err != nil || !ok {
-				return res, cmpErr(err, fmt.Errorf("%w: item %q has no judgment by %s", ErrIncomplete, it.ID, j.Name))
-			}
+		if failed {
 			res.Status, res.Error, res.ErrorKind = eval.StatusError, "judge "+j.Name+": "+jr.Error, jr.ErrorKind
 			return res, nil
 		}

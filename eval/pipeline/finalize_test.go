@@ -104,7 +104,7 @@ func TestWriteResultsInOrder(t *testing.T) {
 	var all totals
 	enc := rundir.ResultEncoder(&want)
 	for i := range items {
-		res, err := result(&items[i], answers, judgments, opts, &all)
+		res, err := result(&items[i], journals{answers, judgments}, opts, &all)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -173,24 +173,21 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 		Answers: answers, Judgments: judgments, Cache: j.Cache, Logger: j.Logger, Progress: j.Progress,
 	}
 	j.Progress.Total.Store(int64(fp.Items))
-	fol := newFollower()
-	r.Done = fol.mark
-	// results.jsonl is written beside the run; a process killed meanwhile
-	// left its temporary file.
+	// results.jsonl is written beside the run, from what the runner
+	// hands over; a process killed meanwhile left its temporary file.
 	if err := store.RemoveTemps(filepath.Join(j.Dir, rundir.ResultsFile)); err != nil {
 		j.note("warning: %v", err)
 	}
-	results := j.writeResults(answers, judgments, fol)
+	rw := j.startResults(answers, judgments, fp.Items)
+	r.Done = rw.add
 	if err := r.Run(ctx, j.Dataset.All()); err != nil {
-		fol.end(false)
-		<-results // gives up, leaving no results.jsonl
+		<-rw.finish(false) // gives up, leaving no results.jsonl
 		if _, ok := errors.AsType[*eval.InputError](err); ok {
 			return nil, err
 		}
 		return nil, &StoppedError{Err: err, Answers: answers.Len(), Judgments: judgments.Len(), Interrupted: ctx.Err() != nil}
 	}
-	fol.end(true)
-	return j.finish(answers, judgments, fp, results)
+	return j.finish(answers, judgments, fp, rw.finish(true))
 }
 
 func (j *Job) openJournals() (answers, judgments *store.Journal, err error) {

@@ -112,11 +112,12 @@ type Runner struct {
 	Cache    *store.Cache
 	Logger   *slog.Logger
 	Progress *Progress
-	// Done, when set, is told the position (0-based, in the order items
-	// yields them) of each item whose answer and judgments are all in the
-	// journals: done now or by an earlier run. It is called from many
-	// goroutines, and not for work cut short.
-	Done func(n int)
+	// Done, when set, is told of each item whose answer and judgments
+	// are all in the journals, done now or by an earlier run: its
+	// position and the records this run made or read for it (see
+	// [Finished]). It is called once an item, from many goroutines, and
+	// not for work cut short.
+	Done func(Finished)
 
 	inflight               flights
 	modelSlots, judgeSlots Limiter
@@ -228,17 +229,30 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n i
 		if rec.Error == "" {
 			r.Progress.JudgedResumed.Add(1)
 		}
-		r.done(n)
+		r.done(Finished{N: n, Item: it.WithoutData(), Answer: &rec})
 		return
 	}
-	it.Images = nil // the judges read text only; free the bytes early
-	release()       // before blocking on the judge pool
+	it = it.WithoutData() // free the image bytes early: the judges read text only
+	release()             // before blocking on the judge pool
 	next(n, it, rec)
 }
 
-func (r *Runner) done(n int) {
+// A Finished is an item the runner is done with: its position (0-based,
+// in the order the items came), the item (its images without their
+// bytes: see [eval.Item.WithoutData]), and
+// the records this run made or read for it. Answer is never nil;
+// Judgments holds, by key, the judgments made now, and lacks those found
+// in the journal.
+type Finished struct {
+	N         int
+	Item      eval.Item
+	Answer    *AnswerRecord
+	Judgments map[string]*JudgmentRecord
+}
+
+func (r *Runner) done(f Finished) {
 	if r.Done != nil {
-		r.Done(n)
+		r.Done(f)
 	}
 }
 
@@ -254,6 +268,7 @@ func (r *Runner) judged(it *eval.Item, answer string) bool {
 
 func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, ans AnswerRecord) {
 	failed := false
+	var made map[string]*JudgmentRecord
 	for _, j := range r.Judges {
 		if ctx.Err() != nil {
 			return
@@ -270,39 +285,43 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n in
 			release()
 			continue
 		}
-		done := r.judgeOne(ctx, cancel, j, key, it, ans, &failed)
+		rec := r.judgeOne(ctx, cancel, j, key, it, ans, &failed)
 		release()
-		if !done {
+		if rec == nil {
 			return
 		}
+		if made == nil {
+			made = make(map[string]*JudgmentRecord, len(r.Judges))
+		}
+		made[key] = rec
 	}
 	if failed {
 		r.Progress.Errors.Add(1)
 	}
 	r.Progress.Judged.Add(1)
-	r.done(n)
+	r.done(Finished{N: n, Item: it, Answer: &ans, Judgments: made})
 }
 
-// judgeOne records one judge's verdict on it; it reports false when the
-// run is over.
-func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j eval.JudgeSpec, key string, it eval.Item, ans AnswerRecord, failed *bool) bool {
+// judgeOne records one judge's verdict on it and returns the record, or
+// nil when the run is over.
+func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j eval.JudgeSpec, key string, it eval.Item, ans AnswerRecord, failed *bool) *JudgmentRecord {
 	var rec JudgmentRecord
 	if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
 		rec.Item, rec.Cached = it.ID, true
 		r.Progress.JudgedCached.Add(1)
 	} else {
 		if !r.judgeSlots.Acquire(ctx) {
-			return false
+			return nil
 		}
 		start := time.Now()
 		v, err := j.Judge.Judge(ctx, it, ans.Answer)
 		r.judgeSlots.Release()
 		if ctx.Err() != nil {
-			return false
+			return nil
 		}
 		if fatal(err) {
 			cancel(&FatalError{err})
-			return false
+			return nil
 		}
 		rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
 		if err != nil {
@@ -317,9 +336,9 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 	}
 	if err := r.Judgments.Append(key, rec.Error != "", rec); err != nil {
 		cancel(fmt.Errorf("record judgment: %w", err))
-		return false
+		return nil
 	}
-	return true
+	return &rec
 }
 
 // acquire takes a request slot, or reports false when ctx ends first.

@@ -91,10 +91,13 @@ func TestRunnerDoneTellsEachItemOnce(t *testing.T) {
 		var mu sync.Mutex
 		seen := map[int]int{}
 		r := &pipeline.Runner{Model: job.Model, ModelID: "m", Judges: job.Judges, Concurrency: 5, JudgeConcurrency: 2,
-			Answers: answers, Judgments: judgments, Done: func(n int) {
+			Answers: answers, Judgments: judgments, Done: func(f pipeline.Finished) {
 				mu.Lock()
-				seen[n]++
+				seen[f.N]++
 				mu.Unlock()
+				if f.Answer == nil {
+					t.Errorf("run %d: position %d handed over without its answer", run+1, f.N)
+				}
 			}}
 		if err := r.Run(t.Context(), job.Dataset.All()); err != nil {
 			t.Fatal(err)
