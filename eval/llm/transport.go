@@ -267,7 +267,6 @@ func (t *Transport) send(req *http.Request, body []byte, blank func(data []byte)
 	}
 }
 
-
 // attempt sends one attempt under its own timeout and reads the whole
 // body, so a slow body counts against the attempt too.
 func (t *Transport) attempt(ctx context.Context, req *http.Request, body []byte) (*http.Response, []byte, error) {

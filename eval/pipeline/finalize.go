@@ -172,6 +172,7 @@ func (t *totals) apply(tot *RunTotals) {
 	}
 	tot.Cached += t.cached
 }
+
 // A recordSource finds the answer and judgment records results are built
 // from, by key: found reports a record, failed that its call failed.
 type recordSource interface {
