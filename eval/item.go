@@ -41,6 +41,43 @@ type Item struct {
 	Meta map[string]string
 	// Terms holds the med_terms list.
 	Terms []string
+	// Cluster is the key of the items whose outcomes go together, which
+	// intervals resample as one (see [ClusterOf]); "" makes the item a
+	// cluster of its own.
+	Cluster string
+}
+
+// The ways of keying clusters: by image (the default), none (every item
+// its own cluster), or else by the named dataset column.
+const (
+	ClusterByImage = "image"
+	ClusterByNone  = "none"
+)
+
+// ClusterOf returns an item's cluster key under by: for "image", the
+// SHA-256 of its image's bytes (of its images' digests, for several),
+// "" for an item without an image; for "none", ""; for a column name,
+// the item's value in that column ("" when it has none). Items with ""
+// are clusters of their own.
+func ClusterOf(it *Item, by string) string {
+	switch by {
+	case ClusterByNone:
+		return ""
+	case ClusterByImage, "":
+		switch len(it.Images) {
+		case 0:
+			return ""
+		case 1:
+			return it.Images[0].SHA256
+		}
+		h := sha256.New()
+		for _, im := range it.Images {
+			h.Write([]byte(im.SHA256))
+			h.Write([]byte{0})
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	return it.Meta[by]
 }
 
 // RubricJSON returns the item's criteria as JSON, the form judgment keys

@@ -44,6 +44,9 @@ type Result struct {
 	// joined by "; ". A value that changes within a run is drift.
 	JudgeServed string            `json:"judge_served,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"`
+	// Cluster is the item's cluster key (see [ClusterOf]): items with the
+	// same key resample together; "" is a cluster of its own.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // A ResultCriterion is one criterion of a result.

@@ -104,6 +104,9 @@ func (cr *ComparisonReport) footer() []string {
 	t := c.Thresholds
 	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s, rounded half away from zero; a trailing ~ marks a difference not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %s points with n ≥ %d",
 		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, stats.FormatDecimal(t.MaxDrop), t.MinN))
+	if c.MacroRefused != "" {
+		lines = append(lines, c.MacroRefused)
+	}
 	return append(lines, cr.Notes...)
 }
 

@@ -244,6 +244,12 @@ func warnings(runs []Run) []string {
 		if n := DriftNote(r.Label, r.Summary); n != "" {
 			notes = append(notes, n)
 		}
+		if n := designNote(r.Label, r.Summary); n != "" {
+			notes = append(notes, n)
+		}
+		if ex := r.Summary.MacroExcludes; len(ex) > 0 && r.Summary.NScored > 0 {
+			notes = append(notes, fmt.Sprintf("%s: Macro leaves out %s: no item of it was scored", r.Label, strings.Join(ex, ", ")))
+		}
 		if s := r.Summary; s.NUnscored+s.NErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d unscored and %d errored of %s are excluded from accuracy", r.Label, s.NUnscored, s.NErrors, eval.Nouns(s.NItems, "item")))
 		}
@@ -340,4 +346,29 @@ func (t *table) strings() [][]string {
 		out[i] = line
 	}
 	return out
+}
+
+// designNote says, when the items share images and that widens the
+// intervals (a design effect over 1.2 on some column), how much: intervals
+// resample the clusters, not the items.
+func designNote(label string, s *stats.Summary) string {
+	if s.Bootstrap == nil || s.Bootstrap.Clusters == 0 {
+		return ""
+	}
+	worst, where := 0.0, ""
+	check := func(d *float64, col string) {
+		if d != nil && *d > worst {
+			worst, where = *d, col
+		}
+	}
+	check(s.AvgMicroDeff, "Avg")
+	check(s.AvgMacroDeff, "Macro")
+	for _, t := range s.ByType {
+		check(t.DesignEffect, shortName(t.QuestionType))
+	}
+	if worst <= 1.2 {
+		return ""
+	}
+	return fmt.Sprintf("%s: items share images: intervals resample %d clusters, not %d items; design effect up to %s (%s): the variance is that many times an item bootstrap's",
+		label, s.Bootstrap.Clusters, s.NScored, stats.FormatFloat(worst, 2), where)
 }

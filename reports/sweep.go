@@ -79,10 +79,18 @@ func (sr *SweepReport) analysis(w io.Writer, table func(w io.Writer, header []st
 		for _, v := range b.Plausible {
 			plausible = append(plausible, num(v))
 		}
-		rows = append(rows, []string{shortName(b.Group), num(b.Best), strings.Join(plausible, ", "), strings.Join(shares, "  ")})
+		best := num(b.Best)
+		if len(b.Ties) > 1 {
+			var tied []string
+			for _, v := range b.Ties {
+				tied = append(tied, num(v))
+			}
+			best = strings.Join(tied, " = ") + " (tied)"
+		}
+		rows = append(rows, []string{shortName(b.Group), best, strings.Join(plausible, ", "), strings.Join(shares, "  ")})
 	}
 	fmt.Fprintf(w, "\nbest %s per column (resampling items jointly across the points)\n", sr.Axis)
-	if err := table(w, []string{"column", "best", "best in ≥ 5%", "share of resamples in which each is best"}, rows); err != nil {
+	if err := table(w, []string{"column", "best", "best in ≥ 5%", "share of resamples in which each is best (a tie counts for each)"}, rows); err != nil {
 		return err
 	}
 	rows = nil

@@ -239,6 +239,7 @@ type datasetFlags struct {
 	maxTextBytes, limit                  int
 	shard                                string
 	shardCount                           int
+	clusterBy                            string
 }
 
 // validate checks the dataset flags against their documented ranges.
@@ -266,13 +267,14 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&d.shardCount, "shard-count", 0, "the number of shards, for --shard auto: required under a Kubernetes Indexed Job, and under a Slurm array that is not the full range 0…N−1")
 	fs.IntVar(&d.limit, "limit", 0, "evaluate only the first `N` items (0: all)")
 	fs.StringVar(&d.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in psv-default-v1)")
+	fs.StringVar(&d.clusterBy, "cluster-by", "image", "what items share, which intervals resample together: image (items on the same image bytes), none (every item alone), or a dataset `column` such as a patient or study id")
 }
 
 // options returns the dataset options the flags describe.
 func (d *datasetFlags) options() (dataset.Options, error) {
 	opts := dataset.Options{
 		Map: d.mapping.m, ImageRoot: d.imageRoot, SkipBadItems: d.skipBad,
-		MaxImageBytes: d.maxImageBytes, MaxTextBytes: d.maxTextBytes, Limit: d.limit,
+		MaxImageBytes: d.maxImageBytes, MaxTextBytes: d.maxTextBytes, Limit: d.limit, ClusterBy: d.clusterBy,
 	}
 	if d.groupBy != "" {
 		if opts.Map == nil {

@@ -1,12 +1,14 @@
 package dataset
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +54,14 @@ type Options struct {
 	// Rubric is given to items without their own rubric (nil means
 	// rubric.Default()).
 	Rubric *rubric.Rubric
+	// ClusterBy keys the items' clusters (see [eval.ClusterOf]): "image"
+	// (or ""), "none", or a column of the dataset, a patient or study id
+	// say.
+	ClusterBy string
 }
+
+// ClusterBy returns how the items' clusters are keyed.
+func (d *Dataset) ClusterBy() string { return cmp.Or(d.opts.ClusterBy, eval.ClusterByImage) }
 
 // A Column is one top-level column of a dataset and its type.
 type Column struct {
@@ -178,6 +187,9 @@ func Open(path string, opts Options) (*Dataset, error) {
 	d.mapped = map[string]bool{}
 	for _, c := range d.Mapping {
 		d.mapped[c] = true
+	}
+	if by := d.ClusterBy(); by != eval.ClusterByImage && by != eval.ClusterByNone && !slices.Contains(names, by) {
+		return nil, &eval.InputError{File: path, Err: fmt.Errorf("--cluster-by %q: no such column (columns: %s); give image, none or a column", by, strings.Join(names, ", "))}
 	}
 	return d, nil
 }
@@ -409,6 +421,12 @@ func (d *Dataset) item(pr posRecord, n int) (eval.Item, error) {
 		if it.Images, err = d.images(rec[col]); err != nil {
 			return it, &skippable{fmt.Errorf("column %q: %w", col, err)}
 		}
+	}
+	switch by := d.ClusterBy(); by {
+	case eval.ClusterByImage, eval.ClusterByNone:
+		it.Cluster = eval.ClusterOf(&it, by)
+	default:
+		it.Cluster, _ = scalarText(rec[by])
 	}
 	return it, nil
 }

@@ -205,7 +205,7 @@ func lookup(jn *store.Journal, key string, v any) (found, failed bool, err error
 func result(it *eval.Item, src recordSource, opts FinalizeOptions, tot *totals) (eval.Result, error) {
 	res := eval.Result{
 		ID: it.ID, QuestionType: it.Type, Question: it.Question, Reference: it.Reference,
-		Meta: it.Meta, Criteria: make([]eval.ResultCriterion, len(it.Rubric)),
+		Meta: it.Meta, Criteria: make([]eval.ResultCriterion, len(it.Rubric)), Cluster: it.Cluster,
 	}
 	labels := rubric.Labels(it.Rubric)
 	for i, c := range it.Rubric {

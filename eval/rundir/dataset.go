@@ -17,6 +17,7 @@ func NewDatasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) DatasetInfo {
 		Path: path, Format: ds.Format, Fingerprint: fp.SHA256, Items: fp.Items, Limit: ds.Limit(), Shard: ds.Shard(),
 		Mapping: m, Skipped: fp.Skipped,
 		DefaultRubric: RubricInfo{Version: ds.Rubric.Version, SHA256: ds.Rubric.Hash},
+		ClusterBy:     ds.ClusterBy(),
 	}
 }
 
@@ -26,7 +27,7 @@ func NewDatasetInfo(ds *dataset.Dataset, fp dataset.Fingerprint) DatasetInfo {
 // ("" for the dataset's folder). The shard is not set: the options open
 // the whole dataset.
 func (m *Manifest) DatasetOptions(imageRoot string) dataset.Options {
-	opts := dataset.Options{ImageRoot: imageRoot, Limit: m.Dataset.Limit, Map: dataset.Mapping{}}
+	opts := dataset.Options{ImageRoot: imageRoot, Limit: m.Dataset.Limit, Map: dataset.Mapping{}, ClusterBy: m.Dataset.ClusterBy}
 	for _, r := range dataset.Roles {
 		c, ok := m.Dataset.Mapping[string(r)]
 		if !ok {

@@ -53,6 +53,9 @@ type DatasetInfo struct {
 	Mapping       map[string]string `json:"mapping"`
 	Skipped       []eval.Skip       `json:"skipped,omitempty"`
 	DefaultRubric RubricInfo        `json:"default_rubric"`
+	// ClusterBy is how the items' cluster keys, in results.jsonl, were
+	// made: image, none, or a column (see eval.ClusterOf).
+	ClusterBy string `json:"cluster_by,omitempty"`
 }
 
 // SkippedNote says how many items --skip-bad-items left out of the run

@@ -147,7 +147,7 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 		}
 		agg.Add(res)
 		if res.Status == eval.StatusOK && res.Score != nil {
-			rd.Scores[res.ID] = stats.Scored{Group: agg.GroupOf(&res), Score: *res.Score}
+			rd.Scores[res.ID] = stats.Scored{Group: agg.GroupOf(&res), Score: *res.Score, Cluster: res.Cluster}
 		}
 	}
 	if seen := dec.MetaKeys(); dec.Meta && !seen[opts.By] {

@@ -43,6 +43,15 @@ type Aggregator struct {
 	trunc   int
 	served  map[string]int
 	unscore map[string]int
+	// scored are the scored items in the order added, for the bootstrap.
+	scored []scoredItem
+}
+
+// A scoredItem is what the bootstrap needs of a scored item.
+type scoredItem struct {
+	group, cluster string
+	score          float64
+	allMet         bool
 }
 
 type group struct {
@@ -102,6 +111,7 @@ func (a *Aggregator) Add(r eval.Result) {
 		if r.Score != nil {
 			g.sum.add(*r.Score)
 			g.scores = append(g.scores, *r.Score)
+			a.scored = append(a.scored, scoredItem{group: key, cluster: r.Cluster, score: *r.Score, allMet: r.AllMet != nil && *r.AllMet})
 		}
 		if r.AllMet != nil && *r.AllMet {
 			g.allMet++
@@ -185,6 +195,14 @@ type Summary struct {
 	AvgMicroCI *Interval `json:"avg_micro_ci,omitempty"`
 	AvgMacro   Pct       `json:"avg_macro"`
 	AvgMacroCI *Interval `json:"avg_macro_ci,omitempty"`
+	// AvgMicroDeff and AvgMacroDeff are the averages' design effects:
+	// the variance of the cluster bootstrap over that of the item
+	// bootstrap (1 when every item is its own cluster).
+	AvgMicroDeff *float64 `json:"avg_micro_design_effect,omitempty"`
+	AvgMacroDeff *float64 `json:"avg_macro_design_effect,omitempty"`
+	// MacroExcludes names the groups AvgMacro leaves out: those with
+	// items but none scored.
+	MacroExcludes []string `json:"avg_macro_excludes,omitempty"`
 	// AllMet is the share of scored items that passed every criterion,
 	// with a Wilson interval.
 	AllMet   Pct       `json:"all_met"`
@@ -216,7 +234,10 @@ type TypeStats struct {
 	NErrors      int       `json:"n_errors"`
 	Accuracy     Pct       `json:"accuracy"`
 	CI           *Interval `json:"ci,omitempty"`
-	AllMet       Pct       `json:"all_met"`
+	// DesignEffect is the variance of the cluster bootstrap over that of
+	// the item bootstrap (1 when every item is its own cluster).
+	DesignEffect *float64 `json:"design_effect,omitempty"`
+	AllMet       Pct      `json:"all_met"`
 }
 
 // DimStats is the pass rate of one rubric dimension.
@@ -265,6 +286,9 @@ type BootstrapInfo struct {
 	Seed      uint64  `json:"seed"`
 	Level     float64 `json:"level"`
 	Method    string  `json:"method"`
+	// Clusters is the number of clusters resampled, when some holds
+	// several items (0: every item was its own).
+	Clusters int `json:"clusters,omitempty"`
 }
 
 // RunInfo is what a run adds to its summary.
@@ -310,14 +334,9 @@ func (a *Aggregator) Summary() (*Summary, error) {
 	keys := slices.SortedFunc(maps.Keys(a.groups), eval.TypeOrder)
 	const level = 0.95
 	boot := a.opts.Resamples > 0
-	if boot {
-		s.Bootstrap = &BootstrapInfo{Resamples: a.opts.Resamples, Seed: a.opts.Seed, Level: level,
-			Method: "percentile bootstrap over items, stratified by group; Wilson for all-met"}
-	}
-	var reps [][]float64
 	var sum, macro big.Rat
 	var allMet, scoredGroups int
-	for i, k := range keys {
+	for _, k := range keys {
 		g := a.groups[k]
 		if g.scored+g.unscored+g.errors != g.n {
 			return nil, fmt.Errorf("%w: group %q has %d scored + %d unscored + %d errors != %d items", ErrInconsistent, k, g.scored, g.unscored, g.errors, g.n)
@@ -326,7 +345,9 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		if len(g.scores) != g.scored {
 			return nil, fmt.Errorf("%w: group %q has %d scored items but %d scores", ErrInconsistent, k, g.scored, len(g.scores))
 		}
-		var r []float64
+		if g.scored == 0 {
+			s.MacroExcludes = append(s.MacroExcludes, k)
+		}
 		if g.scored > 0 {
 			gsum := g.sum.rat()
 			mean := new(big.Rat).Quo(gsum, new(big.Rat).SetInt64(int64(g.scored)))
@@ -334,16 +355,7 @@ func (a *Aggregator) Summary() (*Summary, error) {
 			scoredGroups++
 			ts.Accuracy = pctRat(mean)
 			ts.AllMet = PctOf(int64(g.allMet), int64(g.scored))
-			if boot {
-				r = resampleMeans(g.scores, a.opts.Resamples, a.opts.Seed, uint64(i))
-				// One item resamples to itself: no interval to speak of.
-				if g.scored > 1 {
-					ci := percentileInterval(slices.Clone(r), level).percent()
-					ts.CI = &ci
-				}
-			}
 		}
-		reps = append(reps, r)
 		s.ByType = append(s.ByType, ts)
 		s.NItems += g.n
 		s.NScored += g.scored
@@ -361,28 +373,9 @@ func (a *Aggregator) Summary() (*Summary, error) {
 		s.AvgMicro = pctRat(sum.Quo(&sum, new(big.Rat).SetInt64(int64(s.NScored))))
 		s.AvgMacro = pctRat(macro.Quo(&macro, new(big.Rat).SetInt64(int64(scoredGroups))))
 		s.AllMet = PctOf(int64(allMet), int64(s.NScored))
-		if boot {
-			w := wilson(allMet, s.NScored).percent()
-			s.AllMetCI = &w
-		}
 	}
-	if boot && s.NScored > 1 {
-		micro := make([]float64, a.opts.Resamples)
-		macro := make([]float64, a.opts.Resamples)
-		for b := range micro {
-			for i, t := range s.ByType {
-				if t.NScored == 0 {
-					continue
-				}
-				micro[b] += reps[i][b] * float64(t.NScored)
-				macro[b] += reps[i][b]
-			}
-			micro[b] /= float64(s.NScored)
-			macro[b] /= float64(scoredGroups)
-		}
-		mi := percentileInterval(micro, level).percent()
-		ma := percentileInterval(macro, level).percent()
-		s.AvgMicroCI, s.AvgMacroCI = &mi, &ma
+	if boot {
+		a.intervals(s, level)
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.dims)) {
 		d := *a.dims[k]
@@ -395,6 +388,84 @@ func (a *Aggregator) Summary() (*Summary, error) {
 	}
 	slices.SortFunc(s.JudgeServed, func(x, y ServedCount) int { return cmp.Or(y.Items-x.Items, strings.Compare(x.Served, y.Served)) })
 	return s, nil
+}
+
+// intervals fills the summary's intervals and design effects by the
+// cluster bootstrap: clusters are drawn with replacement and every column
+// is recomputed from the same draw (see clusterSet). A column gets no
+// interval when fewer than two of its items were scored, or when its
+// items are in so few clusters that resamples often hold none of them.
+func (a *Aggregator) intervals(s *Summary, level float64) {
+	method := "percentile bootstrap over clusters (the items that share an image, or --cluster-by's key, resample together), every column from the same draw"
+	s.Bootstrap = &BootstrapInfo{Resamples: a.opts.Resamples, Seed: a.opts.Seed, Level: level, Method: method}
+	if len(a.scored) < 2 {
+		return
+	}
+	var groups []int // s.ByType index of each bootstrapped group
+	gi := map[string]int{}
+	for i, t := range s.ByType {
+		if t.NScored > 0 {
+			gi[t.QuestionType] = len(groups)
+			groups = append(groups, i)
+		}
+	}
+	n := len(a.scored)
+	x, met, group := make([]float64, n), make([]float64, n), make([]int, n)
+	for i, it := range a.scored {
+		x[i], group[i] = it.score, gi[it.group]
+		if it.allMet {
+			met[i] = 1
+		}
+	}
+	cs := newClusterSet(n, func(i int) string { return a.scored[i].cluster })
+	ng := len(groups)
+	reps := cs.columnReps(x, group, ng, a.opts.Resamples, a.opts.Seed, 0)
+	var items [][]float64 // the item bootstrap, for the design effect
+	if !cs.singletons() {
+		single := newClusterSet(n, func(int) string { return "" })
+		items = single.columnReps(x, group, ng, a.opts.Resamples, a.opts.Seed, 0)
+		s.Bootstrap.Clusters = len(cs.members)
+	}
+	interval := func(c int) (*Interval, *float64) {
+		r, ok := defined(reps[c])
+		if !ok {
+			return nil, nil
+		}
+		deff := 1.0
+		if items != nil {
+			ri, _ := defined(items[c])
+			if vi := variance(ri); vi > 0 {
+				deff = clean(variance(r) / vi)
+			}
+		}
+		ci := percentileInterval(r, level).percent()
+		return &ci, &deff
+	}
+	for k, i := range groups {
+		if s.ByType[i].NScored > 1 {
+			s.ByType[i].CI, s.ByType[i].DesignEffect = interval(k)
+		}
+	}
+	s.AvgMicroCI, s.AvgMicroDeff = interval(ng)
+	s.AvgMacroCI, s.AvgMacroDeff = interval(ng + 1)
+	if items == nil {
+		w := wilson(int(sumOf(met)), n).percent()
+		s.AllMetCI = &w
+		return
+	}
+	mreps := cs.columnReps(met, make([]int, n), 1, a.opts.Resamples, a.opts.Seed, 1)
+	if r, ok := defined(mreps[1]); ok {
+		ci := percentileInterval(r, level).percent()
+		s.AllMetCI = &ci
+	}
+}
+
+func sumOf(xs []float64) float64 {
+	var t float64
+	for _, x := range xs {
+		t += x
+	}
+	return t
 }
 
 func (a *Aggregator) agreement() *Agreement {

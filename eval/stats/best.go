@@ -11,11 +11,15 @@ import (
 // the best when items are resampled jointly across the points.
 type BestColumn struct {
 	Group string `json:"group"`
-	// Best is the point with the highest accuracy on the items as they are.
+	// Best is the point with the highest accuracy on the items as they
+	// are (the lowest value, when several tie exactly).
 	Best float64 `json:"best"`
+	// Ties lists every value tied exactly for the best, Best included,
+	// when more than one is.
+	Ties []float64 `json:"ties,omitempty"`
 	// Shares are, per point in the order given, the share of resamples
-	// (in percent) in which that point is the best; ties split a
-	// resample evenly.
+	// (in percent) in which that point is the best or tied for it: a tie
+	// is a win for each, so shares may add up to more than 100.
 	Shares []ValueShare `json:"shares"`
 	// Plausible lists the values best in at least 5% of resamples.
 	Plausible []float64 `json:"plausible"`
@@ -40,8 +44,9 @@ func (b BestColumn) Share(v float64) float64 {
 // BestOf finds the best point of a sweep per column (each group, then
 // "Avg (micro)" and "Avg (macro)") with its uncertainty. values[p] is
 // point p's value; scores[p] its scored items. Only items scored at every
-// point count, so the comparison is paired: each resample draws items
-// with replacement, the same draw for every point.
+// point count, so the comparison is paired: each resample draws clusters
+// of items with replacement (items sharing an image together; see
+// [Scored]), the same draw for every point.
 func BestOf(values []float64, scores []map[string]Scored, resamples int, seed uint64) []BestColumn {
 	if len(scores) == 0 {
 		return nil
@@ -89,19 +94,18 @@ func BestOf(values []float64, scores []map[string]Scored, resamples int, seed ui
 	for p := range sum {
 		sum[p] = make([]float64, ng)
 	}
-	columns := func(draw func(i int) int) [][]float64 {
+	columns := func(draw func(take func(j int32))) [][]float64 {
 		for p := range sum {
 			clear(sum[p])
 		}
 		clear(cnt)
-		for i := range ids {
-			j := draw(i)
+		draw(func(j int32) {
 			g := itemGroup[j]
 			cnt[g]++
 			for p := range np {
 				sum[p][g] += x[p][j]
 			}
-		}
+		})
 		out := make([][]float64, np)
 		for p := range np {
 			out[p] = make([]float64, ncol)
@@ -138,18 +142,31 @@ func BestOf(values []float64, scores []map[string]Scored, resamples int, seed ui
 		return top
 	}
 	names := append(slices.Clone(groups), "Avg (micro)", "Avg (macro)")
-	asIs := columns(func(i int) int { return i })
+	asIs := columns(func(take func(int32)) {
+		for i := range ids {
+			take(int32(i))
+		}
+	})
 	wins := make([][]float64, ncol)
 	for c := range wins {
 		wins[c] = make([]float64, np)
 	}
+	cs := newClusterSet(len(ids), func(i int) string {
+		for _, sc := range scores {
+			if k := sc[ids[i]].Cluster; k != "" {
+				return k
+			}
+		}
+		return ""
+	})
 	s := newSampler(seed, 0xbe57)
 	for range resamples {
-		acc := columns(func(int) int { return s.index(len(ids)) })
+		acc := columns(func(take func(int32)) { cs.draw(s, take) })
 		for c := range ncol {
-			top := best(acc, c)
-			for _, p := range top {
-				wins[c][p] += 1 / float64(len(top))
+			// A tie is a win for every tied point: identical points must
+			// not dilute each other out of the plausible set.
+			for _, p := range best(acc, c) {
+				wins[c][p]++
 			}
 		}
 	}
@@ -157,7 +174,14 @@ func BestOf(values []float64, scores []map[string]Scored, resamples int, seed ui
 	for c := range ncol {
 		bc := BestColumn{Group: names[c]}
 		if len(ids) > 0 {
-			bc.Best = values[best(asIs, c)[0]]
+			top := best(asIs, c)
+			bc.Best = values[top[0]]
+			if len(top) > 1 {
+				for _, p := range top {
+					bc.Ties = append(bc.Ties, values[p])
+				}
+				slices.SortFunc(bc.Ties, cmp.Compare[float64])
+			}
 		}
 		for p := range np {
 			share := 0.0

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/psveval/psveval/eval"
 )
@@ -56,6 +57,10 @@ type Comparison struct {
 	Worsened   int           `json:"worsened"`
 	Thresholds Thresholds    `json:"thresholds"`
 	Bootstrap  BootstrapInfo `json:"bootstrap"`
+	// MacroRefused says why the comparison has no Avg (macro) row: the
+	// runs' macros average over different groups, which compares two
+	// different things.
+	MacroRefused string `json:"macro_refused,omitempty"`
 }
 
 // A CompareRow compares one group, or an average.
@@ -80,21 +85,38 @@ type CompareRow struct {
 	Small bool `json:"small,omitempty"`
 }
 
-// A Scored is one item's score in one run, the unit a comparison pairs.
+// A Scored is one item's score in one run, the unit a comparison pairs,
+// with its group and its cluster key ("" for a cluster of its own).
 type Scored struct {
-	Group string
-	Score float64
+	Group   string
+	Score   float64
+	Cluster string
+}
+
+// pairCluster is the cluster key of an item paired across two runs: the
+// runs' common key, or the one that has a key (a run made before keys
+// were recorded has none), the lesser when they differ, so the key is
+// the same whichever run is the base.
+func pairCluster(a, b Scored) string {
+	switch {
+	case a.Cluster == "":
+		return b.Cluster
+	case b.Cluster == "":
+		return a.Cluster
+	}
+	return min(a.Cluster, b.Cluster)
 }
 
 // Compare pairs base and cand by item id, over the items scored in both.
 //
-// Every number comes from one paired procedure: a bootstrap over items,
-// stratified by group, whose replicates give both the interval and the
-// p-value. Its randomness is tied to the items, not to the order of the
-// arguments: items are visited in id order and the sampler draws the same
-// indices whichever run is the base, so Compare(cand, base) is
-// Compare(base, cand) with every difference and interval negated exactly
-// and every p-value equal.
+// Every number comes from one paired procedure: a bootstrap over clusters
+// of paired items (items sharing an image resample together; see
+// [Scored]), every column recomputed from the same draw, whose
+// replicates give both the interval and the p-value. Its randomness is
+// tied to the items, not to the order of the arguments: items are visited
+// in id order and the sampler draws the same clusters whichever run is
+// the base, so Compare(cand, base) is Compare(base, cand) with every
+// difference and interval negated exactly and every p-value equal.
 func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	if opts.Resamples <= 0 {
 		opts.Resamples = DefaultResamples
@@ -108,13 +130,15 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	t := opts.Thresholds
 	c := &Comparison{Thresholds: t, Bootstrap: BootstrapInfo{
 		Resamples: opts.Resamples, Seed: opts.Seed, Level: 1 - t.Alpha,
-		Method: "paired bootstrap over items, stratified by group; the interval is its percentile interval at level 1-alpha and p is inverted from it",
+		Method: "paired bootstrap over clusters of items (items sharing an image resample together), every column from the same draw; the interval is its percentile interval at level 1-alpha and p is inverted from it",
 	}}
 	type pairs struct {
-		d          []float64 // 100·(cand - base), in id order
-		base, cand exactSum  // exact sums of the scores
+		n          int
+		base, cand exactSum // exact sums of the scores
 	}
 	byGroup := map[string]*pairs{}
+	var d []float64 // 100·(cand - base), in id order
+	var dGroup, dCluster []string
 	for _, id := range slices.Sorted(maps.Keys(base)) {
 		b := base[id]
 		k, ok := cand[id]
@@ -135,7 +159,9 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 		case k.Score < b.Score:
 			c.Worsened++
 		}
-		p.d = append(p.d, 100*(k.Score-b.Score))
+		p.n++
+		d = append(d, 100*(k.Score-b.Score))
+		dGroup, dCluster = append(dGroup, g), append(dCluster, pairCluster(b, k))
 		p.base.add(b.Score)
 		p.cand.add(k.Score)
 	}
@@ -145,11 +171,23 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 		}
 	}
 	groups := slices.SortedFunc(maps.Keys(byGroup), eval.TypeOrder)
-	boot := make([][]float64, len(groups))
+	gi := make(map[string]int, len(groups))
+	for i, g := range groups {
+		gi[g] = i
+	}
+	group := make([]int, len(d))
+	for i, g := range dGroup {
+		group[i] = gi[g]
+	}
+	cs := newClusterSet(len(d), func(i int) string { return dCluster[i] })
+	if !cs.singletons() {
+		c.Bootstrap.Clusters = len(cs.members)
+	}
+	boot := cs.columnReps(d, group, len(groups), opts.Resamples, opts.Seed, 0)
 	var baseAll, candAll, baseMacro, candMacro big.Rat
 	for i, g := range groups {
 		p := byGroup[g]
-		n := new(big.Rat).SetInt64(int64(len(p.d)))
+		n := new(big.Rat).SetInt64(int64(p.n))
 		bs, cs := p.base.rat(), p.cand.rat()
 		baseAll.Add(&baseAll, bs)
 		candAll.Add(&candAll, cs)
@@ -157,8 +195,7 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 		cm := cs.Quo(cs, n)
 		baseMacro.Add(&baseMacro, bm)
 		candMacro.Add(&candMacro, cm)
-		boot[i] = resampleMeans(p.d, opts.Resamples, opts.Seed, uint64(i))
-		row := CompareRow{Group: g, N: len(p.d), Base: pctRat(bm), Cand: pctRat(cm)}
+		row := CompareRow{Group: g, N: p.n, Base: pctRat(bm), Cand: pctRat(cm)}
 		c.finish(&row, boot[i])
 		c.Rows = append(c.Rows, row)
 	}
@@ -171,16 +208,14 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	ng := new(big.Rat).SetInt64(int64(len(groups)))
 	micro := CompareRow{Group: AvgMicro, N: c.Paired, Base: pctRat(baseAll.Quo(&baseAll, np)), Cand: pctRat(candAll.Quo(&candAll, np))}
 	macro := CompareRow{Group: AvgMacro, N: c.Paired, Base: pctRat(baseMacro.Quo(&baseMacro, ng)), Cand: pctRat(candMacro.Quo(&candMacro, ng))}
-	mb, ab := make([]float64, opts.Resamples), make([]float64, opts.Resamples)
-	for r := range opts.Resamples {
-		for i, g := range groups {
-			mb[r] += float64(len(byGroup[g].d)) / float64(c.Paired) * boot[i][r]
-			ab[r] += boot[i][r] / float64(len(groups))
-		}
+	c.finish(&micro, boot[len(groups)])
+	c.finish(&macro, boot[len(groups)+1])
+	c.Rows = append(c.Rows, micro)
+	if only := groupsDiffer(base, cand); only != "" {
+		c.MacroRefused = "no Avg (macro) difference: the runs' Macros average over different groups (" + only + ")"
+	} else {
+		c.Rows = append(c.Rows, macro)
 	}
-	c.finish(&micro, mb)
-	c.finish(&macro, ab)
-	c.Rows = append(c.Rows, micro, macro)
 	return c
 }
 
@@ -197,9 +232,16 @@ func (c *Comparison) finish(row *CompareRow, boot []float64) {
 	row.Delta = row.Cand.Sub(row.Base)
 	// Replicates are snapped to 9 decimals: a mean that is exactly 0 may
 	// come out of float sums as 1e-15, and must not count as above 0.
-	sorted := make([]float64, len(boot)) // boot is combined later: keep its order
-	for i, x := range boot {
-		sorted[i] = clean(x)
+	// A replicate whose draw held no item of the row is undefined (NaN).
+	sorted := make([]float64, 0, len(boot))
+	for _, x := range boot {
+		if !math.IsNaN(x) {
+			sorted = append(sorted, clean(x))
+		}
+	}
+	if len(sorted) == 0 {
+		row.CI, row.P, row.Small = Interval{}, 1, true
+		return
 	}
 	slices.Sort(sorted)
 	b := len(sorted)
@@ -236,4 +278,29 @@ func (c *Comparison) Regressions(gated func(group string) bool) []CompareRow {
 		}
 	}
 	return out
+}
+
+// groupsDiffer names the groups with a scored item in one run only, or
+// returns "" when both runs scored items in the same groups.
+func groupsDiffer(base, cand map[string]Scored) string {
+	set := func(m map[string]Scored) map[string]bool {
+		out := map[string]bool{}
+		for _, sc := range m {
+			out[sc.Group] = true
+		}
+		return out
+	}
+	b, c := set(base), set(cand)
+	var diff []string
+	for _, g := range slices.SortedFunc(maps.Keys(b), eval.TypeOrder) {
+		if !c[g] {
+			diff = append(diff, g+" scored in the base only")
+		}
+	}
+	for _, g := range slices.SortedFunc(maps.Keys(c), eval.TypeOrder) {
+		if !b[g] {
+			diff = append(diff, g+" scored in the candidate only")
+		}
+	}
+	return strings.Join(diff, "; ")
 }

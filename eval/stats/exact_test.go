@@ -118,7 +118,7 @@ func randomRuns(seed uint64, n int, shift float64) (a, b map[string]Scored) {
 		if r.Float64() < 0.4 {
 			y = min(1, max(0, float64(r.IntN(6))/5+shift))
 		}
-		a[id], b[id] = Scored{g, x}, Scored{g, y}
+		a[id], b[id] = Scored{Group: g, Score: x}, Scored{Group: g, Score: y}
 	}
 	return a, b
 }

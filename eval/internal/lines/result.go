@@ -75,6 +75,8 @@ func (d *ResultDecoder) Decode(r *eval.Result, line []byte) error {
 			r.Unscorable, err = d.str(raw)
 		case "judge_served":
 			r.JudgeServed, err = d.str(raw)
+		case "cluster":
+			r.Cluster, err = jsonscan.String(raw)
 		case "score":
 			r.Score, err = rawFloat(raw)
 		case "all_met":
