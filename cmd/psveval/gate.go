@@ -42,7 +42,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if noise, err = rundir.ReadNoise(*noiseDir); err != nil {
 			return usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", *noiseDir, err)
 		}
-		policy.JudgeSD = noise.SD()
+		policy.JudgeSD = noise.SharedSD()
 	}
 	runs, err := rundir.LoadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
 	if err != nil {
@@ -87,8 +87,11 @@ func gateRun(r *rundir.RunDir) stats.GateRun {
 // gateNotes are the footnotes a decision adds under the table.
 func gateNotes(d *stats.GateDecision, noise *stats.JudgeNoise, noiseDir string, minN int) []string {
 	var notes []string
-	if len(d.Widened) > 0 {
-		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats) added to the intervals of %s; their p-values are from the normal with the widened spread", noiseDir, noise.Repeats, strings.Join(d.Widened, ", ")))
+	switch {
+	case len(d.Widened) > 0:
+		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats): the shift it shares across items added to the intervals of %s (its noise independent per item is in the paired intervals already); p is the larger of the bootstrap's and the normal's with the widened spread", noiseDir, noise.Repeats, strings.Join(d.Widened, ", ")))
+	case noise != nil:
+		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats): it shares no shift across items, so the paired intervals, which resample the items' own noise, hold it already: nothing added", noiseDir, noise.Repeats))
 	}
 	for _, r := range d.Small {
 		notes = append(notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, minN))

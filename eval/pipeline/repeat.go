@@ -26,6 +26,7 @@ func Repeat(ctx context.Context, job *Job, k int, run func(context.Context, *Job
 	}
 	var verdicts []map[string]map[string]*bool
 	var sums []*stats.Summary
+	var scores []map[string]stats.Scored
 	var items []string
 	for r := 1; r <= k; r++ {
 		rj := job.repeat(r)
@@ -43,9 +44,9 @@ func Repeat(ctx context.Context, job *Job, k int, run func(context.Context, *Job
 		if r == 1 {
 			items = v.Items
 		}
-		verdicts, sums = append(verdicts, v.Met), append(sums, rd.Summary)
+		verdicts, sums, scores = append(verdicts, v.Met), append(sums, rd.Summary), append(scores, rd.Scores)
 	}
-	noise := stats.Noise(items, verdicts, sums)
+	noise := stats.Noise(items, verdicts, sums, scores)
 	if err := rundir.WriteNoise(job.Dir, noise); err != nil {
 		return nil, err
 	}

@@ -23,8 +23,9 @@ type GatePolicy struct {
 	// MaxErrorRate is the largest share of unscored and errored items
 	// either run may have.
 	MaxErrorRate float64
-	// JudgeSD, when set, is the judge's noise per column (SD in points,
-	// as [JudgeNoise] measures it), added to every interval.
+	// JudgeSD, when set, is the judge's noise shared by every item, per
+	// column (SD in points: [JudgeNoise.SharedSD]), added to every
+	// interval (see [Comparison.AddJudgeNoise]).
 	JudgeSD map[string]float64
 }
 
