@@ -267,4 +267,3 @@ func (c *Comparison) AddJudgeNoise(sd map[string]float64) []string {
 
 // normalQuantile returns the standard normal's quantile at q.
 func normalQuantile(q float64) float64 { return math.Sqrt2 * math.Erfinv(2*q-1) }
-
