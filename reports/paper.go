@@ -72,6 +72,23 @@ func notPSV(runs []Run) []string {
 	return out
 }
 
+// missingTypes lists the PSV2026 types a run scored no item of.
+func missingTypes(s *stats.Summary) []string {
+	scored := map[string]bool{}
+	for _, t := range s.ByType {
+		if t.NScored > 0 {
+			scored[t.QuestionType] = true
+		}
+	}
+	var out []string
+	for _, typ := range eval.QuestionTypes {
+		if !scored[typ] {
+			out = append(out, eval.QuestionTypeAbbrev[typ])
+		}
+	}
+	return out
+}
+
 // addPaper appends the published rows, then one difference row per run.
 // Published values fill the six PSV2026 columns and the Avg (micro)
 // column, since the paper's Avg. is instance-weighted; macro is left
@@ -98,6 +115,9 @@ func addPaper(t *table, groups []string, runs []Run) {
 		return
 	}
 	for i, r := range runs {
+		if missing := missingTypes(r.Summary); len(missing) > 0 {
+			t.notes = append(t.notes, fmt.Sprintf("warning: %s scored no item of %s: its Avg covers only some of the paper's six types, so its Δ Avg compares different things", r.Label, strings.Join(missing, ", ")))
+		}
 		p := PaperRowFor(r.Label)
 		pc := paperCells(p)
 		d := row{label: "Δ " + t.rows[i].label + " − " + p.Name, diff: true}

@@ -78,3 +78,23 @@ func TestReportsRenderTheirFormats(t *testing.T) {
 		t.Errorf("sweep json lacks the best values, their shares or the steps:\n%s", js.String())
 	}
 }
+
+// TestPaperWarnsOfMissingTypes: --paper's Δ rows say when a run scored
+// no item of some of the paper's six types.
+func TestPaperWarnsOfMissingTypes(t *testing.T) {
+	t.Parallel()
+	agg := stats.NewAggregator(stats.AggregateOptions{Resamples: -1})
+	for _, r := range evaltest.RandomResults(20, 0.6, 1) {
+		if r.QuestionType != "Clinical Management" {
+			agg.Add(r)
+		}
+	}
+	s, _ := agg.Summary()
+	var buf bytes.Buffer
+	if err := (&TableReport{Runs: []Run{{Label: "lingshu-7b", Summary: s}}, Options: Options{Paper: true, Width: 200}}).Render(&buf, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "lingshu-7b scored no item of CM") {
+		t.Errorf("no warning of the missing type:\n%s", buf.String())
+	}
+}

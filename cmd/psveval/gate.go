@@ -44,6 +44,11 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		policy.JudgeSD = noise.SharedSD()
 	}
+	if same, why, err := rundir.Same(*baseline, *candidate); err == nil && same {
+		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return err
+	}
 	runs, err := rundir.LoadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
 	if err != nil {
 		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
@@ -81,7 +86,11 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // gateRun is the gate's view of a loaded run.
 func gateRun(r *rundir.RunDir) stats.GateRun {
-	return stats.GateRun{Name: r.Dir, Summary: r.Summary, Scores: r.Scores}
+	g := stats.GateRun{Name: r.Dir, Summary: r.Summary, Scores: r.Scores}
+	if r.Manifest != nil {
+		g.Skipped = len(r.Manifest.Dataset.Skipped)
+	}
+	return g
 }
 
 // gateNotes are the footnotes a decision adds under the table.

@@ -222,6 +222,7 @@ func TestGate(t *testing.T) {
 	if err := store.WriteJSON(filepath.Join(incomplete, "manifest.json"), rundir.Manifest{Args: []string{"run", "--data", "d.jsonl", "--out", incomplete}}); err != nil {
 		t.Fatal(err)
 	}
+	copied := write("copy", func(r []eval.Result) []eval.Result { return r })
 	notRun := filepath.Join(dir, "not-a-run")
 	os.MkdirAll(notRun, 0o755)
 	errored := write("errored", func(r []eval.Result) []eval.Result {
@@ -241,7 +242,9 @@ func TestGate(t *testing.T) {
 		{"regression in a gated type", worse, []string{"--types", "VP,DI"}, 1, "gate: FAIL"},
 		{"all columns", worse, []string{"--types", "all"}, 1, "Avg (macro)"},
 		{"noise", noisy, nil, 0, "gate: PASS"},
-		{"identical", base, []string{"--types", "all"}, 0, "gate: PASS"},
+		{"the same run", base, []string{"--types", "all"}, 2, "are the same run (one directory)"},
+		{"the same run, spelled otherwise", base + "/../" + filepath.Base(base) + "/", nil, 2, "are the same run (one directory)"},
+		{"a copy of the same run", copied, nil, 2, "their results.jsonl are identical"},
 		{"incomplete", incomplete, nil, 3, "finish it with: psveval run --data d.jsonl --out"},
 		{"not a run directory", notRun, nil, 2, "not a run directory"},
 		{"missing directory", filepath.Join(dir, "nowhere"), nil, 2, "not a run directory"},

@@ -1,6 +1,11 @@
 package rundir
 
 import (
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/sourcegraph/conc/pool"
 )
@@ -25,4 +30,47 @@ func LoadRuns(dirs []string, opts stats.AggregateOptions) ([]*RunDir, error) {
 		out[i] = byDir[d]
 	}
 	return out, nil
+}
+
+// Same reports whether the run directories a and b hold the same run:
+// the same directory, however written (./a/ and a, a link), or two
+// directories whose results.jsonl are byte for byte equal, as a copy's
+// are. why says which.
+func Same(a, b string) (same bool, why string, err error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, "", err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, "", err
+	}
+	if os.SameFile(sa, sb) {
+		return true, "one directory", nil
+	}
+	ha, err := fileHash(filepath.Join(a, ResultsFile))
+	if err != nil {
+		return false, "", err
+	}
+	hb, err := fileHash(filepath.Join(b, ResultsFile))
+	if err != nil {
+		return false, "", err
+	}
+	if ha == hb {
+		return true, "their results.jsonl are identical", nil
+	}
+	return false, "", nil
+}
+
+func fileHash(path string) ([32]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return [32]byte{}, err
+	}
+	return [32]byte(h.Sum(nil)), nil
 }

@@ -30,11 +30,13 @@ type GatePolicy struct {
 }
 
 // A GateRun is one side of a gate: a run's name (for messages), its
-// summary and its scored items.
+// summary, its scored items, and the items it skipped as bad input
+// (--skip-bad-items), which are in no other count.
 type GateRun struct {
 	Name    string
 	Summary *Summary
 	Scores  map[string]Scored
+	Skipped int
 }
 
 // A GateDecision is the gate's verdict on a comparison.
@@ -75,23 +77,65 @@ func (e *GateError) Usage() bool { return e.Kind == "unpaired" || e.Kind == "typ
 // CheckErrorRate checks a run's unscored plus errored items against the
 // largest share allowed. A run with no items fails: it evaluated nothing.
 // It is the one statement of that rule, for psveval run and the gate.
-func CheckErrorRate(s *Summary, max float64) error {
-	bad := s.NUnscored + s.NErrors
+func CheckErrorRate(s *Summary, max float64) error { return checkComplete(s, 0, max) }
+
+// checkComplete is CheckErrorRate with extra items that were asked about
+// and not evaluated (skipped, or missing), counted as bad.
+func checkComplete(s *Summary, extra int, max float64) error {
+	bad, n := s.NUnscored+s.NErrors+extra, s.NItems+extra
 	switch {
 	case s.NItems == 0:
 		return errors.New("no item was evaluated")
-	case float64(bad) > max*float64(s.NItems):
-		return fmt.Errorf("%d of %s unscored or errored (%.1f%%), above --max-error-rate %.1f%%",
-			bad, eval.Nouns(s.NItems, "item"), 100*float64(bad)/float64(s.NItems), 100*max)
+	case float64(bad) > max*float64(n):
+		return fmt.Errorf("%d of %s unscored, errored or not evaluated (%.1f%%), above --max-error-rate %.1f%%",
+			bad, eval.Nouns(n, "item"), 100*float64(bad)/float64(n), 100*max)
 	}
 	return nil
 }
 
+// missingGroups names the groups base scored items of and cand did not,
+// with base's items in them.
+func missingGroups(base, cand *Summary) ([]string, int) {
+	scored := map[string]bool{}
+	for _, t := range cand.ByType {
+		if t.NScored > 0 {
+			scored[t.QuestionType] = true
+		}
+	}
+	var names []string
+	items := 0
+	for _, t := range base.ByType {
+		if t.NScored > 0 && !scored[t.QuestionType] {
+			names = append(names, t.QuestionType)
+			items += t.N
+		}
+	}
+	return names, items
+}
+
 // Gate compares cand against base and decides, as p says. It returns a
 // *GateError when it cannot decide.
+//
+// A gate cannot pass on less than it was asked about: items a run skipped
+// as bad input, and the items of a group the baseline scored but the
+// candidate did not, count against completeness as unscored and errored
+// items do.
 func Gate(base, cand GateRun, p GatePolicy) (*GateDecision, error) {
-	for _, r := range []GateRun{base, cand} {
-		if err := CheckErrorRate(r.Summary, p.MaxErrorRate); err != nil {
+	missing, missingItems := missingGroups(base.Summary, cand.Summary)
+	for i, r := range []GateRun{base, cand} {
+		extra := r.Skipped
+		var why []string
+		if r.Skipped > 0 {
+			why = append(why, fmt.Sprintf("%s skipped as bad input", eval.Nouns(r.Skipped, "item")))
+		}
+		if i == 1 && missingItems > 0 {
+			extra += missingItems
+			why = append(why, fmt.Sprintf("no scored item of %s, which the baseline scored (%s)", strings.Join(missing, ", "), eval.Nouns(missingItems, "item")))
+		}
+		if err := checkComplete(r.Summary, extra, p.MaxErrorRate); err != nil {
+			if len(why) > 0 {
+				err = fmt.Errorf("%w, counting %s", err, strings.Join(why, " and "))
+			}
 			return nil, &GateError{Kind: "error-rate", Err: fmt.Errorf("%s: %w: resume or re-judge it before gating", r.Name, err)}
 		}
 	}

@@ -89,6 +89,14 @@ func TestGate(t *testing.T) {
 	for i := range unpaired {
 		unpaired[i].ID = "other-" + unpaired[i].ID
 	}
+	skipped := gateRun(t, "skipped", shifted(60, 4, 4))
+	skipped.Skipped = 4
+	var noCM []eval.Result
+	for _, r := range shifted(60, 4, 4) {
+		if r.QuestionType != "Clinical Management" {
+			noCM = append(noCM, r)
+		}
+	}
 	small := policy("avg")
 	small.Compare.Thresholds.MinN = 10_000
 	for _, tc := range []struct {
@@ -98,7 +106,9 @@ func TestGate(t *testing.T) {
 		kind, want string
 		usage      bool
 	}{
-		{"errors above the rate", base, gateRun(t, "errored", errored), policy("avg"), "error-rate", "errored: 10 of 360 items unscored or errored", false},
+		{"errors above the rate", base, gateRun(t, "errored", errored), policy("avg"), "error-rate", "errored: 10 of 360 items unscored, errored or not evaluated", false},
+		{"items skipped", base, skipped, policy("avg"), "error-rate", "4 items skipped as bad input", false},
+		{"a type missing", base, gateRun(t, "no-cm", noCM), policy("avg"), "error-rate", "no scored item of Clinical Management", false},
 		{"an empty run", base, gateRun(t, "empty", nil), policy("avg"), "error-rate", "empty: no item was evaluated", false},
 		{"no shared item", base, gateRun(t, "other", unpaired), policy("avg"), "unpaired", "share no scored items", true},
 		{"an unknown column", base, cand, policy("avg,XX"), "types", `XX is not a column`, true},
