@@ -245,7 +245,7 @@ func TestNotARunDir(t *testing.T) {
 // both fingerprints) and gated columns all under --min-n (exit 3).
 func TestGateNeverPassesVacuously(t *testing.T) {
 	t.Parallel()
-	a, _ := writeTiedRuns(t)
+	a, b := writeTiedRuns(t)
 	other := filepath.Join(t.TempDir(), "other")
 	rs := evaltest.RandomResults(40, 0.5, 3)
 	for i := range rs {
@@ -258,7 +258,7 @@ func TestGateNeverPassesVacuously(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "share no scored items") || !strings.Contains(out, "fingerprints") {
 		t.Errorf("disjoint runs: exit %d\n%s%s", code, out, errOut)
 	}
-	out, errOut, code = cli(t, t.Context(), "gate", "--baseline", a, "--candidate", a, "--types", "all", "--min-n", "1000")
+	out, errOut, code = cli(t, t.Context(), "gate", "--baseline", a, "--candidate", b, "--types", "all", "--min-n", "1000")
 	if code != 3 || !strings.HasPrefix(out, "gate: ERROR: nothing gated") || !strings.Contains(out, "--min-n 1000") {
 		t.Errorf("all columns under --min-n: exit %d\n%s%s", code, out, errOut)
 	}

@@ -44,15 +44,15 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		policy.JudgeSD = noise.SharedSD()
 	}
-	if same, why, err := rundir.Same(*baseline, *candidate); err == nil && same {
-		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-		return err
-	}
 	runs, err := rundir.LoadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
 	if err != nil {
 		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 		return reportErr(err)
+	}
+	if same, why, err := rundir.Same(*baseline, *candidate); err == nil && same {
+		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return err
 	}
 	base, cand := runs[0], runs[1]
 	d, err := stats.Gate(gateRun(base), gateRun(cand), policy)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,7 +277,9 @@ func TestGateStepSummary(t *testing.T) {
 	base, cand := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	rs := evaltest.RandomResults(100, 0.6, 3)
 	evaltest.WriteRun(base, "a", rs)
-	evaltest.WriteRun(cand, "b", rs)
+	other := slices.Clone(rs)
+	other[0] = evaltest.Result(rs[0].ID, rs[0].QuestionType, 5) // not the same run: one item differs
+	evaltest.WriteRun(cand, "b", other)
 	summary := filepath.Join(dir, "summary.md")
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	if _, _, code := cli(t, t.Context(), "gate", "--baseline", base, "--candidate", cand); code != 0 {
