@@ -47,11 +47,34 @@ func SignedInterval(i stats.Interval) string {
 }
 
 // FormatP formats a p-value to three places, or as "<0.001".
-func FormatP(p float64) string {
+func FormatP(p float64, resamples int) string {
+	if resamples > 0 {
+		// tail is how many resamples lie beyond zero on the smaller side:
+		// p = 2·tail/B. With few of them the true p is known only to lie
+		// under about 2·(tail + 2 + 1.96·√(tail+1))/B (a 95% bound), so a
+		// p of 1 in 2,000 resamples prints as "<0.005", not 0.001.
+		tail := math.Round(p * float64(resamples) / 2)
+		if tail < 5 {
+			bound := 2 * (tail + 2 + 1.96*math.Sqrt(tail+1)) / float64(resamples)
+			return "<" + roundUp(bound)
+		}
+	}
 	if p < 0.001 {
 		return "<0.001"
 	}
 	return fmt.Sprintf("%.3f", p)
+}
+
+// roundUp renders x rounded up to one significant figure: 0.00396 as
+// 0.004.
+func roundUp(x float64) string {
+	if x <= 0 {
+		return "0"
+	}
+	e := math.Floor(math.Log10(x))
+	m := math.Ceil(x/math.Pow(10, e) - 1e-9)
+	v := m * math.Pow(10, e)
+	return strconv.FormatFloat(v, 'f', max(0, int(-e)), 64)
 }
 
 func (cr *ComparisonReport) rows() (header []string, rows [][]string) {
@@ -87,7 +110,7 @@ func (cr *ComparisonReport) layout(narrow bool) (header []string, rows [][]strin
 		}
 		rows = append(rows, []string{
 			group, fmt.Sprint(r.N), r.Base.Format(1), r.Cand.Format(1),
-			Delta(r), SignedInterval(r.CI), FormatP(r.P), verdict,
+			Delta(r), SignedInterval(r.CI), FormatP(r.P, cr.C.Bootstrap.Resamples), verdict,
 		})
 	}
 	return header, rows
@@ -104,6 +127,9 @@ func (cr *ComparisonReport) footer() []string {
 	t := c.Thresholds
 	lines = append(lines, fmt.Sprintf("Δ in accuracy points, %s minus %s, rounded half away from zero; a trailing ~ marks a difference not significant at α=%g (%s, %d resamples, seed %d); a gated group regresses on a significant drop over %s points with n ≥ %d",
 		cr.Cand, cr.Base, t.Alpha, c.Bootstrap.Method, c.Bootstrap.Resamples, c.Bootstrap.Seed, stats.FormatDecimal(t.MaxDrop), t.MinN))
+	if c.Bootstrap.Raised {
+		lines = append(lines, fmt.Sprintf("a p-value lay within the bootstrap's own error of α=%g: the resamples were raised five-fold, to %d", t.Alpha, c.Bootstrap.Resamples))
+	}
 	if c.MacroRefused != "" {
 		lines = append(lines, c.MacroRefused)
 	}

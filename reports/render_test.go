@@ -98,3 +98,25 @@ func TestPaperWarnsOfMissingTypes(t *testing.T) {
 		t.Errorf("no warning of the missing type:\n%s", buf.String())
 	}
 }
+
+// TestFormatPAtItsResolution: a p-value is printed no finer than its
+// resamples allow: few resamples in the tail give an upper bound.
+func TestFormatPAtItsResolution(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		p    float64
+		b    int
+		want string
+	}{
+		{0, 2000, "<0.004"},
+		{0.001, 2000, "<0.006"},
+		{0, 20000, "<0.0004"},
+		{0, 200000, "<0.00004"},
+		{0.2, 2000, "0.200"},
+		{0.012, 2000, "0.012"},
+	} {
+		if got := FormatP(tc.p, tc.b); got != tc.want {
+			t.Errorf("FormatP(%g, %d) = %q, want %q", tc.p, tc.b, got, tc.want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func (sr *SweepReport) analysis(w io.Writer, table func(w io.Writer, header []st
 			if r.Group != "Avg (micro)" {
 				continue
 			}
-			rows = append(rows, []string{num(sr.Values[i]) + " → " + num(sr.Values[i+1]), strconv.Itoa(c.Improved), strconv.Itoa(c.Worsened), Delta(r), SignedInterval(r.CI), FormatP(r.P)})
+			rows = append(rows, []string{num(sr.Values[i]) + " → " + num(sr.Values[i+1]), strconv.Itoa(c.Improved), strconv.Itoa(c.Worsened), Delta(r), SignedInterval(r.CI), FormatP(r.P, c.Bootstrap.Resamples)})
 		}
 	}
 	fmt.Fprintf(w, "\nbetween neighbouring %s values (paired over items, Avg micro)\n", sr.Axis)

@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 
@@ -35,7 +36,7 @@ func MatchLabels(labels []Label, v *Verdicts) *LabelMatch {
 		case met == nil:
 			lm.Unscorable = append(lm.Unscorable, l.ID+"/"+l.Dim)
 		default:
-			lm.Pairs = append(lm.Pairs, stats.Pair{Item: l.ID, Dim: l.Dim, Ref: *l.Met, Got: *met})
+			lm.Pairs = append(lm.Pairs, stats.Pair{Item: l.ID, Dim: l.Dim, Ref: *l.Met, Got: *met, Cluster: v.Clusters[l.ID]})
 		}
 	}
 	return lm
@@ -77,7 +78,7 @@ func MatchVerdicts(a, b *Verdicts) *VerdictMatch {
 				vm.Unscorable = append(vm.Unscorable, id+"/"+d)
 				continue
 			}
-			vm.Pairs = append(vm.Pairs, stats.Pair{Item: id, Dim: d, Ref: *x, Got: *y})
+			vm.Pairs = append(vm.Pairs, stats.Pair{Item: id, Dim: d, Ref: *x, Got: *y, Cluster: cmp.Or(a.Clusters[id], b.Clusters[id])})
 			if *x != *y {
 				differ = append(differ, d)
 			}

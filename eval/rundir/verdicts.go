@@ -18,12 +18,14 @@ import (
 type Verdicts struct {
 	Items []string
 	Met   map[string]map[string]*bool
+	// Clusters holds each item's cluster key, where it has one.
+	Clusters map[string]string
 }
 
 // ReadVerdicts reads the verdicts of the run in dir from results.jsonl.
 // Items that errored have no verdicts.
 func ReadVerdicts(dir string) (*Verdicts, error) {
-	v := &Verdicts{Met: map[string]map[string]*bool{}}
+	v := &Verdicts{Met: map[string]map[string]*bool{}, Clusters: map[string]string{}}
 	err := ReadResults(filepath.Join(dir, ResultsFile), func(r eval.Result) error {
 		if r.Status == eval.StatusError {
 			return nil
@@ -34,6 +36,9 @@ func ReadVerdicts(dir string) (*Verdicts, error) {
 		}
 		v.Items = append(v.Items, r.ID)
 		v.Met[r.ID] = m
+		if r.Cluster != "" {
+			v.Clusters[r.ID] = r.Cluster
+		}
 		return nil
 	})
 	return v, err

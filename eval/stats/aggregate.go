@@ -289,6 +289,9 @@ type BootstrapInfo struct {
 	// Clusters is the number of clusters resampled, when some holds
 	// several items (0: every item was its own).
 	Clusters int `json:"clusters,omitempty"`
+	// Raised says that a comparison drew five times its resamples,
+	// because a p-value lay within the bootstrap's error of α.
+	Raised bool `json:"raised_near_alpha,omitempty"`
 }
 
 // RunInfo is what a run adds to its summary.

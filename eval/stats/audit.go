@@ -2,7 +2,6 @@ package stats
 
 import (
 	"math"
-	"slices"
 )
 
 // A Pair is one criterion of one item rated twice: Ref by the reference
@@ -11,6 +10,9 @@ import (
 type Pair struct {
 	Item, Dim string
 	Ref, Got  bool
+	// Cluster is the item's cluster key ("" for a cluster of its own):
+	// κ's interval resamples clusters.
+	Cluster string
 }
 
 // A Confusion counts pairs by the two ratings, "met" being positive:
@@ -50,7 +52,7 @@ func (c Confusion) kappa() float64 {
 	pr, pg := float64(c.TP+c.FN)/n, float64(c.TP+c.FP)/n
 	pe := pr*pg + (1-pr)*(1-pg)
 	if pe == 1 {
-		return 1
+		return math.NaN() // both raters constant: κ is undefined
 	}
 	return (po - pe) / (1 - pe)
 }
@@ -98,21 +100,28 @@ func Agree(pairs []Pair, resamples int, seed uint64) []RaterAgreement {
 }
 
 func agreeOn(dim string, pairs []Pair, resamples int, seed, stream uint64) RaterAgreement {
-	// Group by item, in first-appearance order, for the cluster bootstrap.
-	var items []string
+	// Group by cluster (the item, where it shares no image), in
+	// first-appearance order, for the cluster bootstrap.
+	var units []string
 	counts := map[string]*Confusion{}
+	itemSeen := map[string]bool{}
 	var all Confusion
 	for _, p := range pairs {
-		c, ok := counts[p.Item]
+		unit := p.Cluster
+		if unit == "" {
+			unit = "\x00" + p.Item
+		}
+		c, ok := counts[unit]
 		if !ok {
 			c = &Confusion{}
-			counts[p.Item] = c
-			items = append(items, p.Item)
+			counts[unit] = c
+			units = append(units, unit)
 		}
+		itemSeen[p.Item] = true
 		c.add(p)
 		all.add(p)
 	}
-	ra := RaterAgreement{Dim: dim, Items: len(items), Confusion: all}
+	ra := RaterAgreement{Dim: dim, Items: len(itemSeen), Confusion: all}
 	if n := all.N(); n > 0 {
 		ra.Agreement = clean(100 * float64(all.TP+all.TN) / float64(n))
 	}
@@ -128,10 +137,10 @@ func agreeOn(dim string, pairs []Pair, resamples int, seed, stream uint64) Rater
 		r := clean(100 * float64(all.TP) / float64(all.TP+all.FN))
 		ra.Recall = &r
 	}
-	if resamples > 0 && len(items) > 0 && ra.Kappa != nil {
-		per := make([]Confusion, len(items))
-		for i, it := range items {
-			per[i] = *counts[it]
+	if resamples > 0 && len(units) > 0 && ra.Kappa != nil {
+		per := make([]Confusion, len(units))
+		for i, u := range units {
+			per[i] = *counts[u]
 		}
 		s := newSampler(seed, 0xa6ee0000+stream)
 		reps := make([]float64, 0, resamples)
@@ -141,13 +150,15 @@ func agreeOn(dim string, pairs []Pair, resamples int, seed, stream uint64) Rater
 				d := per[s.index(len(per))]
 				c.TP, c.FP, c.FN, c.TN = c.TP+d.TP, c.FP+d.FP, c.FN+d.FN, c.TN+d.TN
 			}
-			if k := c.kappa(); !math.IsNaN(k) {
-				reps = append(reps, k)
-			}
+			reps = append(reps, c.kappa()) // NaN where a draw leaves a rater constant
 		}
-		iv := percentileInterval(slices.Clone(reps), 0.95)
-		iv = Interval{Lo: clean(iv.Lo), Hi: clean(iv.Hi)}
-		ra.KappaCI = &iv
+		// A draw where both raters are constant has no κ: it is left
+		// out, and when that happens often, there is no interval.
+		if r, ok := defined(reps); ok {
+			iv := percentileInterval(r, 0.95)
+			iv = Interval{Lo: clean(iv.Lo), Hi: clean(iv.Hi)}
+			ra.KappaCI = &iv
+		}
 	}
 	return ra
 }

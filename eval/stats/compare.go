@@ -121,6 +121,38 @@ func Compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
 	if opts.Resamples <= 0 {
 		opts.Resamples = DefaultResamples
 	}
+	c := compare(base, cand, opts)
+	// A p-value within the bootstrap's own error of α could fall either
+	// side of it: draw five times as many resamples, once, so a gate's
+	// decision does not hang on the draw.
+	if c.nearAlpha() && opts.Resamples < maxAdaptiveResamples {
+		opts.Resamples = min(5*opts.Resamples, maxAdaptiveResamples)
+		c = compare(base, cand, opts)
+		c.Bootstrap.Raised = true
+	}
+	return c
+}
+
+// maxAdaptiveResamples caps the resamples Compare raises to near α.
+const maxAdaptiveResamples = 50_000
+
+// nearAlpha reports whether a gateable row's p lies within two Monte
+// Carlo standard errors of α.
+func (c *Comparison) nearAlpha() bool {
+	a, b := c.Thresholds.Alpha, float64(c.Bootstrap.Resamples)
+	se := math.Sqrt(a * (1 - a) / b)
+	for _, r := range c.Rows {
+		if !r.Small && math.Abs(r.P-a) < 2*se {
+			return true
+		}
+	}
+	return false
+}
+
+func compare(base, cand map[string]Scored, opts CompareOptions) *Comparison {
+	if opts.Resamples <= 0 {
+		opts.Resamples = DefaultResamples
+	}
 	if opts.Seed == 0 {
 		opts.Seed = DefaultSeed
 	}

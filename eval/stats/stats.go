@@ -149,7 +149,7 @@ func cohenKappa(a, b []bool) float64 {
 	pa, pb = pa/n, pb/n
 	pe := pa*pb + (1-pa)*(1-pb)
 	if pe == 1 {
-		return 1 // both raters constant and equal: perfect, by convention
+		return math.NaN() // both raters constant: κ is undefined
 	}
 	return (po - pe) / (1 - pe)
 }
@@ -173,7 +173,7 @@ func fleissKappa(yes []int, raters int) float64 {
 	pYes /= n * m
 	pe := pYes*pYes + (1-pYes)*(1-pYes)
 	if pe == 1 {
-		return 1
+		return math.NaN() // every rating the same: κ is undefined
 	}
 	return (pBar - pe) / (1 - pe)
 }
