@@ -134,7 +134,7 @@ type reportOptions struct {
 func (o *reportOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output `format`: text, markdown, latex, csv, json, or html (one offline page with every item; needs -o)")
 	o.hf.register(fs)
-	fs.BoolVar(&o.ci, "ci", false, "add 95% bootstrap intervals")
+	fs.BoolVar(&o.ci, "ci", false, "add 95% intervals, in every format (a sweep directory too); psveval run, merge and sweep print theirs with intervals, as report.md has them")
 	fs.BoolVar(&o.paper, "paper", false, "add the paper's three published rows and each run's difference")
 	fs.BoolVar(&o.dims, "dims", false, "report pass rates per rubric dimension")
 	fs.Var(&o.labels, "label", "row `label` for the runs, in order (repeatable; default: each run's model)")

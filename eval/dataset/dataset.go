@@ -103,6 +103,9 @@ type Dataset struct {
 	imgMu   sync.Mutex
 	imgSeen map[string]eval.Image // by resolved path
 	imgPath map[string]eval.Image // by the path as the dataset writes it
+	// problems, when set (by Inspect), collects every bad item instead
+	// of ending the walk at the first.
+	problems *[]Problem
 }
 
 // A record is one raw row: column name to value. Values are string,
@@ -317,14 +320,22 @@ func (d *Dataset) all(parallel, record bool) iter.Seq2[eval.Item, error] {
 					*skipped = append(*skipped, eval.Skip{ID: it.ID, Pos: pr.pos, Reason: err.Error()})
 					continue
 				}
+				if d.problems != nil {
+					*d.problems = append(*d.problems, Problem{Pos: pr.pos, ID: it.ID, Message: err.Error()})
+					continue
+				}
 				yield(eval.Item{}, &eval.InputError{File: d.Path, Pos: pr.pos, ID: it.ID, Err: err})
 				return
 			}
 			h := idHash(it.ID)
 			if prev, dup := seen[h]; dup {
 				where := strings.Fields(pr.pos)[0]
-				yield(eval.Item{}, &eval.InputError{File: d.Path, Pos: pr.pos, ID: it.ID,
-					Err: fmt.Errorf("duplicate id: already used at %s %d; ids must be unique (map another column with --map id=COLUMN)", where, prev)})
+				err := fmt.Errorf("duplicate id: already used at %s %d; ids must be unique (map another column with --map id=COLUMN)", where, prev)
+				if d.problems != nil {
+					*d.problems = append(*d.problems, Problem{Pos: pr.pos, ID: it.ID, Message: err.Error()})
+					continue
+				}
+				yield(eval.Item{}, &eval.InputError{File: d.Path, Pos: pr.pos, ID: it.ID, Err: err})
 				return
 			}
 			seen[h] = pr.num

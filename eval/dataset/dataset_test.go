@@ -528,3 +528,45 @@ func meanRGB(m image.Image) [3]float64 {
 	}
 	return sum
 }
+
+// TestInspectListsEveryBadItem: inspect goes on past a bad rubric and
+// lists every bad item, not the first alone.
+func TestInspectListsEveryBadItem(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bad.jsonl")
+	var lines []string
+	for i := range 6 {
+		rub := `[{"dim":"accuracy","score":1,"description":"right"}]`
+		if i%2 == 1 {
+			rub = `[{"dim":"accuracy","score":"one","description":"right"}]`
+		}
+		lines = append(lines, fmt.Sprintf(`{"id":"q%d","question":"Q%d?","answer":"a","question_type":"Visual Perception","rubric":%s}`, i, i, rub))
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Open(path, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := dataset.Inspect(ds, dataset.InspectOptions{})
+	if err == nil || len(in.Problems) != 3 || in.Items != 3 || !strings.Contains(err.Error(), "and 2 more bad items") {
+		t.Fatalf("Inspect: %v; %d problems, %d good items: want 3 and 3\n%+v", err, len(in.Problems), in.Items, in.Problems)
+	}
+	for i, p := range in.Problems {
+		if want := fmt.Sprintf("q%d", 2*i+1); p.ID != want {
+			t.Errorf("problem %d is item %q, want %q", i, p.ID, want)
+		}
+	}
+	// An ordinary walk still stops at the first.
+	n := 0
+	for _, err := range ds.All() {
+		if err != nil {
+			break
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("a walk after Inspect yielded %d items before the bad one, want 1", n)
+	}
+}

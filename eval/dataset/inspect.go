@@ -3,6 +3,7 @@ package dataset
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -71,9 +72,12 @@ type InspectOptions struct {
 	Decode bool
 }
 
-// Inspect walks ds once and describes it. A bad item that ends the walk is
-// reported as a problem, with statistics of the items before it; the error
-// is also returned so callers can fail.
+// Inspect walks ds once and describes it. Every bad item (a bad rubric,
+// image or text, a duplicate id) is reported as a problem, and the walk
+// goes on past it, so one inspection lists them all; the statistics are
+// of the good items. A problem that ends the walk (an unreadable file) is
+// reported too. The returned error is the first problem, so callers can
+// fail.
 func Inspect(ds *Dataset, opts InspectOptions) (*Inspection, error) {
 	in := &Inspection{
 		Path: ds.Path, Format: ds.Format, Columns: ds.Columns, Mapping: map[string]string{},
@@ -90,6 +94,9 @@ func Inspect(ds *Dataset, opts InspectOptions) (*Inspection, error) {
 	distinct := map[string]bool{}
 	fp := newFingerprinter()
 	var walkErr error
+	var bad []Problem
+	ds.problems = &bad
+	defer func() { ds.problems = nil }()
 	for it, err := range ds.All() {
 		if err != nil {
 			walkErr = err
@@ -146,13 +153,21 @@ func Inspect(ds *Dataset, opts InspectOptions) (*Inspection, error) {
 		}
 		ncrit = append(ncrit, len(it.Rubric))
 	}
+	in.Problems = append(append([]Problem{}, bad...), in.Problems...)
+	if walkErr == nil && len(bad) > 0 {
+		msg := bad[0].Message
+		if len(bad) > 1 {
+			msg += fmt.Sprintf(" (and %d more bad items: psveval inspect lists them all)", len(bad)-1)
+		}
+		walkErr = &eval.InputError{File: ds.Path, Pos: bad[0].Pos, ID: bad[0].ID, Err: errors.New(msg)}
+	}
 	for _, s := range ds.Skipped {
 		in.Problems = append(in.Problems, Problem{Pos: s.Pos, ID: s.ID, Message: "skipped: " + s.Reason})
 	}
 	if n := types[eval.NoType]; n > 0 {
 		in.Problems = append(in.Problems, Problem{Message: eval.Nouns(n, "item") + " without a question type: they are reported as " + eval.NoType})
 	}
-	if walkErr == nil {
+	if walkErr == nil && len(bad) == 0 {
 		in.Fingerprint = fp.sum()
 	}
 	in.ByType = counts(types, eval.TypeOrder)
