@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/psveval/psveval/eval/stats"
 )
@@ -23,10 +24,21 @@ func (CSV) Report(w io.Writer, runs []Run, opts Options) error {
 		}
 		head = append(head, c+" n")
 	}
+	// CSV has no footnotes: where a run's Macro leaves a type out, a last
+	// column names it, on that run's row.
+	excludes := map[string]string{}
+	for _, r := range runs {
+		if ex := r.Summary.MacroExcludes; len(ex) > 0 && !opts.Dims {
+			excludes[r.Label] = strings.Join(ex, "; ")
+		}
+	}
+	if len(excludes) > 0 {
+		head = append(head, "Avg (macro) leaves out")
+	}
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	for _, r := range t.rows {
+	for i, r := range t.rows {
 		line := []string{r.label}
 		for _, c := range r.cells {
 			v := ""
@@ -42,6 +54,13 @@ func (CSV) Report(w io.Writer, runs []Run, opts Options) error {
 				line = append(line, lo, hi)
 			}
 			line = append(line, fmt.Sprint(c.n))
+		}
+		if len(excludes) > 0 {
+			ex := ""
+			if i < len(runs) && !r.paper && !r.diff {
+				ex = excludes[runs[i].Label]
+			}
+			line = append(line, ex)
 		}
 		if err := cw.Write(line); err != nil {
 			return err

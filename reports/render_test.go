@@ -120,3 +120,26 @@ func TestFormatPAtItsResolution(t *testing.T) {
 		}
 	}
 }
+
+// TestMacroExclusionInEveryFormat: a type with items but none scored is
+// named as left out of Macro in every format of the table.
+func TestMacroExclusionInEveryFormat(t *testing.T) {
+	t.Parallel()
+	agg := stats.NewAggregator(stats.AggregateOptions{Resamples: -1})
+	for _, r := range evaltest.RandomResults(20, 0.6, 1) {
+		if r.QuestionType == "Clinical Management" {
+			r.Status, r.Score, r.AllMet = "error", nil, nil
+		}
+		agg.Add(r)
+	}
+	s, _ := agg.Summary()
+	for _, f := range []string{"text", "markdown", "latex", "csv", "json"} {
+		var buf bytes.Buffer
+		if err := (&TableReport{Runs: []Run{{Label: "m", Summary: s}}, Options: Options{Width: 300}}).Render(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "Clinical Management") || !strings.Contains(strings.ToLower(buf.String()), "leaves out") {
+			t.Errorf("%s does not say that Macro leaves out Clinical Management:\n%s", f, buf.String())
+		}
+	}
+}
