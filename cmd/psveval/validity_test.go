@@ -238,6 +238,34 @@ func TestGateNoise(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "judge noise from") {
 		t.Errorf("two judgings of the same answers with --noise: exit %d, want 0\n%s", code, stdout)
 	}
+	// The judge's flips are independent per item: the paired interval
+	// holds that noise already, and --noise keeps it within 1.3× (here it
+	// shares no shift, and adds nothing).
+	plainOut, _, _ := cli(t, t.Context(), "compare", "--format", "json", base, cand)
+	var plain struct {
+		Comparison stats.Comparison `json:"comparison"`
+	}
+	if err := json.Unmarshal([]byte(plainOut), &plain); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plain.Comparison.Rows {
+		if r.Group != stats.AvgMicro {
+			continue
+		}
+		w := r.CI.Hi - r.CI.Lo
+		i := strings.Index(stdout, "│   Avg │")
+		if i < 0 {
+			t.Fatalf("no Avg row in:\n%s", stdout)
+		}
+		line := stdout[i : i+strings.Index(stdout[i:], "\n")]
+		var lo, hi float64
+		if _, err := fmt.Sscanf(line[strings.Index(line, "[")+1:], "%g, %g", &lo, &hi); err != nil {
+			t.Fatalf("cannot read the interval of %q: %v", line, err)
+		}
+		if hi-lo > 1.3*w+0.1 {
+			t.Errorf("--noise widened Avg's interval from %.1f to %.1f points: a judge with independent per-item noise is held by the paired interval already", w, hi-lo)
+		}
+	}
 	worse := llmtest.New(t, llmtest.Config{References: refs, CorrectRate: 0.2})
 	bad := judgedRun(t, data, worse)
 	stdout, _, code = cli(t, t.Context(), "gate", "--baseline", run, "--candidate", bad, "--noise", noise)

@@ -39,7 +39,8 @@ type ColumnNoise struct {
 	// SharedSD is the part of the judge's noise that moves every item
 	// together (a shift of the whole judging: version drift, a prompt's
 	// mood), in points: the spread of the repeats' accuracies beyond what
-	// the items' own noise explains, 0 when there is none. It is what a
+	// the items' own noise explains, taken only where a χ² test at 99%
+	// finds it, else 0. It is what a
 	// paired comparison of two judgings cannot see (see AddJudgeNoise).
 	SharedSD float64 `json:"shared_sd"`
 	// SamplingSD is the first repeat's bootstrap standard error, in
@@ -170,8 +171,10 @@ func Noise(items []string, verdicts []map[string]map[string]*bool, sums []*Summa
 // judge = 100·√(Σ_c var_k S_ck), and shared = 100·√(var_k Σ_c S_ck −
 // Σ_c var_k S_ck). The repeats' spread var_k Σ_c S_ck has only K−1
 // degrees of freedom, so a shared shift is taken as there only when that
-// spread exceeds what the items' own noise explains at the 95% level
-// (a χ² test with K−1 degrees of freedom); else shared is 0.
+// spread exceeds what the items' own noise explains at the 99% level
+// (a χ² test with K−1 degrees of freedom: with eight columns, a judge
+// without a shared shift gets one in some column by chance one time in
+// twelve); else shared is 0.
 func pooledNoise(ids []string, scores []map[string]Scored, weight func(Scored) float64) (judge, shared float64) {
 	k := len(scores)
 	if k < 2 || len(ids) == 0 {
@@ -204,17 +207,17 @@ func pooledNoise(ids []string, scores []map[string]Scored, weight func(Scored) f
 		}
 	}
 	judge = 100 * math.Sqrt(within)
-	if v := variance(total); v > within*chi2Quantile95(k-1)/float64(k-1) {
+	if v := variance(total); v > within*chi2Quantile99(k-1)/float64(k-1) {
 		shared = 100 * math.Sqrt(v-within)
 	}
 	return judge, shared
 }
 
-// chi2Quantile95 is the 95% quantile of χ² with df degrees of freedom,
-// by Wilson and Hilferty's approximation (within 1% from df 2 on).
-func chi2Quantile95(df int) float64 {
+// chi2Quantile99 is the 99% quantile of χ² with df degrees of freedom,
+// by Wilson and Hilferty's approximation (within 2% from df 2 on).
+func chi2Quantile99(df int) float64 {
 	d := float64(df)
-	x := 1 - 2/(9*d) + 1.6448536269514722*math.Sqrt(2/(9*d))
+	x := 1 - 2/(9*d) + 2.3263478740408408*math.Sqrt(2/(9*d))
 	return d * x * x * x
 }
 
