@@ -194,6 +194,7 @@ func exitCode(err error) int {
 	var inc *incompleteError
 	var be *rundir.ByError
 	var rm *llm.ReplicaMismatchError
+	var le *rundir.LockedError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
@@ -201,7 +202,7 @@ func exitCode(err error) int {
 		return 1
 	case errors.As(err, &inc):
 		return 3 // checked first: an unfinished run is operational, not bad input
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &be), errors.As(err, &rm):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &be), errors.As(err, &rm), errors.As(err, &le):
 		return 2
 	}
 	return 3

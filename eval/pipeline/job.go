@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,6 +76,12 @@ type Job struct {
 	Logger *slog.Logger
 }
 
+// dirExists reports whether dir exists.
+func dirExists(dir string) bool {
+	_, err := os.Stat(dir)
+	return err == nil
+}
+
 // An Outcome is a finished run.
 type Outcome struct {
 	Summary     *stats.Summary
@@ -131,6 +138,26 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 		j.Progress = &Progress{}
 	}
 	j.describe()
+	// One writer per run directory: a second one is refused before it
+	// asks anything.
+	existed := dirExists(j.Dir)
+	lock, err := rundir.LockDir(j.Dir, "psveval "+cmp.Or(strings.Join(j.Manifest.Args, " "), "run"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		lock.Release()
+		if err == nil {
+			return
+		}
+		// A run refused before it wrote anything leaves the directory as
+		// it found it: none, or without the lock file.
+		if entries, _ := os.ReadDir(j.Dir); len(entries) == 1 && entries[0].Name() == rundir.LockFile && !existed {
+			os.RemoveAll(j.Dir)
+		} else if re, ok := errors.AsType[*ResumeError](err); ok && len(re.Diffs) == 0 {
+			os.Remove(filepath.Join(j.Dir, rundir.LockFile)) // not a run directory
+		}
+	}()
 	if j.Preflight {
 		if err := j.preflight(ctx); err != nil {
 			return nil, err
@@ -236,7 +263,9 @@ func (j *Job) prepare() (bool, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, err
 	}
-	if entries, err := os.ReadDir(j.Dir); err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != rundir.ServerLogFile }) {
+	if entries, err := os.ReadDir(j.Dir); err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool {
+		return e.Name() != rundir.ServerLogFile && e.Name() != rundir.LockFile
+	}) {
 		return false, &ResumeError{Dir: j.Dir}
 	}
 	if err := os.MkdirAll(j.Dir, 0o755); err != nil {

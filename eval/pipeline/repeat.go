@@ -24,6 +24,11 @@ func Repeat(ctx context.Context, job *Job, k int, run func(context.Context, *Job
 	if run == nil {
 		run = func(ctx context.Context, j *Job) (*Outcome, error) { return j.Run(ctx) }
 	}
+	lock, err := rundir.LockDir(job.Dir, "psveval judge --repeat")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	var verdicts []map[string]map[string]*bool
 	var sums []*stats.Summary
 	var scores []map[string]stats.Scored

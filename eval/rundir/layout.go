@@ -27,6 +27,9 @@ const (
 	// NoiseFile is the judge's noise that psveval judge --repeat measured,
 	// in the directory that holds the repeats.
 	NoiseFile = "noise.json"
+	// LockFile is the lock a writer holds on a run or sweep directory
+	// (see LockDir), with who holds it.
+	LockFile = "lock"
 )
 
 // The files of a sweep directory, beside one run directory per point.

@@ -91,10 +91,16 @@ func Merge(dirs []string, out string, opts MergeOptions) (*Merged, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	created := !exists(out)
+	lock, err := LockDir(out, "psveval merge")
+	if err != nil {
 		return nil, err
 	}
-	if entries, _ := os.ReadDir(out); len(entries) > 0 {
+	defer lock.Release()
+	if entries, _ := os.ReadDir(out); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != LockFile }) {
+		if !created {
+			os.Remove(filepath.Join(out, LockFile))
+		}
 		return nil, mergeErrorf("%s is not empty: merge into a new directory", out)
 	}
 	mg, err := writeMerged(dirs, out, ms, ds, lines, from, opts)
@@ -103,6 +109,11 @@ func Merge(dirs []string, out string, opts MergeOptions) (*Merged, error) {
 		return nil, err
 	}
 	return mg, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // shardResults reads every shard's result lines by item id, refusing an

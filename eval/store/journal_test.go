@@ -188,3 +188,44 @@ func benchmarkJournalAppend(b *testing.B, syncEvery time.Duration) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// TestCacheConcurrentWriters: many writers (shards of one run, on one
+// shared cache) putting the same and different keys at once leave every
+// entry whole: each Get decodes a value some writer put.
+func TestCacheConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	type rec struct {
+		Key    string `json:"key"`
+		Writer int    `json:"writer"`
+		Pad    string `json:"pad"`
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			c, err := store.OpenCache(dir) // each shard opens the cache itself
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for k := range 50 {
+				key := fmt.Sprintf("%064x", k%20) // shared keys
+				if err := c.Put(key, rec{Key: key, Writer: w, Pad: strings.Repeat("x", 4096)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c, err := store.OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 20 {
+		key := fmt.Sprintf("%064x", k)
+		var r rec
+		if !c.Get(key, &r) || r.Key != key || len(r.Pad) != 4096 {
+			t.Errorf("key %d: a torn or missing entry %+v", k, r.Key)
+		}
+	}
+}

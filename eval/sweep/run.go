@@ -56,6 +56,11 @@ func Run(ctx context.Context, s *Spec, out string, opts RunOptions) error {
 			opts.Notify(fmt.Sprintf(format, args...))
 		}
 	}
+	lock, err := rundir.LockDir(out, "psveval sweep")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	if opts.Exec == nil {
 		opts.Exec = func(ctx context.Context, _ Point, j *pipeline.Job) error { _, err := j.Run(ctx); return err }
 	}
