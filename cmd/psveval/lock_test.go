@@ -24,7 +24,9 @@ func TestOneWriterPerRunDirectory(t *testing.T) {
 	var wg sync.WaitGroup
 	var firstErr string
 	var firstCode int
-	wg.Go(func() { _, firstErr, firstCode = cli(t, t.Context(), runArgs(srv, out, "--concurrency", "2", "--judge-concurrency", "2")...) })
+	wg.Go(func() {
+		_, firstErr, firstCode = cli(t, t.Context(), runArgs(srv, out, "--concurrency", "2", "--judge-concurrency", "2")...)
+	})
 	// Wait until the first holds the directory: its lock file names it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
