@@ -19,13 +19,14 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "the merged run `directory` (new, or empty)")
 	imageRoot := fs.String("image-root", "", "`folder` the dataset's image paths are relative to, if it moved")
 	rubricFile := fs.String("rubric", "", "the default rubric `file` the shards were run with, if not the built-in one")
+	mixed := fs.Bool("allow-mixed-versions", false, "merge shards that different psveval versions or revisions built")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 || *out == "" {
 		return usageErrorf("merge takes the shard run directories and --out DIR")
 	}
-	opts := rundir.MergeOptions{ImageRoot: *imageRoot, Args: redactArgs(args)}
+	opts := rundir.MergeOptions{ImageRoot: *imageRoot, Args: redactArgs(args), AllowMixedVersions: *mixed}
 	if *rubricFile != "" {
 		r, err := rubric.Load(*rubricFile)
 		if err != nil {

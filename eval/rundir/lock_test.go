@@ -36,3 +36,28 @@ func TestLockDir(t *testing.T) {
 	}
 	b.Release()
 }
+
+// TestResumeCommand: the command that finishes a run is one that runs
+// when pasted: it names psveval run, and a shard taken from a job array
+// (--shard auto) is written out, since auto means nothing outside it.
+func TestResumeCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args  []string
+		shard string
+		want  string
+	}{
+		{[]string{"--config", "med.yaml", "--out", "runs/unf"}, "", "psveval run --config med.yaml --out runs/unf"},
+		{[]string{"run", "--data", "d.jsonl"}, "", "psveval run --data d.jsonl"},
+		{[]string{"judge", "SRC", "--out", "j"}, "", "psveval judge SRC --out j"},
+		{[]string{"--config", "c.yaml", "--shard", "auto", "--shard-count", "8", "--out", "s"}, "3/8", "psveval run --config c.yaml --shard 3/8 --out s"},
+		{[]string{"--shard=auto", "--shard-count=8", "--out", "s"}, "3/8", "psveval run --shard=3/8 --out s"},
+		{[]string{"--question-suffix", "Answer briefly."}, "", "psveval run --question-suffix 'Answer briefly.'"},
+	} {
+		m := &rundir.Manifest{Args: tc.args}
+		m.Dataset.Shard = tc.shard
+		if got := m.ResumeCommand(); got != tc.want {
+			t.Errorf("ResumeCommand(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -28,6 +28,9 @@ type MergeOptions struct {
 	Rubric *rubric.Rubric
 	// Args are recorded as the merged manifest's command line.
 	Args []string
+	// AllowMixedVersions merges shards that different psveval versions or
+	// revisions built; by default that is a *MergeError.
+	AllowMixedVersions bool
 }
 
 // A Merged is the run directory that Merge wrote.
@@ -75,6 +78,14 @@ func Merge(dirs []string, out string, opts MergeOptions) (*Merged, error) {
 	}
 	if err := checkShards(dirs, ms); err != nil {
 		return nil, err
+	}
+	if !opts.AllowMixedVersions {
+		for i, m := range ms[1:] {
+			if a, b := ms[0].Tool, m.Tool; a.Version != b.Version || a.Revision != b.Revision {
+				return nil, mergeErrorf("%s was built by psveval %s (revision %s), %s by %s (revision %s): shards of one run come from one build; rerun the odd shard, or pass --allow-mixed-versions",
+					dirs[0], a.Version, a.Revision, dirs[i+1], b.Version, b.Revision)
+			}
+		}
 	}
 	// The full dataset, as the shards read it but unsharded: it orders the
 	// results and proves that every item is covered exactly once.

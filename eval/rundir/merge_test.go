@@ -111,7 +111,23 @@ func TestMerge(t *testing.T) {
 			t.Errorf("%s: Merge left %s behind", tc.name, dst)
 		}
 	}
-	if _, err := rundir.Merge(shards, out, rundir.MergeOptions{}); err == nil || !strings.Contains(err.Error(), "not empty") {
+	// A shard built by another psveval version is refused, naming both,
+	// unless mixed versions are allowed.
+	m, err := rundir.ReadManifest(shards[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tool.Version = "v9.9.9"
+	if err := rundir.WriteManifest(shards[1], m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rundir.Merge(shards, filepath.Join(tmp, "mixed"), rundir.MergeOptions{}); err == nil || !strings.Contains(err.Error(), "v9.9.9") || !strings.Contains(err.Error(), "--allow-mixed-versions") {
+		t.Errorf("Merge of shards from two versions = %v, want a refusal naming both", err)
+	}
+	if _, err := rundir.Merge(shards, filepath.Join(tmp, "mixed-ok"), rundir.MergeOptions{AllowMixedVersions: true}); err != nil {
+		t.Errorf("Merge with AllowMixedVersions: %v", err)
+	}
+	if _, err := rundir.Merge(shards, out, rundir.MergeOptions{AllowMixedVersions: true}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("Merge into a non-empty directory = %v, want a refusal", err)
 	}
 	if _, err := rundir.Merge([]string{filepath.Join(tmp, "nowhere")}, filepath.Join(tmp, "x"), rundir.MergeOptions{}); !errors.Is(err, rundir.ErrNotRunDir) {

@@ -56,7 +56,7 @@ func Open(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	if m.Finished == "" {
-		return m, &UnfinishedError{Dir: dir, Args: m.Args}
+		return m, &UnfinishedError{Dir: dir, Args: m.Args, Command: m.ResumeCommand()}
 	}
 	return m, nil
 }
@@ -66,14 +66,53 @@ func Open(dir string) (*Manifest, error) {
 type UnfinishedError struct {
 	Dir  string
 	Args []string
+	// Command is the command line that finishes the run, pasted as it is
+	// (see Manifest.ResumeCommand), or "".
+	Command string
 }
 
 func (e *UnfinishedError) Error() string {
 	msg := e.Dir + ": " + ErrNoResults.Error()
-	if len(e.Args) > 0 {
-		msg = e.Dir + ": the run has not finished; finish it with: psveval " + ShellJoin(e.Args)
+	if e.Command != "" {
+		msg = e.Dir + ": the run has not finished; finish it with: " + e.Command
 	}
 	return msg
+}
+
+// commands are psveval's commands that write a run directory, as a
+// manifest's Args may begin with them.
+var commands = []string{"run", "judge", "merge", "sweep"}
+
+// ResumeCommand returns the command line that finishes the run, as it
+// would be typed: "psveval run ARGS" (a manifest's Args lack the command
+// for psveval run), with a --shard auto replaced by the shard the run
+// recorded, since auto means nothing outside the job array that set it.
+// It is "" when the manifest records no arguments.
+func (m *Manifest) ResumeCommand() string {
+	if len(m.Args) == 0 {
+		return ""
+	}
+	args := slices.Clone(m.Args)
+	if !slices.Contains(commands, args[0]) {
+		args = append([]string{"run"}, args...)
+	}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case m.Dataset.Shard != "" && (a == "--shard" || a == "-shard") && i+1 < len(args) && args[i+1] == "auto":
+			out = append(out, a, m.Dataset.Shard)
+			i++
+		case m.Dataset.Shard != "" && (a == "--shard=auto" || a == "-shard=auto"):
+			out = append(out, "--shard="+m.Dataset.Shard)
+		case m.Dataset.Shard != "" && (a == "--shard-count" || a == "-shard-count") && i+1 < len(args):
+			i++ // the shard says the count
+		case m.Dataset.Shard != "" && (strings.HasPrefix(a, "--shard-count=") || strings.HasPrefix(a, "-shard-count=")):
+		default:
+			out = append(out, a)
+		}
+	}
+	return "psveval " + ShellJoin(out)
 }
 
 // Unwrap returns [ErrNoResults].
@@ -118,7 +157,7 @@ func LoadRun(dir string, opts stats.AggregateOptions) (*RunDir, error) {
 	// so 12 MB for 9,264 items, and line by line reads cost more.
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &UnfinishedError{Dir: dir, Args: m.Args}
+		return nil, &UnfinishedError{Dir: dir, Args: m.Args, Command: m.ResumeCommand()}
 	}
 	if err != nil {
 		return nil, err
