@@ -127,5 +127,9 @@ type JudgeSpec struct {
 	// Fingerprint identifies the judge's model, parameters, prompt, mode
 	// and reply format.
 	Fingerprint string
-	Judge       Judge
+	// Endpoint is the normalised URL of the server that judges: the
+	// cross-run judgment cache keys by it too, so another server under
+	// the same model name is asked afresh. "" for a judge without one.
+	Endpoint string
+	Judge    Judge
 }

@@ -47,7 +47,7 @@ func NewPanel(base Config, models, urls []string, client func(url string) *llm.C
 			name = fmt.Sprintf("%s#%d", model, seen[model])
 		}
 		c := j.Config()
-		p.Specs = append(p.Specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Judge: j})
+		p.Specs = append(p.Specs, eval.JudgeSpec{Name: name, Fingerprint: j.Fingerprint(), Endpoint: llm.NormalizeURL(url), Judge: j})
 		p.Infos = append(p.Infos, rundir.JudgeInfo{
 			Name: name, URL: llm.RedactURL(url), Model: model, Params: cfg.Params,
 			Prompt: rundir.PromptInfo{Name: c.Prompt.Name, SHA256: c.Prompt.Hash},

@@ -109,7 +109,7 @@ func (e *endpointFlags) registerCalls(fs *flag.FlagSet) {
 	fs.DurationVar(&e.callTimeout, "call-timeout", llm.DefaultCallTimeout, "timeout of each attempt")
 	fs.IntVar(&e.maxConc, "max-concurrency", 512, "the most requests in flight an auto concurrency limit may reach")
 	fs.IntVar(&e.breaker, "breaker", llm.DefaultBreaker, "stop the run when this many calls in a row (each retried) fail with the same error and none succeeds (0: never)")
-	fs.BoolVar(&e.preflight, "preflight", true, "before the first item, check every endpoint with GET /models: unreachable stops the run (exit 3), a model it does not list is a usage error (exit 2)")
+	fs.BoolVar(&e.preflight, "preflight", true, "refuse a model an endpoint does not list at GET /models (exit 2); false for a gateway that routes names it does not list. Every endpoint is checked before the first item whatever this says: unreachable, a refused key or an HTML page stops the run, even when every judgment would come from the cache")
 	fs.Int64Var(&e.maxRespBytes, "max-response-bytes", llm.DefaultMaxBodyBytes, "longer responses are cut off and recorded as an item error")
 }
 

@@ -191,7 +191,7 @@ func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Pan
 	pj := &pipeline.Job{
 		Dataset: ds, Judges: js.Specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
 		SyncEvery: rf.syncEvery, JudgePrice: [2]float64{rf.priceIn, rf.priceOut}, Progress: &pipeline.Progress{},
-		Preflight: ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
+		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
 	if ef.modelAIMD != nil {
 		pj.ModelLimit = ef.modelAIMD

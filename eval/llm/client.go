@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"net/url"
 	"bytes"
 	"cmp"
 	"context"
@@ -330,6 +331,9 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 	if err != nil {
 		return openai.ChatCompletionResponse{}, attempts, err
 	}
+	if isHTML(resp.Header, data) {
+		return openai.ChatCompletionResponse{}, attempts, &HTMLError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Status: resp.StatusCode}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return openai.ChatCompletionResponse{}, attempts, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
 	}
@@ -359,6 +363,52 @@ func blankReply(out openai.ChatCompletionResponse) bool {
 	}
 	m := out.Choices[0].Message
 	return strings.TrimSpace(m.Content) == "" && strings.TrimSpace(m.ReasoningContent) == "" && len(m.ToolCalls) == 0
+}
+
+// An HTMLError is an endpoint that answered with an HTML page where an
+// OpenAI-compatible API answers JSON: the URL is not the API's (a web
+// server's page, a proxy's error page, a path without /v1). Every later
+// request would get the same page, so it is fatal.
+type HTMLError struct {
+	Name, Endpoint string
+	Status         int
+}
+
+func (e *HTMLError) Error() string {
+	return fmt.Sprintf("%s endpoint %s answered with an HTML page (HTTP %d) where the API answers JSON: the URL is not an OpenAI-compatible API's; check it (it usually ends in /v1)", e.Name, e.Endpoint, e.Status)
+}
+
+// Fatal reports true: a misconfigured URL dooms every request.
+func (e *HTMLError) Fatal() bool { return true }
+
+// Kind names the error for results.jsonl: "html".
+func (e *HTMLError) Kind() string { return "html" }
+
+// isHTML reports whether a response is an HTML page: by its content type,
+// or by its first bytes when it has none.
+func isHTML(h http.Header, body []byte) bool {
+	if ct := strings.ToLower(h.Get("Content-Type")); ct != "" {
+		return strings.HasPrefix(ct, "text/html")
+	}
+	b := bytes.ToLower(bytes.TrimSpace(body[:min(len(body), 64)]))
+	return bytes.HasPrefix(b, []byte("<!doctype html")) || bytes.HasPrefix(b, []byte("<html"))
+}
+
+// NormalizeURL returns an endpoint URL as the judgment cache keys it:
+// credentials, query and fragment dropped, scheme and host in lower case,
+// no trailing slash. Two URLs that reach the same API under different
+// spellings key alike; two servers do not.
+func NormalizeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(strings.TrimSpace(raw), "/")
+	}
+	host := strings.ToLower(u.Host)
+	switch {
+	case u.Scheme == "http" && strings.HasSuffix(host, ":80"), u.Scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = host[:strings.LastIndexByte(host, ':')]
+	}
+	return strings.ToLower(u.Scheme) + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // A StatusError is an error response from an endpoint.
@@ -497,6 +547,9 @@ func (c *Client) ModelsAt(ctx context.Context, base string) ([]string, error) {
 	}
 	if c.cfg.APIKey != "" {
 		body = bytes.ReplaceAll(body, []byte(c.cfg.APIKey), []byte("[REDACTED]"))
+	}
+	if isHTML(resp.Header, body) {
+		return nil, &HTMLError{Name: c.cfg.Name, Endpoint: endpoint, Status: resp.StatusCode}
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, &StatusError{Endpoint: endpoint, Name: c.cfg.Name, Status: resp.StatusCode, Message: Clip(apiMessage(body), 300)}

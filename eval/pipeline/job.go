@@ -64,9 +64,12 @@ type Job struct {
 	// checked before the first item when Preflight is set, and its
 	// replicas' traffic is recorded in the summary.
 	Endpoints []Endpoint
-	// Preflight checks every endpoint before the first item (see
-	// [NotServedError]).
-	Preflight bool
+	// Preflight checks every endpoint before the first item: one that
+	// cannot be reached, refuses the key or answers with an HTML page
+	// stops the run, even when every judgment would come from the cache;
+	// a model it does not list is a [NotServedError] unless AllowUnlisted
+	// (for a gateway that routes names it does not list).
+	Preflight, AllowUnlisted bool
 	// Progress, when set, counts the work as it happens.
 	Progress *Progress
 	// Notify receives what a person running the job should know: items

@@ -62,7 +62,7 @@ func (j *Job) preflight(ctx context.Context) error {
 				j.note("note: could not check the model name: GET /models on %v; going on (--preflight=false skips the check)", err)
 			case len(ids) == 0:
 				j.note("note: %s lists no models; going on without checking %s %q", llm.RedactURL(base), ep.Flag, ep.Model)
-			case !slices.Contains(ids, ep.Model):
+			case !slices.Contains(ids, ep.Model) && !j.AllowUnlisted:
 				return &NotServedError{Flag: ep.Flag, Model: ep.Model, URL: llm.RedactURL(base), Served: ids}
 			}
 		}

@@ -71,6 +71,18 @@ func JudgmentKey(judgeFP string, it *eval.Item, answer string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// CacheKey is a judgment's key in the cross-run cache: its key (see
+// [JudgmentKey]: the judge's model, parameters, prompt, the item and the
+// answer) with the normalised URL of the server that judged it, so the
+// same model name served elsewhere is asked afresh.
+func CacheKey(judgmentKey, endpoint string) string {
+	if endpoint == "" {
+		return judgmentKey
+	}
+	h := sha256.Sum256([]byte("cache\x00" + judgmentKey + "\x00" + endpoint))
+	return hex.EncodeToString(h[:])
+}
+
 // Progress counts a run's work as it happens. Its fields are safe to read
 // while the run goes on.
 type Progress struct {
@@ -306,7 +318,8 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n in
 // nil when the run is over.
 func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j eval.JudgeSpec, key string, it eval.Item, ans AnswerRecord, failed *bool) *JudgmentRecord {
 	var rec JudgmentRecord
-	if r.Cache != nil && r.Cache.Get(key, &rec) && rec.Key == key && rec.Error == "" {
+	ck := CacheKey(key, j.Endpoint)
+	if r.Cache != nil && r.Cache.Get(ck, &rec) && rec.Key == key && rec.Error == "" {
 		rec.Item, rec.Cached = it.ID, true
 		r.Progress.JudgedCached.Add(1)
 	} else {
@@ -329,7 +342,7 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 			*failed = true
 			r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
 		} else if r.Cache != nil {
-			if err := r.Cache.Put(key, rec); err != nil {
+			if err := r.Cache.Put(ck, rec); err != nil {
 				r.Logger.Warn("could not write the judgment cache", "err", err)
 			}
 		}

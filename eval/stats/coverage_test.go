@@ -59,8 +59,8 @@ func simDataset(r *rand.Rand, m, d, shift float64, clustered bool) (base, cand [
 // printed beside it: with ICC 0.3 it falls far short; with ICC 0 the
 // cluster intervals are no wider than the item ones but for noise.
 func TestCoverage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a simulation of 500 datasets; -short leaves it out")
+	if testing.Short() || raceEnabled {
+		t.Skip("a simulation of 500 datasets: -short and -race leave it out (.ci/run runs it without -race)")
 	}
 	t.Parallel()
 	const sims, resamples = 500, 500

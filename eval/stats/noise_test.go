@@ -55,6 +55,9 @@ func judgings(r *rand.Rand, n, k int, p, shift float64) ([]*Summary, []map[strin
 // shift in at least 90% of them; a judge whose judgings shift every item
 // together has its shift found.
 func TestNoisePooledFromItems(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a simulation: -race leaves it out (.ci/run runs it without -race)")
+	}
 	t.Parallel()
 	const n, k, p = 300, 4, 0.1
 	r := rand.New(rand.NewPCG(7, 8))
