@@ -163,6 +163,13 @@ func criterion(e any) (Criterion, error) {
 			}
 			pointsKey = k
 			f, ok := v.(float64)
+			if str, isStr := v.(string); isStr {
+				// A whole number written as a string ("1") is read as the
+				// dataset's rubric column reads it: one rule for both.
+				var err error
+				f, err = strconv.ParseFloat(strings.TrimSpace(str), 64)
+				ok = err == nil
+			}
 			if !ok || f != math.Trunc(f) || math.Abs(f) > 1e9 {
 				return Criterion{}, fmt.Errorf("%q must be a whole number, got %s", k, describe(v))
 			}

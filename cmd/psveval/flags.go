@@ -24,10 +24,11 @@ import (
 func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
-	// On a mistake the flag package prints the error, then this one line:
-	// the list of every flag is for -h (see parse) and psveval help NAME.
+	// On a mistake the flag package prints the error, then the synopsis
+	// (and parse a pointer to the whole list); -h adds the list (see
+	// parse).
 	fs.Usage = func() {
-		fmt.Fprintf(w, "usage: psveval %s %s\n(psveval help %s lists every flag)\n", name, synopsis, name)
+		fmt.Fprintf(w, "usage: psveval %s %s\n", name, synopsis)
 	}
 	return fs
 }
@@ -48,7 +49,8 @@ func parse(fs *flag.FlagSet, args []string) error {
 				fs.PrintDefaults()
 				return err
 			}
-			return &usageError{err}
+			fmt.Fprintf(fs.Output(), "(psveval help %s lists every flag)\n", fs.Name())
+			return &printedError{&usageError{err}}
 		}
 		if fs.NArg() == 0 {
 			break

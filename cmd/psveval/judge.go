@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ type judgeOptions struct {
 	ef                          endpointFlags
 	data, imageRoot, rubricFile string
 	repeat                      int
+	repeatSet                   bool
 	src                         string
 	args                        []string
 }
@@ -45,6 +47,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErrorf("judge takes one source run directory")
 	}
 	o.src = fs.Arg(0)
+	fs.Visit(func(f *flag.Flag) { o.repeatSet = o.repeatSet || f.Name == "repeat" })
 	logger, err := newLogger(stderr, o.rf.logLevel)
 	if err != nil {
 		return err
@@ -88,8 +91,8 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	if o.rf.out == "" {
 		return nil, "", usageErrorf("give the new run directory: --out DIR")
 	}
-	if o.repeat < 1 || o.repeat > 100 {
-		return nil, "", usageErrorf("--repeat %d: want 1 to 100 (2 or more measure the judge's noise)", o.repeat)
+	if o.repeat < 2 && o.repeatSet || o.repeat > 100 {
+		return nil, "", usageErrorf("--repeat %d: want 2 to 100 repeats (the judge's noise needs two judgings at least; without --repeat, judge judges once)", o.repeat)
 	}
 	sm, err := rundir.Open(o.src)
 	if err != nil {

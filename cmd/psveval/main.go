@@ -75,7 +75,7 @@ func main() {
 		}
 	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errGateFailed) { // gate printed its verdict
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errGateFailed) && !alreadyPrinted(err) { // gate printed its verdict
 		fmt.Fprintln(os.Stderr, "psveval:", err)
 	}
 	pprof.StopCPUProfile()
@@ -182,6 +182,19 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// A printedError is a usage error already printed where it happened (the
+// flag package prints its own): main does not print it again.
+type printedError struct{ err *usageError }
+
+func (e *printedError) Error() string { return e.err.Error() }
+func (e *printedError) Unwrap() error { return e.err }
+
+// alreadyPrinted reports whether err was printed where it happened.
+func alreadyPrinted(err error) bool {
+	_, ok := errors.AsType[*printedError](err)
+	return ok
 }
 
 // errGateFailed is returned by gate when the candidate regressed: exit 1.

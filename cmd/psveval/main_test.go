@@ -28,7 +28,7 @@ func cli(t *testing.T, ctx context.Context, args ...string) (stdout, stderr stri
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(ctx, args, &out, &errb)
-	if err != nil && exitCode(err) != 0 {
+	if err != nil && exitCode(err) != 0 && !alreadyPrinted(err) {
 		errb.WriteString("psveval: " + err.Error() + "\n")
 	}
 	return out.String(), errb.String(), exitCode(err)

@@ -49,7 +49,7 @@ func TestRubricFiles(t *testing.T) {
 		{"wrapped list", `{"rubric":[{"dim":"a","score":1,"description":"x"}]}`, `unknown key "rubric"`},
 		{"criteria object", `{"version":"v","criteria":{"dim":"a"}}`, `"criteria" must be a list`},
 		{"list of lists", `[["a",1,"x"]]`, "criterion 1: want an object"},
-		{"points text", `[{"dim":"a","score":"1","description":"x"}]`, `criterion 1: "score" must be a whole number, got the string "1"`},
+		{"points text", `[{"dim":"a","score":"one","description":"x"}]`, `criterion 1: "score" must be a whole number, got the string "one"`},
 		{"not JSON", "dim: a\n", "not valid JSON: line 1"},
 	} {
 		path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "-")+".json", tc.body)
@@ -282,5 +282,37 @@ func TestByUnknownColumn(t *testing.T) {
 		if code != 2 || !strings.Contains(stdout+stderr, `"modalty"`) || !strings.Contains(stdout+stderr, "question_type, modality") {
 			t.Errorf("%v: exit %d, want 2 listing the columns\n%s%s", cmd, code, stdout, stderr)
 		}
+	}
+}
+
+// TestConsistency: a whole number written as a string is a score in a
+// --rubric file as in the dataset's rubric column; a flag mistake is
+// printed once; help lists the flags without pointing at itself;
+// report's format error names html too; judge --repeat 1 is refused.
+func TestConsistency(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rub := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(rub, []byte(`[{"dim":"a","score":"1","description":"x"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := fakeServer(t, llmtest.Config{})
+	if _, stderr, code := cli(t, t.Context(), runArgs(srv, filepath.Join(dir, "run"), "--rubric", rub, "--limit", "3")...); code != 0 {
+		t.Errorf(`a --rubric file with "score":"1": exit %d\n%s`, code, stderr)
+	}
+	_, stderr, code := cli(t, t.Context(), "report", "--nosuch", "x")
+	if code != 2 || strings.Count(stderr, "not defined: -nosuch") != 1 {
+		t.Errorf("a flag mistake: exit %d, printed %d times\n%s", code, strings.Count(stderr, "not defined: -nosuch"), stderr)
+	}
+	stdout, _, _ := cli(t, t.Context(), "help", "run")
+	if strings.Contains(stdout, "psveval help run lists every flag") || !strings.Contains(stdout, "-max-error-rate") {
+		t.Errorf("help run:\n%s", stdout)
+	}
+	if _, stderr, code := cli(t, t.Context(), "report", "--format", "pdf", filepath.Join(dir, "run")); code != 2 || !strings.Contains(stderr, "or html") {
+		t.Errorf("report --format pdf: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := cli(t, t.Context(), "judge", filepath.Join(dir, "run"), "--out", filepath.Join(dir, "j"), "--repeat", "1",
+		"--judge-url", srv.URL, "--judge-model", llmtest.DefaultJudge); code != 2 || !strings.Contains(stderr, "want 2 to 100") {
+		t.Errorf("judge --repeat 1: exit %d\n%s", code, stderr)
 	}
 }

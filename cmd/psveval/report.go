@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -157,7 +158,7 @@ func (o *reportOptions) validate(dirs []string) error {
 		return err
 	}
 	if _, err := reports.ByName(o.format); err != nil && o.format != "html" {
-		return &usageError{err}
+		return usageErrorf("--format %q: want %s or html", o.format, strings.Join(reports.Formats, ", "))
 	}
 	return nil
 }
