@@ -42,7 +42,9 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 	who := strings.TrimPrefix(req.Model, h.cfg.JudgeModel)
 	nth := ""
 	if h.cfg.JudgeFlip > 0 {
-		c, _ := h.asked.LoadOrStore(who+"\x00"+q+"\x00"+ref+"\x00"+ans, new(atomic.Int64))
+		// The judgment is its question, reference, answer and criteria:
+		// two items may share the first three under different rubrics.
+		c, _ := h.asked.LoadOrStore(who+"\x00"+q+"\x00"+ref+"\x00"+ans+"\x00"+section(user, "criteria"), new(atomic.Int64))
 		nth = strconv.FormatInt(c.(*atomic.Int64).Add(1), 10)
 	}
 	for _, d := range dims {
