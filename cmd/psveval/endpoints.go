@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -318,3 +319,8 @@ func (c concValue) Set(s string) error {
 }
 
 func (c concValue) kind() string { return "an integer or auto" }
+
+// noteTo returns a function that prints a note on w.
+func noteTo(w io.Writer) func(string) {
+	return func(msg string) { fmt.Fprintln(w, "note: "+msg) }
+}
