@@ -1,6 +1,11 @@
 package stats
 
-import "math"
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+)
 
 // A clusterSet groups items (by position) into clusters for the
 // bootstrap. Items share a cluster when their outcomes go together, as
@@ -87,17 +92,51 @@ func (cs *clusterSet) columnReps(x []float64, group []int, ng, resamples int, se
 			parts[c][k].sum += x[i]
 		}
 	}
+	// Clusters with the same parts are interchangeable: when they are
+	// few kinds (items of a few groups, scoring a few values, each its own
+	// cluster, say), a resample draws how many of each kind it takes, a
+	// multinomial by conditional binomials, in O(kinds) instead of
+	// O(clusters); the distribution is the same.
+	kinds, kindCount := []int{}, []int{}
+	index := map[string]int{}
+	for c, ps := range parts {
+		slices.SortFunc(ps, func(a, b part) int { return cmp.Compare(a.g, b.g) })
+		key := fmt.Sprint(ps)
+		k, ok := index[key]
+		if !ok {
+			k = len(kinds)
+			index[key] = k
+			kinds, kindCount = append(kinds, c), append(kindCount, 0)
+		}
+		kindCount[k]++
+	}
+	nc := len(cs.members)
+	byKind := len(kinds) <= maxKinds && 4*len(kinds) <= nc
 	sum := make([]float64, ng)
 	cnt := make([]int32, ng)
 	s := newSampler(seed, stream)
-	nc := len(cs.members)
 	for b := range resamples {
 		clear(sum)
 		clear(cnt)
-		for range nc {
-			for _, p := range parts[s.index(nc)] {
-				sum[p.g] += p.sum
-				cnt[p.g] += p.n
+		if byKind {
+			rem, left := nc, nc
+			for k, c := range kinds {
+				x := rem
+				if k < len(kinds)-1 {
+					x = s.binomial(rem, float64(kindCount[k])/float64(left))
+				}
+				rem, left = rem-x, left-kindCount[k]
+				for _, p := range parts[c] {
+					sum[p.g] += float64(x) * p.sum
+					cnt[p.g] += int32(x) * p.n
+				}
+			}
+		} else {
+			for range nc {
+				for _, p := range parts[s.index(nc)] {
+					sum[p.g] += p.sum
+					cnt[p.g] += p.n
+				}
 			}
 		}
 		var tot, macro float64
@@ -118,6 +157,12 @@ func (cs *clusterSet) columnReps(x []float64, group []int, ng, resamples int, se
 	}
 	return reps
 }
+
+// maxKinds bounds the kinds of cluster for which a resample draws counts:
+// a binomial draw costs some tens of nanoseconds, an index draw a few, so
+// counts pay while the kinds are far fewer than the clusters (a quarter
+// of them or fewer).
+const maxKinds = 256
 
 // defined returns the replicates that are not NaN, and whether they are
 // enough to give an interval: a replicate is undefined when the draw
