@@ -222,17 +222,21 @@ func (cr *ComparisonReport) Render(w io.Writer, format string) error {
 
 // ComparableNotes are the warnings under a comparison of two runs that
 // did not evaluate the same thing, skipped items, or whose judge drifted.
+//
+// The runs are named as the comparison's columns name them (see
+// PairLabels): two runs of one model by their directories.
 func ComparableNotes(base, cand *rundir.RunDir) []string {
 	bm, cm := base.Manifest, cand.Manifest
 	if bm == nil || cm == nil {
 		return nil
 	}
+	bl, cl := PairLabels(base, cand, "base")
 	var notes []string
-	for _, n := range rundir.Explain(base.Label(), cand.Label(), rundir.Incomparable(bm, cm)) {
+	for _, n := range rundir.Explain(bl, cl, rundir.Incomparable(bm, cm)) {
 		notes = append(notes, "warning: "+n)
 	}
-	for _, n := range []string{bm.Dataset.SkippedNote(base.Label()), cm.Dataset.SkippedNote(cand.Label()),
-		DriftNote(base.Label(), base.Summary), DriftNote(cand.Label(), cand.Summary)} {
+	for _, n := range []string{bm.Dataset.SkippedNote(bl), cm.Dataset.SkippedNote(cl),
+		DriftNote(bl, base.Summary), DriftNote(cl, cand.Summary)} {
 		if n != "" {
 			notes = append(notes, n)
 		}

@@ -210,6 +210,15 @@ func markBest(t *table) {
 // warnings lists what the reader must know: runs whose manifests disagree
 // on what was evaluated or how it was judged, and small groups.
 func warnings(runs []Run) []string {
+	// Notes name runs as their rows do: runs of one model are told apart
+	// by their directories, so their notes neither read alike nor merge.
+	labels := rowLabels(runs)
+	labelled := make([]Run, len(runs))
+	for i, r := range runs {
+		r.Label = labels[i]
+		labelled[i] = r
+	}
+	runs = labelled
 	var notes []string
 	var ref *Run
 	for i := range runs {

@@ -143,3 +143,31 @@ func TestMacroExclusionInEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesNameRunsByTheirRows: footnotes name runs as their rows do, so
+// three runs of one model are told apart, and two runs whose notes would
+// read alike under the model's name keep a note each.
+func TestNotesNameRunsByTheirRows(t *testing.T) {
+	t.Parallel()
+	var runs []Run
+	for i, dir := range []string{"runs/a", "runs/b", "runs/c"} {
+		agg := stats.NewAggregator(stats.AggregateOptions{Resamples: -1})
+		for j, r := range evaltest.RandomResults(5, 0.6, uint64(i+1)) {
+			if j < 2 {
+				r.Status, r.Score, r.AllMet = "error", nil, nil // a note each: unscored and errored items
+			}
+			agg.Add(r)
+		}
+		s, _ := agg.Summary()
+		runs = append(runs, Run{Label: "lingshu-7b", Dir: dir, Summary: s})
+	}
+	var buf bytes.Buffer
+	if err := (&TableReport{Runs: runs, Options: Options{Width: 400}}).Render(&buf, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a", "b", "c"} {
+		if !strings.Contains(buf.String(), "lingshu-7b ("+d+"): 2 unscored") && !strings.Contains(buf.String(), "lingshu-7b ("+d+"): 0 unscored and 2 errored") {
+			t.Errorf("no note for lingshu-7b (%s):\n%s", d, buf.String())
+		}
+	}
+}
