@@ -26,9 +26,10 @@ type AggregateOptions struct {
 }
 
 // An Aggregator accumulates results into a [Summary], like vegeta's
-// Metrics: Add is O(1) per result and keeps counts and each scored item's
-// score (8 bytes), which the bootstrap needs, and an exact sum of the
-// scores; Summary computes rates and intervals once.
+// Metrics: Add is O(1) per result and keeps counts, an exact sum of the
+// scores, and what the cluster bootstrap needs of each scored item (its
+// score, group, cluster key and whether it met every criterion); Summary
+// computes rates and intervals once.
 //
 // An Aggregator is not safe for concurrent use.
 type Aggregator struct {
@@ -56,10 +57,10 @@ type scoredItem struct {
 
 type group struct {
 	n, scored, unscored, errors, allMet int
-	// sum is the exact sum of the scored items' scores; scores keeps each
-	// as a float64 for the bootstrap, which needs only the distribution.
-	sum    exactSum
-	scores []float64
+	// sum is the exact sum of the scored items' scores and withScore
+	// their number (the bootstrap keeps each, in Aggregator.scored).
+	sum       exactSum
+	withScore int
 }
 
 // NewAggregator returns an empty aggregator.
@@ -110,7 +111,7 @@ func (a *Aggregator) Add(r eval.Result) {
 		g.scored++
 		if r.Score != nil {
 			g.sum.add(*r.Score)
-			g.scores = append(g.scores, *r.Score)
+			g.withScore++
 			a.scored = append(a.scored, scoredItem{group: key, cluster: r.Cluster, score: *r.Score, allMet: r.AllMet != nil && *r.AllMet})
 		}
 		if r.AllMet != nil && *r.AllMet {
@@ -345,8 +346,8 @@ func (a *Aggregator) Summary() (*Summary, error) {
 			return nil, fmt.Errorf("%w: group %q has %d scored + %d unscored + %d errors != %d items", ErrInconsistent, k, g.scored, g.unscored, g.errors, g.n)
 		}
 		ts := TypeStats{QuestionType: k, N: g.n, NScored: g.scored, NUnscored: g.unscored, NErrors: g.errors}
-		if len(g.scores) != g.scored {
-			return nil, fmt.Errorf("%w: group %q has %d scored items but %d scores", ErrInconsistent, k, g.scored, len(g.scores))
+		if g.withScore != g.scored {
+			return nil, fmt.Errorf("%w: group %q has %d scored items but %d scores", ErrInconsistent, k, g.scored, g.withScore)
 		}
 		if g.scored == 0 {
 			s.MacroExcludes = append(s.MacroExcludes, k)
@@ -414,10 +415,12 @@ func (a *Aggregator) intervals(s *Summary, level float64) {
 	}
 	n := len(a.scored)
 	x, met, group := make([]float64, n), make([]float64, n), make([]int, n)
+	allMet := 0
 	for i, it := range a.scored {
 		x[i], group[i] = it.score, gi[it.group]
 		if it.allMet {
 			met[i] = 1
+			allMet++
 		}
 	}
 	cs := newClusterSet(n, func(i int) string { return a.scored[i].cluster })
@@ -452,7 +455,7 @@ func (a *Aggregator) intervals(s *Summary, level float64) {
 	s.AvgMicroCI, s.AvgMicroDeff = interval(ng)
 	s.AvgMacroCI, s.AvgMacroDeff = interval(ng + 1)
 	if items == nil {
-		w := wilson(int(sumOf(met)), n).percent()
+		w := wilson(allMet, n).percent()
 		s.AllMetCI = &w
 		return
 	}
@@ -461,14 +464,6 @@ func (a *Aggregator) intervals(s *Summary, level float64) {
 		ci := percentileInterval(r, level).percent()
 		s.AllMetCI = &ci
 	}
-}
-
-func sumOf(xs []float64) float64 {
-	var t float64
-	for _, x := range xs {
-		t += x
-	}
-	return t
 }
 
 func (a *Aggregator) agreement() *Agreement {

@@ -4,17 +4,14 @@ import (
 	"math"
 )
 
-// The bootstrap of a mean resamples n items with replacement, which takes n
+// The bootstrap resamples n clusters with replacement, which takes n
 // random draws per resample: 18.5 million for 2,000 resamples of 9,264
-// items. Item scores take few distinct values (six for five one-point
-// criteria), and resampling n items from k values is the same as drawing
-// their counts from a multinomial distribution: k-1 binomial draws. This
-// file draws binomials exactly, so a resample costs O(k), not O(n), with
-// the same distribution.
-
-// maxDistinct bounds the distinct values for which counts are drawn;
-// above it resampling draws items one by one.
-const maxDistinct = 64
+// items that are clusters of their own. Clusters come in few kinds (items
+// of six types scoring six values), and resampling n clusters from k
+// kinds is the same as drawing their counts from a multinomial
+// distribution: k-1 binomial draws (see clusterSet.columnReps). This file
+// draws binomials exactly, so a resample costs O(k), not O(n), with the
+// same distribution.
 
 // binomial draws from Binomial(n, p) exactly: by inversion when n·p is
 // small, otherwise by Hörmann's BTRD (transformed rejection with decomposition,
@@ -136,51 +133,4 @@ func (s *sampler) btrd(n int, p float64) int {
 func stirlingTail(k float64) float64 {
 	lg, _ := math.Lgamma(k + 1)
 	return lg - ((k+0.5)*math.Log(k+1) - (k + 1) + 0.5*math.Log(2*math.Pi))
-}
-
-// A tally holds a sample's distinct values and how often each occurs.
-type tally struct {
-	values []float64
-	counts []int
-	n      int
-}
-
-// tallyOf counts xs's distinct values; ok is false when there are more
-// than maxDistinct.
-func tallyOf[F float32 | float64](xs []F) (tally, bool) {
-	// Values keep the order of their first appearance: a fixed order keeps
-	// seeded draws reproducible, and unlike sorting it is the same for xs
-	// and for -xs, so a paired comparison with its runs swapped draws the
-	// same counts and gets every replicate negated exactly.
-	m := map[float64]int{}
-	t := tally{n: len(xs)}
-	for _, x := range xs {
-		j, ok := m[float64(x)]
-		if !ok {
-			if len(t.values) == maxDistinct {
-				return tally{}, false
-			}
-			j = len(t.values)
-			m[float64(x)] = j
-			t.values = append(t.values, float64(x))
-			t.counts = append(t.counts, 0)
-		}
-		t.counts[j]++
-	}
-	return t, true
-}
-
-// resampleMean draws one bootstrap mean: the multinomial counts of the
-// values, by conditional binomials.
-func (t *tally) resampleMean(s *sampler) float64 {
-	rem, left := t.n, t.n
-	var sum float64
-	for j, v := range t.values[:len(t.values)-1] {
-		x := s.binomial(rem, float64(t.counts[j])/float64(left))
-		sum += v * float64(x)
-		rem -= x
-		left -= t.counts[j]
-	}
-	sum += t.values[len(t.values)-1] * float64(rem)
-	return sum / float64(t.n)
 }

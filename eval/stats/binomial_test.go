@@ -61,24 +61,16 @@ func TestBinomialDistribution(t *testing.T) {
 // the same distribution of means as resampling items.
 func TestResampleByCountsMatchesByItems(t *testing.T) {
 	t.Parallel()
-	xs := make([]float32, 1000)
+	xs := make([]float64, 1000)
 	for i := range xs {
-		xs[i] = float32(i%6) / 5
+		xs[i] = float64(i%6) / 5
 	}
-	tl, ok := tallyOf(xs)
-	if !ok {
-		t.Fatal("six values are too many?")
+	reps := func(oneByOne bool) []float64 {
+		cs := newClusterSet(len(xs), func(int) string { return "" })
+		cs.oneByOne = oneByOne
+		return cs.columnReps(xs, make([]int, len(xs)), 1, 4000, 1, 1)[1] // micro
 	}
-	s := newSampler(1, 1)
-	var byCounts, byItems []float64
-	for range 4000 {
-		byCounts = append(byCounts, tl.resampleMean(s))
-		var sum float64
-		for range len(xs) {
-			sum += float64(xs[s.index(len(xs))])
-		}
-		byItems = append(byItems, sum/float64(len(xs)))
-	}
+	byCounts, byItems := reps(false), reps(true)
 	mc, sc := meanSD(byCounts)
 	mi, si := meanSD(byItems)
 	if math.Abs(mc-mi) > 0.002 || math.Abs(sc/si-1) > 0.06 {

@@ -16,6 +16,9 @@ import (
 // cluster whose items span groups moves them together.
 type clusterSet struct {
 	members [][]int32
+	// oneByOne draws every cluster by index whatever their kinds, which
+	// tests hold the counts' draws against.
+	oneByOne bool
 }
 
 // newClusterSet makes the clusters of n items whose keys are key(i): the
@@ -111,7 +114,7 @@ func (cs *clusterSet) columnReps(x []float64, group []int, ng, resamples int, se
 		kindCount[k]++
 	}
 	nc := len(cs.members)
-	byKind := len(kinds) <= maxKinds && 4*len(kinds) <= nc
+	byKind := len(kinds) <= maxKinds && 4*len(kinds) <= nc && !cs.oneByOne
 	sum := make([]float64, ng)
 	cnt := make([]int32, ng)
 	s := newSampler(seed, stream)

@@ -54,39 +54,6 @@ func (s *sampler) index(n int) int {
 	return int(hi)
 }
 
-// resampleMeans is the bootstrap loop: by counts when xs has few distinct
-// values (see binomial.go), else item by item, with four accumulators to
-// break the chain of dependent additions.
-func resampleMeans[F float32 | float64](xs []F, resamples int, seed, stream uint64) []float64 {
-	out := make([]float64, resamples)
-	n := len(xs)
-	if n == 0 {
-		return out
-	}
-	s := newSampler(seed, stream)
-	if t, ok := tallyOf(xs); ok {
-		for b := range out {
-			out[b] = t.resampleMean(s)
-		}
-		return out
-	}
-	for b := range out {
-		var s0, s1, s2, s3 float64
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			s0 += float64(xs[s.index(n)])
-			s1 += float64(xs[s.index(n)])
-			s2 += float64(xs[s.index(n)])
-			s3 += float64(xs[s.index(n)])
-		}
-		for ; i < n; i++ {
-			s0 += float64(xs[s.index(n)])
-		}
-		out[b] = (s0 + s1 + s2 + s3) / float64(n)
-	}
-	return out
-}
-
 // percentileInterval returns the central level interval of reps (sorted in
 // place), by the percentile method.
 func percentileInterval(reps []float64, level float64) Interval {

@@ -64,8 +64,12 @@ func TestBootstrapIsSeededAndCovers(t *testing.T) {
 	for i := range xs {
 		xs[i] = float64(r.IntN(6)) / 5
 	}
-	a := resampleMeans(xs, 2000, 7, 0)
-	b := resampleMeans(xs, 2000, 7, 0)
+	mean1 := func() []float64 {
+		cs := newClusterSet(len(xs), func(int) string { return "" })
+		return cs.columnReps(xs, make([]int, len(xs)), 1, 2000, 7, 0)[1] // micro
+	}
+	a := mean1()
+	b := mean1()
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatal("the same seed gave other resamples")

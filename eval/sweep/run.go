@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +18,8 @@ import (
 // RunOptions say how to run a sweep's points.
 type RunOptions struct {
 	// Job builds the job of point p, served at url, with judgeConc judge
-	// requests in flight; its Dir must be the point's directory.
+	// requests in flight; its Dir must be the point's directory. It is
+	// required.
 	Job func(p Point, url string, judgeConc int) (*pipeline.Job, error)
 	// Exec runs a point's job (nil: [pipeline.Job.Run]); a caller passes
 	// its own to show each point's progress and table.
@@ -51,6 +53,9 @@ func (e *ServeError) Unwrap() error { return e.Err }
 // returns at the first point that fails; finished points are kept, and
 // running it again resumes the others.
 func Run(ctx context.Context, s *Spec, out string, opts RunOptions) error {
+	if opts.Job == nil {
+		return errors.New("sweep.Run: RunOptions.Job is nil: it builds each point's job")
+	}
 	note := func(format string, args ...any) {
 		if opts.Notify != nil {
 			opts.Notify(fmt.Sprintf(format, args...))
