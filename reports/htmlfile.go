@@ -15,8 +15,8 @@ import (
 // htmlImages reads the images of the dataset the run read, as data URIs
 // by item id, thumbnails or whole as mode says. An image shared by several
 // items is converted once. It returns nil and a note when the dataset is
-// not where the manifest says.
-func htmlImages(m *rundir.Manifest, imageRoot, mode string) (map[string][]string, string) {
+// not where the manifest says. With want, only the items it accepts.
+func htmlImages(m *rundir.Manifest, imageRoot, mode string, want func(id string) bool) (map[string][]string, string) {
 	if mode == ImagesNone || m == nil {
 		return nil, ""
 	}
@@ -31,6 +31,9 @@ func htmlImages(m *rundir.Manifest, imageRoot, mode string) (map[string][]string
 	for it, err := range ds.All() {
 		if err != nil {
 			return nil, "no images: " + err.Error()
+		}
+		if want != nil && !want(it.ID) {
+			continue
 		}
 		for i := range it.Images {
 			im := it.Images[i]
@@ -84,7 +87,7 @@ func WriteHTMLFile(path string, runs []*rundir.RunDir, labels []string, opts Opt
 		}
 		hr = append(hr, HTMLRun{Run: run, Results: results})
 	}
-	images, note := htmlImages(runs[0].Manifest, imageRoot, mode)
+	images, note := htmlImages(runs[0].Manifest, imageRoot, mode, nil)
 	ho := HTMLOptions{Options: opts, Images: images}
 	if note != "" {
 		ho.Notes = append(ho.Notes, note)

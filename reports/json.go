@@ -14,11 +14,14 @@ type JSON struct{}
 func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 	t := build(runs, opts)
 	type jsonRun struct {
-		Label   string               `json:"label"`
-		Paper   bool                 `json:"published,omitempty"`
-		Diff    bool                 `json:"difference,omitempty"`
-		Columns map[string]stats.Pct `json:"columns"`
-		Summary *stats.Summary       `json:"summary,omitempty"`
+		Label string `json:"label"`
+		Paper bool   `json:"published,omitempty"`
+		Diff  bool   `json:"difference,omitempty"`
+		// Corrected marks a judge-corrected row; its run's summary
+		// holds the estimate, under "calibrated".
+		Corrected bool                 `json:"corrected,omitempty"`
+		Columns   map[string]stats.Pct `json:"columns"`
+		Summary   *stats.Summary       `json:"summary,omitempty"`
 	}
 	out := struct {
 		Columns []string  `json:"columns"`
@@ -26,7 +29,7 @@ func (JSON) Report(w io.Writer, runs []Run, opts Options) error {
 		Notes   []string  `json:"notes"`
 	}{Columns: t.columns, Notes: append([]string{}, t.notes...)}
 	for i, r := range t.rows {
-		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Columns: map[string]stats.Pct{}}
+		jr := jsonRun{Label: r.label, Paper: r.paper, Diff: r.diff, Corrected: r.corrected, Columns: map[string]stats.Pct{}}
 		for c, cl := range r.cells {
 			jr.Columns[t.columns[c]] = cl.v
 		}

@@ -36,6 +36,8 @@ type row struct {
 	cells []cell
 	paper bool
 	diff  bool
+	// corrected marks a run's judge-corrected row (report --calibrate).
+	corrected bool
 }
 
 // build lays out runs as a table: one column per group, PSV2026's six
@@ -106,6 +108,7 @@ func build(runs []Run, opts Options) *table {
 		rw.cells = append(rw.cells, micro, macro)
 		t.rows = append(t.rows, rw)
 	}
+	addCalibrated(t, groups, runs, labels)
 	if opts.Paper {
 		addPaper(t, groups, runs)
 	}
@@ -192,7 +195,7 @@ func markBest(t *table) {
 	for c := range t.columns {
 		var best stats.Pct
 		for _, r := range t.rows {
-			if !r.diff && r.cells[c].v.Valid() && (!best.Valid() || r.cells[c].v.Cmp(best) > 0) {
+			if !r.diff && !r.corrected && r.cells[c].v.Valid() && (!best.Valid() || r.cells[c].v.Cmp(best) > 0) {
 				best = r.cells[c].v
 			}
 		}
@@ -200,7 +203,7 @@ func markBest(t *table) {
 			continue
 		}
 		for i := range t.rows {
-			if v := t.rows[i].cells[c].v; !t.rows[i].diff && v.Valid() && v.Format(1) == best.Format(1) {
+			if v := t.rows[i].cells[c].v; !t.rows[i].diff && !t.rows[i].corrected && v.Valid() && v.Format(1) == best.Format(1) {
 				t.rows[i].cells[c].best = true
 			}
 		}

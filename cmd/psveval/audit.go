@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
@@ -42,19 +44,27 @@ func (a *agreeFlags) render(w io.Writer, ar *reports.AgreementReport) error {
 
 // auditCmd measures a run's judge against human labels.
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("audit", "--labels LABELS.jsonl [flags] RUN_DIR", stderr)
+	fs := newFlagSet("audit", "--labels LABELS.jsonl [flags] RUN_DIR\n       psveval audit --sample N [--stratify type] [--seed S] -o SHEET.jsonl RUN_DIR", stderr)
 	labelsFile := fs.String("labels", "", "human verdicts, one JSON object a line: {\"id\": ITEM, \"dim\": CRITERION, \"met\": true|false}")
 	minKappa := fs.Float64("min-kappa", -1, "exit 1 when the judge's overall κ against the labels is below this (for example 0.6); off when negative")
 	var af agreeFlags
 	af.register(fs)
+	var so sampleOptions
+	so.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := af.validate(); err != nil {
 		return err
 	}
+	if so.n != 0 {
+		if *labelsFile != "" {
+			return usageErrorf("--sample draws a label sheet and --labels measures labels: give one of them")
+		}
+		return so.run(fs.Args(), af.seed, stderr)
+	}
 	if fs.NArg() != 1 || *labelsFile == "" {
-		return usageErrorf("audit takes --labels FILE and one run directory")
+		return usageErrorf("audit takes --labels FILE and one run directory, or --sample N -o SHEET and one run directory")
 	}
 	if *minKappa > 1 {
 		return usageErrorf("--min-kappa %g: want at most 1", *minKappa)
@@ -154,4 +164,54 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cr := &reports.ComparisonReport{Base: "A", Cand: "B", C: cf.compare(runs[0], runs[1]), Width: ar.Width}
 	fmt.Fprintln(stdout, "\neffect on every column (B minus A):")
 	return cr.Render(stdout, "text")
+}
+
+// sampleOptions are audit --sample's flags: draw a label sheet.
+type sampleOptions struct {
+	n                 int
+	stratify, out     string
+	images, imageRoot string
+}
+
+func (o *sampleOptions) register(fs *flag.FlagSet) {
+	fs.IntVar(&o.n, "sample", 0, "draw `N` of the run's scored items at random (seeded by --seed) and write a label sheet to -o: JSONL, and an HTML page beside it")
+	fs.StringVar(&o.stratify, "stratify", "", "with --sample: draw within each value of this `field` (type, or a meta column such as source), each getting at least min(10, N/strata); the sheet records the weights")
+	fs.StringVar(&o.out, "o", "", "with --sample: the sheet's `file` (JSONL); its HTML page is written beside it, with .html")
+	fs.StringVar(&o.images, "images", reports.ImagesThumb, "with --sample: the page's images: none, thumb or full")
+	fs.StringVar(&o.imageRoot, "image-root", "", "with --sample: `folder` the dataset's image paths are relative to, if it moved")
+}
+
+// run draws the sample of the one run directory in args and writes its
+// sheet.
+func (o *sampleOptions) run(args []string, seed uint64, stderr io.Writer) error {
+	switch {
+	case o.n < 1:
+		return usageErrorf("--sample %d: want at least 1 item", o.n)
+	case len(args) != 1:
+		return usageErrorf("audit --sample takes one run directory")
+	case o.out == "":
+		return usageErrorf("audit --sample writes a label sheet: give -o SHEET.jsonl")
+	case filepath.Ext(o.out) == ".html":
+		return usageErrorf("-o %s: name the JSONL sheet (say, sheet.jsonl); its HTML page is written beside it", o.out)
+	case !slices.Contains([]string{reports.ImagesNone, reports.ImagesThumb, reports.ImagesFull}, o.images):
+		return usageErrorf("--images %q: want none, thumb or full", o.images)
+	}
+	m, err := rundir.Open(args[0])
+	if err != nil {
+		return reportErr(err)
+	}
+	rec, drawn, err := rundir.DrawSample(args[0], rundir.SampleOptions{N: o.n, Seed: seed, Stratify: o.stratify})
+	if err != nil {
+		return err
+	}
+	sheet := reports.NewLabelSheet(rec, drawn, m, o.imageRoot, o.images)
+	page, err := sheet.WriteFiles(o.out)
+	if err != nil {
+		return err
+	}
+	for _, n := range sheet.Notes {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+	fmt.Fprintf(stderr, "wrote %s and %s: %s; open the page, mark the items, Export, then psveval report --calibrate LABELS %s\n", o.out, page, rec.Design(), args[0])
+	return nil
 }

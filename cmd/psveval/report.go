@@ -100,6 +100,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return reportErr(err)
 	}
+	if o.calibrate != "" {
+		ls, err := rundir.ReadLabelSet(o.calibrate)
+		if err != nil {
+			return &usageError{err}
+		}
+		if err := rundir.CalibrateRuns(loaded, ls, rundir.CalibrateOptions{By: o.sf.by, MinLabelled: o.minLabelled}); err != nil {
+			return &usageError{err}
+		}
+	}
 	opts := reports.Options{CI: o.ci, Paper: o.paper, Dims: o.dims, Width: o.sf.textWidth(stdout)}
 	if o.format == "html" {
 		return o.hf.write(stderr, loaded, labels, opts)
@@ -130,6 +139,8 @@ type reportOptions struct {
 	ci, paper, dims bool
 	labels          listFlag
 	sf              statFlags
+	calibrate       string
+	minLabelled     int
 }
 
 func (o *reportOptions) register(fs *flag.FlagSet) {
@@ -139,6 +150,8 @@ func (o *reportOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.paper, "paper", false, "add the paper's three published rows and each run's difference")
 	fs.BoolVar(&o.dims, "dims", false, "report pass rates per rubric dimension")
 	fs.Var(&o.labels, "label", "row `label` for the runs, in order (repeatable; default: each run's model)")
+	fs.StringVar(&o.calibrate, "calibrate", "", "add judge-corrected accuracy (PPI++) from human labels of a random sample: a labels `file` as audit reads, best a sheet from audit --sample")
+	fs.IntVar(&o.minLabelled, "min-labelled", stats.DefaultMinLabelled, "with --calibrate: the fewest labelled items a column is corrected from; columns with fewer are reported raw")
 	o.sf.register(fs)
 }
 
@@ -153,6 +166,10 @@ func (o *reportOptions) validate(dirs []string) error {
 		return usageErrorf("report takes one or more run directories")
 	case len(o.labels) > len(dirs):
 		return usageErrorf("%s for %s", eval.Nouns(len(o.labels), "label"), eval.Nouns(len(dirs), "run"))
+	case o.minLabelled < 2:
+		return usageErrorf("--min-labelled %d: want at least 2", o.minLabelled)
+	case o.calibrate != "" && o.dims:
+		return usageErrorf("--calibrate corrects accuracy, not --dims' pass rates: give one of them")
 	}
 	if err := o.hf.validate(o.format); err != nil {
 		return err

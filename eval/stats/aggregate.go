@@ -221,6 +221,10 @@ type Summary struct {
 	Usage      eval.ResultUsage `json:"usage"`
 	Agreement  *Agreement       `json:"judge_agreement,omitempty"`
 	Bootstrap  *BootstrapInfo   `json:"bootstrap,omitempty"`
+	// Calibrated is the judge-corrected accuracy, when a report is asked
+	// for one from human labels (report --calibrate); never stored in
+	// summary.json by a run.
+	Calibrated *Calibrated `json:"calibrated,omitempty"`
 	// Run holds what the run added: retries, cost, served models. It is
 	// nil for summaries computed from results alone.
 	Run *RunInfo `json:"run,omitempty"`
