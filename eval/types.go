@@ -107,6 +107,9 @@ type Verdict struct {
 	Fingerprint string     `json:"system_fingerprint,omitempty"`
 	Usage       Usage      `json:"usage"`
 	Calls       CallCounts `json:"calls"`
+	// Order lists the criteria in the order the judge was shown them,
+	// when that was not the rubric's (a shuffled judge).
+	Order []string `json:"order,omitempty"`
 }
 
 // Met returns the verdicts' Met values in order.

@@ -5,10 +5,12 @@ package judges
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -78,7 +80,22 @@ type Config struct {
 	// MaxTokens is the reply's token budget; a reply cut off by it is
 	// retried once with twice the budget.
 	MaxTokens int
+	// Order is OrderFixed (default: the rubric's order) or OrderShuffle:
+	// in joint mode, each item's criteria are shown in a random order
+	// drawn from OrderSeed and the item's id, so that a judge's bias for
+	// a position averages out instead of leaning on one criterion.
+	Order     string
+	OrderSeed uint64
 }
+
+// Criterion orders.
+const (
+	OrderFixed   = "fixed"
+	OrderShuffle = "shuffle"
+)
+
+// Orders lists the criterion orders.
+var Orders = []string{OrderFixed, OrderShuffle}
 
 // An LLM is a rubric judge behind an OpenAI-compatible endpoint. It is
 // safe for concurrent use.
@@ -116,11 +133,27 @@ func New(cfg Config) (*LLM, error) {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 2048
 	}
+	if cfg.Order == "" {
+		cfg.Order = OrderFixed
+	}
+	switch {
+	case !slices.Contains(Orders, cfg.Order):
+		return nil, fmt.Errorf("judges: unknown criterion order %q (want %s)", cfg.Order, strings.Join(Orders, " or "))
+	case cfg.Order == OrderShuffle && cfg.Mode != ModeJoint:
+		return nil, fmt.Errorf("judges: criterion order %s needs %s mode: in %s mode each criterion is asked alone", OrderShuffle, ModeJoint, cfg.Mode)
+	case cfg.Order == OrderFixed:
+		cfg.OrderSeed = 0
+	}
+	// The order and its seed are in the fingerprint, so in the cache
+	// key: a shuffled judging never reuses a fixed one, nor one shuffled
+	// by another seed.
 	b, _ := json.Marshal(struct {
 		Model, Prompt, Mode, Format string
 		Repairs, MaxTokens          int
 		Params                      map[string]any
-	}{cfg.Model, cfg.Prompt.Hash, cfg.Mode, cfg.Format, cfg.Repairs, cfg.MaxTokens, cfg.Params})
+		Order                       string `json:",omitempty"`
+		OrderSeed                   uint64 `json:",omitempty"`
+	}{cfg.Model, cfg.Prompt.Hash, cfg.Mode, cfg.Format, cfg.Repairs, cfg.MaxTokens, cfg.Params, strings.TrimPrefix(cfg.Order, OrderFixed), cfg.OrderSeed})
 	sum := sha256.Sum256(b)
 	return &LLM{cfg: cfg, fp: hex.EncodeToString(sum[:])}, nil
 }
@@ -180,6 +213,9 @@ func refused(err error) bool {
 func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Verdict, error) {
 	labels := rubric.Labels(it.Rubric)
 	if j.cfg.Mode == ModeJoint {
+		if j.cfg.Order == OrderShuffle {
+			return j.shuffled(ctx, it, ans, labels)
+		}
 		return j.call(ctx, it, ans, it.Rubric, labels)
 	}
 	v := eval.Verdict{Criteria: make([]eval.CriterionVerdict, len(it.Rubric))}
@@ -203,6 +239,35 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 	return v, nil
 }
 
+// shuffled judges the item's criteria shown in its own random order,
+// and returns the verdicts in the rubric's order, with the order shown
+// recorded in the verdict.
+func (j *LLM) shuffled(ctx context.Context, it eval.Item, ans eval.Answer, labels []string) (eval.Verdict, error) {
+	perm := CriterionOrder(j.cfg.OrderSeed, it.ID, len(it.Rubric))
+	cs, ls := make([]rubric.Criterion, len(perm)), make([]string, len(perm))
+	for k, i := range perm {
+		cs[k], ls[k] = it.Rubric[i], labels[i]
+	}
+	v, err := j.call(ctx, it, ans, cs, ls)
+	shown := v.Criteria
+	v.Criteria = make([]eval.CriterionVerdict, len(perm))
+	for k, i := range perm {
+		v.Criteria[i] = shown[k]
+	}
+	v.Order = ls
+	return v, err
+}
+
+// CriterionOrder is the order, as rubric indexes, in which a shuffled
+// judge shows an item's n criteria: a permutation drawn from seed and
+// the item's id alone, so that a resume, a cache and another run with
+// the same seed show the same order.
+func CriterionOrder(seed uint64, item string, n int) []int {
+	h := sha256.Sum256(fmt.Appendf(nil, "criterion-order\x00%d\x00%s", seed, item))
+	r := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
+	return r.Perm(n)
+}
+
 // render renders the first request's prompts for the criteria cs.
 func (j *LLM) render(it eval.Item, answer string, cs []rubric.Criterion, labels []string) (sys, user string, err error) {
 	return j.cfg.Prompt.Render(rubric.PromptInput{
@@ -217,7 +282,16 @@ func (j *LLM) render(it eval.Item, answer string, cs []rubric.Criterion, labels 
 func (j *LLM) Prompts(it eval.Item, answer string) ([][2]string, error) {
 	labels := rubric.Labels(it.Rubric)
 	if j.cfg.Mode == ModeJoint {
-		sys, user, err := j.render(it, answer, it.Rubric, labels)
+		cs := it.Rubric
+		if j.cfg.Order == OrderShuffle {
+			perm := CriterionOrder(j.cfg.OrderSeed, it.ID, len(cs))
+			all := labels
+			cs, labels = make([]rubric.Criterion, len(perm)), make([]string, len(perm))
+			for k, i := range perm {
+				cs[k], labels[k] = it.Rubric[i], all[i]
+			}
+		}
+		sys, user, err := j.render(it, answer, cs, labels)
 		return [][2]string{{sys, user}}, err
 	}
 	out := make([][2]string, len(it.Rubric))

@@ -53,6 +53,9 @@ func NewPanel(base Config, models, urls []string, client func(url string) *llm.C
 			Prompt: rundir.PromptInfo{Name: c.Prompt.Name, SHA256: c.Prompt.Hash},
 			Mode:   c.Mode, Format: c.Format, Repairs: c.Repairs, Fingerprint: j.Fingerprint(),
 		})
+		if c.Order == OrderShuffle {
+			p.Infos[len(p.Infos)-1].CriterionOrder, p.Infos[len(p.Infos)-1].CriterionOrderSeed = c.Order, c.OrderSeed
+		}
 		p.Clients = append(p.Clients, cfg.Client)
 	}
 	return p, nil

@@ -57,6 +57,8 @@ type endpointFlags struct {
 	judgeURLs, judgeModels listFlag
 	judgeParams            paramFlag
 	judgeFormat, judgeMode string
+	criterionOrder         string
+	criterionSeed          uint64
 	judgePrompt            string
 	judgeRepairs           int
 	judgeMaxTokens         int
@@ -96,6 +98,8 @@ func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
 	fs.Var(&e.judgeParams, "judge-param", `extra parameter key=value for the judges, JSON-valued (repeatable), e.g. thinking={"type":"disabled"} for DeepSeek`)
 	fs.StringVar(&e.judgeFormat, "judge-format", judges.FormatAuto, "reply format: auto (json_schema, falling back to json_object, then none, when the endpoint refuses it), json_schema (vLLM, SGLang, llama.cpp), json_object (DeepSeek) or none")
 	fs.StringVar(&e.judgeMode, "judge-mode", judges.ModeJoint, "joint (one call per item) or per-criterion (one call per criterion)")
+	fs.StringVar(&e.criterionOrder, "criterion-order", judges.OrderFixed, "joint mode: show each item's criteria in the rubric's order (fixed) or in a random order per item (shuffle, seeded by --criterion-seed), so a judge's position bias averages out; recorded in each judgment and the manifest")
+	fs.Uint64Var(&e.criterionSeed, "criterion-seed", 1, "seed of --criterion-order shuffle: the same seed shows every item's criteria in the same order again")
 	fs.StringVar(&e.judgePrompt, "judge-prompt", "", "judge prompt: a built-in name (joint-v1, per-criterion-v1) or a .tmpl `file`")
 	fs.IntVar(&e.judgeRepairs, "judge-repairs", judges.DefaultRepairs, "repair requests for an unusable verdict before its criteria are unscorable")
 	fs.IntVar(&e.judgeMaxTokens, "judge-max-tokens", 2048, "the judge's max_tokens (a cut-off reply is retried once with twice as many)")
@@ -199,6 +203,10 @@ func (e *endpointFlags) validateJudge() error {
 		return usageErrorf("--judge-format %q: want %s", e.judgeFormat, strings.Join(judges.Formats, ", "))
 	case !slices.Contains([]string{judges.ModeJoint, judges.ModePerCriterion}, e.judgeMode):
 		return usageErrorf("--judge-mode %q: want joint or per-criterion", e.judgeMode)
+	case !slices.Contains(judges.Orders, e.criterionOrder):
+		return usageErrorf("--criterion-order %q: want fixed or shuffle", e.criterionOrder)
+	case e.criterionOrder == judges.OrderShuffle && e.judgeMode != judges.ModeJoint:
+		return usageErrorf("--criterion-order shuffle needs --judge-mode joint: per-criterion mode asks each criterion alone")
 	case e.judgeRepairs < 0:
 		return usageErrorf("--judge-repairs %d: want 0 or more", e.judgeRepairs)
 	case e.judgeMaxTokens < 1:
@@ -276,7 +284,8 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*ju
 	if repairs == 0 {
 		repairs = -1 // judges.Config reads 0 as the default
 	}
-	base := judges.Config{Params: params, Prompt: prompt, Mode: e.judgeMode, Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens}
+	base := judges.Config{Params: params, Prompt: prompt, Mode: e.judgeMode, Format: e.judgeFormat, Repairs: repairs, MaxTokens: e.judgeMaxTokens,
+		Order: e.criterionOrder, OrderSeed: e.criterionSeed}
 	client := func(url string) *llm.Client {
 		return llm.New(e.clientConfig("judge", url, judgeKey(), params, e.judgeRPS, logger, notify))
 	}

@@ -36,6 +36,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.rf.register(fs)
 	o.ef.registerJudge(fs)
 	o.ef.registerCalls(fs)
+	fs.Uint64Var(&o.ef.criterionSeed, "seed", 1, "the same as --criterion-seed: the seed of --criterion-order shuffle")
 	fs.StringVar(&o.data, "data", "", "dataset `file`, if it moved since the source run (default: the path in its manifest)")
 	fs.StringVar(&o.imageRoot, "image-root", "", "`folder` image paths are relative to (default: the dataset's folder)")
 	fs.StringVar(&o.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in one)")

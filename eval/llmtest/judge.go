@@ -47,8 +47,11 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 		c, _ := h.asked.LoadOrStore(who+"\x00"+q+"\x00"+ref+"\x00"+ans+"\x00"+section(user, "criteria"), new(atomic.Int64))
 		nth = strconv.FormatInt(c.(*atomic.Int64).Add(1), 10)
 	}
-	for _, d := range dims {
+	for k, d := range dims {
 		met := unit(h.cfg.Seed, "met"+who, q, ref, ans, d) < p
+		if k == 0 && !met && unit(h.cfg.Seed, "first"+who, q, ref, ans, d) < h.cfg.FirstBias {
+			met = true // a judge that favours what it reads first
+		}
 		if h.cfg.JudgeFlip > 0 && unit(h.cfg.Seed, "flip"+who, q, ref, ans, d, nth) < h.cfg.JudgeFlip {
 			met = !met
 		}

@@ -67,6 +67,10 @@ type Config struct {
 	// The draw is a hash of the judgment and how many times it was asked,
 	// so a test sees the same flips however its requests interleave.
 	JudgeFlip float64
+	// FirstBias is the chance that the judge marks met a criterion it
+	// would mark unmet when that criterion is shown first: a position
+	// bias, which shuffling the criteria's order spreads over them all.
+	FirstBias float64
 	// DriftAfter, when positive, makes the judge report another
 	// system_fingerprint after its first DriftAfter requests: drift.
 	DriftAfter int64

@@ -135,6 +135,12 @@ type JudgeInfo struct {
 	FormatUsed  string `json:"format_used,omitempty"`
 	Repairs     int    `json:"repairs"`
 	Fingerprint string `json:"fingerprint"`
+	// CriterionOrder is "shuffle" when each item's criteria were shown
+	// in a random order drawn from CriterionOrderSeed and the item's id
+	// (each judgment records the order shown); "" or "fixed" for the
+	// rubric's order.
+	CriterionOrder     string `json:"criterion_order,omitempty"`
+	CriterionOrderSeed uint64 `json:"criterion_order_seed,omitempty"`
 }
 
 // PromptInfo identifies a judge prompt template.
@@ -185,6 +191,9 @@ func (m *Manifest) identity() map[string]string {
 		id[p+"mode"] = j.Mode
 		id[p+"format"] = j.Format
 		id[p+"repairs"] = fmt.Sprint(j.Repairs)
+		if j.CriterionOrder != "" && j.CriterionOrder != "fixed" {
+			id[p+"criterion_order"] = fmt.Sprintf("%s (seed %d)", j.CriterionOrder, j.CriterionOrderSeed)
+		}
 		for k, v := range j.Params {
 			id[p+"params."+k] = js(v)
 		}
