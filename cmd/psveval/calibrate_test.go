@@ -10,6 +10,7 @@ import (
 
 	"github.com/psveval/psveval/eval/llmtest"
 	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/reports"
 )
 
 // labelFromRun fills a label sheet with a run's own verdicts, as a
@@ -160,3 +161,44 @@ func TestCalibrateRefuses(t *testing.T) {
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// TestPlanCommand: plan labels answers from a pilot sheet, plan items
+// from two runs of the same items, each with its formula and inputs;
+// bad inputs are refused.
+func TestPlanCommand(t *testing.T) {
+	t.Parallel()
+	data, refs := textSet(t, 300)
+	run := judgedRun(t, data, llmtest.New(t, llmtest.Config{References: refs}))
+	other := judgedRun(t, data, llmtest.New(t, llmtest.Config{References: refs, Seed: 4}))
+	sheet := filepath.Join(t.TempDir(), "sheet.jsonl")
+	if _, stderr, code := cli(t, t.Context(), "audit", "--sample", "40", "--images", "none", "-o", sheet, run); code != 0 {
+		t.Fatalf("audit --sample: exit %d\n%s", code, stderr)
+	}
+	// A labeller who disagrees with the judge on every fourth criterion.
+	lines := readLines(t, labelFromRun(t, sheet, run))
+	for i := 1; i < len(lines); i += 4 {
+		lines[i] = strings.Replace(strings.Replace(strings.Replace(lines[i], `"met":true`, `"met":"x"`, 1), `"met":false`, `"met":true`, 1), `"met":"x"`, `"met":false`, 1)
+	}
+	labels := writeFile(t, t.TempDir(), "labels.jsonl", strings.Join(lines, "\n")+"\n")
+	stdout, stderr, code := cli(t, t.Context(), "plan", "labels", "--labels", labels, "--half-width", "3", "--format", "json", run)
+	var lp reports.PlanReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &lp) != nil || lp.Labels == nil || lp.Labels.PilotLabelled != 40 || lp.Labels.Need <= 0 {
+		t.Fatalf("plan labels: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, _, code = cli(t, t.Context(), "plan", "items", "--delta", "3", run, other)
+	flat := strings.Join(strings.Fields(stdout), " ")
+	if code != 0 || !strings.Contains(flat, "paired items let the gate catch a drop of 3.00 points") || !strings.Contains(flat, "formula:") || !strings.Contains(flat, "per-item SD of the paired difference") {
+		t.Errorf("plan items: exit %d\n%s", code, stdout)
+	}
+	for _, args := range [][]string{
+		{"plan"},
+		{"plan", "labels", run},
+		{"plan", "items", "--power", "1", run},
+		{"plan", "items", run, run},
+		{"plan", "items", "--delta", "1", "--max-drop", "1", run},
+	} {
+		if _, stderr, code := cli(t, t.Context(), args...); code != 2 || stderr == "" {
+			t.Errorf("%q: exit %d, want 2 with a reason", args, code)
+		}
+	}
+}

@@ -17,6 +17,7 @@
 //	gate         exit 1 when a candidate run regresses significantly against a baseline
 //	audit        measure a run's judge against human labels
 //	agree        measure two judgings of the same answers against each other
+//	plan         how many labels, or items, a study needs, from measured inputs
 //	inspect      describe a dataset: schema, mapping, counts, images, rubrics, problems
 //	demo         run the whole pipeline on the bundled set against a simulated endpoint
 //	fake-server  serve the simulated OpenAI-compatible model and judge endpoints
@@ -120,6 +121,7 @@ func commands() []command {
 		{"gate", "exit 1 on a significant regression", gateCmd},
 		{"audit", "measure a run's judge against human labels", auditCmd},
 		{"agree", "measure two judgings of the same answers against each other", agreeCmd},
+		{"plan", "how many labels, or items, a study needs, from measured inputs", planCmd},
 		{"inspect", "describe a dataset", inspectCmd},
 		{"demo", "run the pipeline on bundled data against a simulated endpoint", demoCmd},
 		{"fake-server", "serve simulated model and judge endpoints", fakeServerCmd},

@@ -129,11 +129,29 @@ func (e *LabelError) Error() string {
 // left unlabelled, labelled items the judge could not score) go in the
 // result's Warnings.
 func Calibrate(dir string, ls *LabelSet, m *Manifest, opts CalibrateOptions) (*stats.Calibrated, error) {
+	items, warnings, err := CalItems(dir, ls, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	design := "no recorded draw: the labelled items are taken for a uniform random sample of the scored items"
+	if ls.Sample != nil {
+		design = ls.Sample.Design()
+	}
+	cal := stats.Calibrate(items, stats.CalibrateOptions{MinLabelled: opts.MinLabelled, Design: design})
+	cal.Warnings = warnings
+	return cal, nil
+}
+
+// CalItems reads the run's scored items for [stats.Calibrate] and
+// [stats.PlanLabels], with the labelled ones' human scores by the run's
+// rule and their design weights; see [Calibrate] for the errors and
+// warnings.
+func CalItems(dir string, ls *LabelSet, m *Manifest, opts CalibrateOptions) ([]stats.CalItem, []string, error) {
 	rule := rubric.DefaultRule
 	if m != nil && m.Scoring.Rule != "" {
 		r, err := rubric.ParseRule(m.Scoring.Rule)
 		if err != nil {
-			return nil, fmt.Errorf("%s: manifest: %w", dir, err)
+			return nil, nil, fmt.Errorf("%s: manifest: %w", dir, err)
 		}
 		rule = r
 	}
@@ -215,7 +233,7 @@ func Calibrate(dir string, ls *LabelSet, m *Manifest, opts CalibrateOptions) (*s
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var noItem []string
 	for _, id := range order {
@@ -235,15 +253,11 @@ func Calibrate(dir string, ls *LabelSet, m *Manifest, opts CalibrateOptions) (*s
 	add("are of items outside the sheet's recorded draw", notDrawn, "label the items the sheet drew, or drop its first line to calibrate without a recorded draw")
 	add("were made on other answers than this run's", otherAnswer, "a sheet's labels calibrate the run it was drawn from, or a re-judging of the same answers")
 	if len(le.Problems) > 0 {
-		return nil, le
+		return nil, nil, le
 	}
-	design := "no recorded draw: the labelled items are taken for a uniform random sample of the scored items"
-	if ls.Sample != nil {
-		design = ls.Sample.Design()
-	}
-	cal := stats.Calibrate(items, stats.CalibrateOptions{MinLabelled: opts.MinLabelled, Design: design})
+	var warnings []string
 	if ls.Sample == nil {
-		cal.Warnings = append(cal.Warnings, fmt.Sprintf("%s records no random draw: the correction is unbiased only if its labelled items are a uniform random sample of the run's items (draw them with psveval audit --sample)", ls.Path))
+		warnings = append(warnings, fmt.Sprintf("%s records no random draw: the correction is unbiased only if its labelled items are a uniform random sample of the run's items (draw them with psveval audit --sample)", ls.Path))
 	} else {
 		var left []string
 		for _, it := range ls.Sample.Items {
@@ -252,13 +266,13 @@ func Calibrate(dir string, ls *LabelSet, m *Manifest, opts CalibrateOptions) (*s
 			}
 		}
 		if len(left) > 0 {
-			cal.Warnings = append(cal.Warnings, fmt.Sprintf("%s of the %d drawn have no labels (%s): the estimate takes them for missing at random; label them to keep the draw random", eval.Nouns(len(left), "item"), ls.Sample.N, list(left)))
+			warnings = append(warnings, fmt.Sprintf("%s of the %d drawn have no labels (%s): the estimate takes them for missing at random; label them to keep the draw random", eval.Nouns(len(left), "item"), ls.Sample.N, list(left)))
 		}
 	}
 	if len(unscored) > 0 {
-		cal.Warnings = append(cal.Warnings, fmt.Sprintf("%s labelled but not scored in this run, left out: %s", eval.Nouns(len(unscored), "item"), list(unscored)))
+		warnings = append(warnings, fmt.Sprintf("%s labelled but not scored in this run, left out: %s", eval.Nouns(len(unscored), "item"), list(unscored)))
 	}
-	return cal, nil
+	return items, warnings, nil
 }
 
 // list joins ids, the first ten and a count of the rest.
