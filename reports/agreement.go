@@ -48,7 +48,7 @@ func (ar *AgreementReport) text(w io.Writer) error {
 	if width == 0 {
 		width = DefaultWidth
 	}
-	lines := append([]string{fmt.Sprintf("κ is Cohen's kappa with a 95%% percentile bootstrap interval over items; precision and recall are of %s's \"met\" against %s's", ar.Got, ar.Ref)}, ar.Notes...)
+	lines := append([]string{fmt.Sprintf("agree %% is the share of verdicts rated alike (100 − agree %% is the flip rate); κ is Cohen's kappa with a 95%% percentile bootstrap interval over items; precision and recall are of %s's \"met\" against %s's", ar.Got, ar.Ref)}, ar.Notes...)
 	for _, l := range lines {
 		if _, err := io.WriteString(w, wrap(l, width, "    ")); err != nil {
 			return err
