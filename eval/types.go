@@ -36,12 +36,20 @@ func (f ModelFunc) Answer(ctx context.Context, it Item) (Answer, error) { return
 type Usage struct {
 	Prompt     int64 `json:"prompt_tokens"`
 	Completion int64 `json:"completion_tokens"`
+	// Cached is the part of Prompt the provider served from its prompt
+	// cache (usage.prompt_tokens_details.cached_tokens, or DeepSeek's
+	// prompt_cache_hit_tokens); 0 where it reports none. Reasoning is
+	// the part of Completion spent thinking, where reported.
+	Cached    int64 `json:"cached_prompt_tokens"`
+	Reasoning int64 `json:"reasoning_tokens"`
 }
 
 // Add adds u2 to u.
 func (u *Usage) Add(u2 Usage) {
 	u.Prompt += u2.Prompt
 	u.Completion += u2.Completion
+	u.Cached += u2.Cached
+	u.Reasoning += u2.Reasoning
 }
 
 // An Answer is what the model under test said.

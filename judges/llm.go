@@ -328,7 +328,7 @@ func (j *LLM) call(ctx context.Context, it eval.Item, ans eval.Answer, cs []rubr
 			req.MaxTokens = maxTokens // overrides the client's max_tokens parameter
 		}
 		resp, err := j.send(ctx, &v, req, labels)
-		v.Usage.Add(eval.Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)})
+		v.Usage.Add(eval.Usage(resp.Billed))
 		if err != nil {
 			return v, err
 		}

@@ -17,6 +17,9 @@ type Progress struct {
 	Cached, Errors, Retries  int64
 	Elapsed                  time.Duration
 	Limits                   string // "in flight ≤ 48/32" with adaptive concurrency
+	// Spent is what this process has spent, shown when Priced.
+	Spent  float64
+	Priced bool
 }
 
 // Line renders the progress in at most width columns, leaving out the
@@ -48,12 +51,16 @@ func (s Progress) Line(width int) string {
 		{eval.Nouns(s.Retries, "retry"), 4},
 		{eval.Nouns(s.Errors, "error"), 3},
 		{s.Limits, 7},
+		{fmt.Sprintf("$%.4f spent", s.Spent), 3},
 	}
 	if s.Cached == 0 {
 		fields[2].rank = 99
 	}
 	if s.Limits == "" {
 		fields[7].rank = 99
+	}
+	if !s.Priced {
+		fields[8].rank = 99
 	}
 	for keep := len(fields); keep > 0; keep-- {
 		var parts []string

@@ -22,8 +22,12 @@ func dryRun(w io.Writer, j *pipeline.Job, judgeMode string) error {
 	fmt.Fprintf(w, "judge requests:   %d (%s, %s mode), before repairs and retries\n", e.JudgeCalls, eval.Nouns(e.Judges, "judge"), judgeMode)
 	fmt.Fprintf(w, "  input tokens:   ~%d (the prompts that would be sent, with the reference standing in for the answer)\n", e.JudgeIn)
 	fmt.Fprintf(w, "  output tokens:  ~%d (40 per criterion)\n", e.JudgeOut)
-	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
-		fmt.Fprintf(w, "judge cost:       ~$%.2f at $%g / $%g per million input / output tokens (no cache hits assumed)\n", e.JudgeCostUSD, in, out)
+	fmt.Fprintf(w, "  shared prefix:  %.0f%% of the judge's input tokens (~%d) repeat the request before, which a provider's prefix cache can serve\n", 100*e.SharedShare(), e.JudgeCachedIn)
+	if !j.JudgePrice.IsZero() {
+		fmt.Fprintf(w, "judge cost:       ~$%.4f at %s per million tokens, with the shared prefix billed as cached\n", e.JudgeCostUSD, j.JudgePrice)
+	}
+	if !j.ModelPrice.IsZero() {
+		fmt.Fprintf(w, "model cost:       at most $%.4f at %s per million tokens (every answer at max_tokens)\n", e.ModelCostMaxUSD, j.ModelPrice)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 // fakeFlags configure a fake server.
 type fakeFlags struct {
 	addr, data, dist, retryAfter, apiKey, served string
+	dialect                                      string
 	modelLat, judgeLat, slowDelay                time.Duration
 	seed                                         uint64
 	correct, judgeFlip, firstBias                float64
@@ -59,6 +60,7 @@ func (f *fakeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.capacity, "capacity", 0, "requests of a kind served at full speed; above, latency grows with the requests in flight (0: no limit)")
 	fs.IntVar(&f.maxInflight, "max-inflight", 0, "requests of a kind in flight beyond which the server answers 429 with Retry-After: 1 (0: no limit)")
 	fs.Float64Var(&f.judgeFlip, "judge-flip", 0, "chance that the judge flips each criterion's verdict, afresh on every request (a judge with known noise)")
+	fs.StringVar(&f.dialect, "usage-dialect", "", "how usage reports cached prompt tokens: deepseek (prompt_cache_hit_tokens) or openai (prompt_tokens_details.cached_tokens); default: the judge as DeepSeek, the model with none")
 	fs.Float64Var(&f.firstBias, "judge-first-bias", 0, "chance that the judge marks met a criterion it would not when it is shown first (a judge with a position bias)")
 	fs.Int64Var(&f.driftAfter, "judge-drift-after", 0, "report another system_fingerprint after this many judge requests (0: never)")
 }
@@ -70,7 +72,7 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 		JudgeLatency: llmtest.Latency{Mean: f.judgeLat, Dist: f.dist},
 		ModelFaults:  f.model.faults(f.retryAfter, f.slowDelay),
 		JudgeFaults:  f.judge.faults(f.retryAfter, f.slowDelay),
-		JudgeFlip:    f.judgeFlip, FirstBias: f.firstBias, DriftAfter: f.driftAfter, Capacity: f.capacity, MaxInflight: f.maxInflight,
+		JudgeFlip:    f.judgeFlip, FirstBias: f.firstBias, Dialect: f.dialect, DriftAfter: f.driftAfter, Capacity: f.capacity, MaxInflight: f.maxInflight,
 	}
 	if f.data != "" {
 		refs, err := llmtest.References(f.data)

@@ -82,6 +82,7 @@ func (m *progressMeter) show() {
 		JudgedHere: p.Judged.Load(), JudgedBefore: p.JudgedResumed.Load(),
 		Cached: p.JudgedCached.Load(), Errors: p.Errors.Load(), Elapsed: time.Since(m.start),
 	}
+	s.Spent, s.Priced = p.SpentUSD()
 	for _, c := range m.clients {
 		s.Retries += c.Stats().Retries
 	}

@@ -32,7 +32,8 @@ const runSynopsis = "--data FILE --model-url URL --model NAME --judge-url URL --
 type runFlags struct {
 	config, out, cacheDir, progress, logLevel string
 	noCache, dryRun                           bool
-	priceIn, priceOut, maxErrorRate           float64
+	maxErrorRate, maxCost                     float64
+	modelPrice, judgePrice                    priceFlag
 	syncEvery                                 time.Duration
 }
 
@@ -41,8 +42,9 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.out, "out", "", "run `directory`: created, or resumed when it holds a run with the same settings")
 	fs.StringVar(&r.cacheDir, "cache", store.DefaultCacheDir(), "judgment cache `directory`, shared across runs")
 	fs.BoolVar(&r.noCache, "no-cache", false, "do not read or write the judgment cache")
-	fs.Float64Var(&r.priceIn, "judge-price-in", 0, "judge price per million input tokens, for a cost estimate (USD)")
-	fs.Float64Var(&r.priceOut, "judge-price-out", 0, "judge price per million output tokens, for a cost estimate (USD)")
+	fs.Var(&r.judgePrice, "judge-price", "the judge's `prices` in USD per million tokens, input=…,cached=…,output=… (DeepSeek: input=0.28,cached=0.028,output=0.42); cached defaults to input")
+	fs.Var(&r.modelPrice, "model-price", "the model's `prices`, as --judge-price")
+	fs.Float64Var(&r.maxCost, "max-cost", 0, "stop starting requests once this invocation's spend, plus what is in flight, would pass this many `USD` (needs a price); running again finishes the run without paying twice")
 	fs.BoolVar(&r.dryRun, "dry-run", false, "print the request count and a token estimate, and call nothing")
 	fs.Float64Var(&r.maxErrorRate, "max-error-rate", 0.01, "exit 3 when unscored plus errored items exceed this share")
 	fs.StringVar(&r.progress, "progress", "auto", "progress on stderr: auto, bar, lines or none")
@@ -60,10 +62,10 @@ func (r *runFlags) validate() error {
 		return usageErrorf("--progress %q: want auto, bar, lines or none", r.progress)
 	case !(r.maxErrorRate >= 0 && r.maxErrorRate <= 1):
 		return usageErrorf("--max-error-rate %g: want a share between 0 and 1", r.maxErrorRate)
-	case !(r.priceIn >= 0) || math.IsInf(r.priceIn, 0):
-		return usageErrorf("--judge-price-in %g: want 0 or more USD per million tokens", r.priceIn)
-	case !(r.priceOut >= 0) || math.IsInf(r.priceOut, 0):
-		return usageErrorf("--judge-price-out %g: want 0 or more USD per million tokens", r.priceOut)
+	case !(r.maxCost >= 0) || math.IsInf(r.maxCost, 0):
+		return usageErrorf("--max-cost %g: want a budget of 0 (none) or more USD", r.maxCost)
+	case r.maxCost > 0 && r.judgePrice.p.IsZero() && r.modelPrice.p.IsZero():
+		return usageErrorf("--max-cost needs prices to count spend: give --judge-price (and --model-price for a paid model)")
 	case r.syncEvery < 0:
 		return usageErrorf("--sync-every %v: want 0 (sync every line) or a positive duration", r.syncEvery)
 	}
@@ -190,7 +192,7 @@ func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, 
 func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Panel, m *rundir.Manifest, stderr io.Writer) *pipeline.Job {
 	pj := &pipeline.Job{
 		Dataset: ds, Judges: js.Specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
-		SyncEvery: rf.syncEvery, JudgePrice: [2]float64{rf.priceIn, rf.priceOut}, Progress: &pipeline.Progress{},
+		SyncEvery: rf.syncEvery, ModelPrice: rf.modelPrice.p, JudgePrice: rf.judgePrice.p, MaxCost: rf.maxCost, Progress: &pipeline.Progress{},
 		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
 	if ef.modelAIMD != nil {
@@ -293,8 +295,9 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s\n",
 		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
 		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
-	if s.Run.CostUSD != nil {
-		fmt.Fprintf(stderr, "estimated judge cost: $%.2f (%d input, %d output tokens)\n", *s.Run.CostUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Completion)
+	if c := s.Cost; c != nil {
+		fmt.Fprintf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion\n",
+			c.TotalUSD, c.ModelUSD, c.JudgeUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Cached, s.Usage.Judge.Completion)
 	}
 	fmt.Fprintf(stderr, "wrote %s/{%s,%s,%s,%s}\n", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
 	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
@@ -319,4 +322,18 @@ func redactArgs(args []string) []string {
 		}
 	}
 	return out
+}
+
+// priceFlag is a --judge-price or --model-price value.
+type priceFlag struct{ p eval.Price }
+
+func (f *priceFlag) String() string { return f.p.String() }
+
+func (f *priceFlag) Set(s string) error {
+	p, err := eval.ParsePrice(s)
+	if err != nil {
+		return err
+	}
+	f.p = p
+	return nil
 }

@@ -357,11 +357,11 @@ func TestJudgmentCacheAcrossRuns(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	t.Parallel()
 	srv := fakeServer(t, llmtest.Config{})
-	stdout, stderr, code := cli(t, t.Context(), runArgs(srv, "", "--dry-run", "--judge-price-in", "0.28", "--judge-price-out", "0.42")...)
+	stdout, stderr, code := cli(t, t.Context(), runArgs(srv, "", "--dry-run", "--judge-price", "input=0.28,cached=0.028,output=0.42")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, s := range []string{"items:            60 (60 images)", "model requests:   60", "judge requests:   60", "judge cost:"} {
+	for _, s := range []string{"items:            60 (60 images)", "model requests:   60", "judge requests:   60", "judge cost:", "shared prefix:"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("dry run output lacks %q:\n%s", s, stdout)
 		}

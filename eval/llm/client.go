@@ -87,6 +87,30 @@ type Client struct {
 	streak  int    // calls in a row that failed alike
 	last    string // their error's signature
 	tripped *BreakerError
+	meter   meter
+}
+
+// A meter totals the tokens a client's calls were billed.
+type meter struct {
+	mu    sync.Mutex
+	total Tokens
+	calls int64
+}
+
+func (m *meter) add(t Tokens) {
+	m.mu.Lock()
+	m.total.Add(t)
+	m.calls++
+	m.mu.Unlock()
+}
+
+// Billed returns the tokens every call of this client was billed so far
+// (each 2xx reply's usage, blank replies asked again included), and the
+// calls made.
+func (c *Client) Billed() (Tokens, int64) {
+	c.meter.mu.Lock()
+	defer c.meter.mu.Unlock()
+	return c.meter.total, c.meter.calls
 }
 
 // DefaultBreaker is how many calls in a row must fail alike to stop a
@@ -161,6 +185,10 @@ type Response struct {
 	openai.ChatCompletionResponse
 	Attempts int
 	Latency  time.Duration
+	// Billed sums the usage of every 2xx reply the call got: the one
+	// returned, and blank ones that were asked again, which the provider
+	// bills too.
+	Billed Tokens
 }
 
 // Chat sends req. A blank completion is retried when RetryBlank is set.
@@ -275,8 +303,9 @@ func (e *BreakerError) Fatal() bool { return true }
 
 func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
 	start := time.Now()
-	resp, attempts, err := c.create(ctx, req)
-	out := Response{ChatCompletionResponse: resp, Attempts: attempts, Latency: time.Since(start)}
+	resp, attempts, billed, err := c.create(ctx, req)
+	out := Response{ChatCompletionResponse: resp, Attempts: attempts, Latency: time.Since(start), Billed: billed}
+	c.meter.add(billed)
 	if err != nil {
 		return out, c.classify(ctx, err)
 	}
@@ -292,10 +321,11 @@ func (c *Client) chat(ctx context.Context, req openai.ChatCompletionRequest) (Re
 // retries, and returns the completion and the attempts it took. The body
 // is written by wire.go, or, for a request with a field wire.go does not
 // know, marshalled as go-openai would and merged with the parameters.
-func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, int, error) {
+func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, int, Tokens, error) {
+	var billed Tokens
 	if c.transport.paramsErr != nil {
 		resp, err := c.oa.CreateChatCompletion(ctx, req) // whose transport reports the bad parameter
-		return resp, 0, err
+		return resp, 0, billed, err
 	}
 	body, ok := encodeRequest(&req, c.transport.params)
 	if !ok {
@@ -304,13 +334,13 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 			b, err = mergeEncoded(b, c.transport.params)
 		}
 		if err != nil {
-			return openai.ChatCompletionResponse{}, 0, err
+			return openai.ChatCompletionResponse{}, 0, billed, err
 		}
 		body = b
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.chatURL, nil)
 	if err != nil {
-		return openai.ChatCompletionResponse{}, 0, err
+		return openai.ChatCompletionResponse{}, 0, billed, err
 	}
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("Content-Type", "application/json")
@@ -322,23 +352,30 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 	var out openai.ChatCompletionResponse
 	var decErr error
 	decoded := false
+	// Every 2xx reply decoded is billed, blank ones asked again included.
 	blank := func(data []byte) bool {
 		out, decErr = decodeCompletion(data)
 		decoded = true
+		if decErr == nil {
+			billed.Add(TokensOf(out.Usage))
+		}
 		return decErr == nil && blankReply(out)
 	}
 	resp, data, attempts, err := c.transport.send(hr, c.transport.blobs.expand(body), blank)
 	if err != nil {
-		return openai.ChatCompletionResponse{}, attempts, err
+		return openai.ChatCompletionResponse{}, attempts, billed, err
 	}
 	if isHTML(resp.Header, data) {
-		return openai.ChatCompletionResponse{}, attempts, &HTMLError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Status: resp.StatusCode}
+		return openai.ChatCompletionResponse{}, attempts, billed, &HTMLError{Name: c.cfg.Name, Endpoint: c.Endpoint(), Status: resp.StatusCode}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return openai.ChatCompletionResponse{}, attempts, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
+		return openai.ChatCompletionResponse{}, attempts, billed, &openai.APIError{HTTPStatusCode: resp.StatusCode, Message: apiMessage(data)}
 	}
 	if !decoded {
 		out, decErr = decodeCompletion(data)
+		if decErr == nil {
+			billed.Add(TokensOf(out.Usage))
+		}
 	}
 	if err := decErr; err != nil {
 		// Read it as go-openai would before giving up: a shape wire.go
@@ -346,11 +383,12 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 		// a completion.
 		var full openai.ChatCompletionResponse
 		if json.Unmarshal(data, &full) == nil {
-			return full, attempts, nil
+			billed.Add(TokensOf(full.Usage))
+			return full, attempts, billed, nil
 		}
-		return out, attempts, err
+		return out, attempts, billed, err
 	}
-	return out, attempts, nil
+	return out, attempts, billed, nil
 }
 
 // blankReply reports whether a completion's first choice has neither

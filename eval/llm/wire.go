@@ -387,11 +387,17 @@ func decodeMessage(raw []byte, m *openai.ChatCompletionMessage) error {
 	})
 }
 
+// decodeUsage reads usage's token counts, with the cached prompt tokens
+// in either dialect: prompt_tokens_details.cached_tokens (OpenAI, vLLM,
+// llama-server) or DeepSeek's prompt_cache_hit_tokens, which lands in
+// PromptTokensDetails when the reply has no such details; and
+// completion_tokens_details.reasoning_tokens.
 func decodeUsage(raw []byte, u *openai.Usage) error {
 	if string(raw) == "null" {
 		return nil
 	}
-	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+	hit, hasHit := 0, false
+	err := jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
 		switch canon(k, usageKeys) {
 		case "prompt_tokens":
 			return integer(v, &u.PromptTokens)
@@ -399,9 +405,66 @@ func decodeUsage(raw []byte, u *openai.Usage) error {
 			return integer(v, &u.CompletionTokens)
 		case "total_tokens":
 			return integer(v, &u.TotalTokens)
+		case "prompt_cache_hit_tokens":
+			hasHit = true
+			return integer(v, &hit)
+		case "prompt_tokens_details":
+			if string(v) == "null" {
+				return nil
+			}
+			d := &openai.PromptTokensDetails{}
+			u.PromptTokensDetails = d
+			return jsonscan.Fields(v, func([]byte) bool { return true }, func(k, v []byte) error {
+				if canon(k, []string{"cached_tokens"}) != "" {
+					return integer(v, &d.CachedTokens)
+				}
+				return nil
+			})
+		case "completion_tokens_details":
+			if string(v) == "null" {
+				return nil
+			}
+			d := &openai.CompletionTokensDetails{}
+			u.CompletionTokensDetails = d
+			return jsonscan.Fields(v, func([]byte) bool { return true }, func(k, v []byte) error {
+				if canon(k, []string{"reasoning_tokens"}) != "" {
+					return integer(v, &d.ReasoningTokens)
+				}
+				return nil
+			})
 		}
 		return nil
 	})
+	if err == nil && hasHit && u.PromptTokensDetails == nil {
+		u.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: hit}
+	}
+	return err
+}
+
+// Tokens are one call's token counts as the provider bills them: every
+// 2xx reply it sent, blank ones that were asked again included.
+type Tokens struct {
+	Prompt, Completion, Cached, Reasoning int64
+}
+
+// TokensOf reads the billed counts of one reply's usage.
+func TokensOf(u openai.Usage) Tokens {
+	t := Tokens{Prompt: int64(u.PromptTokens), Completion: int64(u.CompletionTokens)}
+	if d := u.PromptTokensDetails; d != nil {
+		t.Cached = int64(d.CachedTokens)
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		t.Reasoning = int64(d.ReasoningTokens)
+	}
+	return t
+}
+
+// Add adds t2 to t.
+func (t *Tokens) Add(t2 Tokens) {
+	t.Prompt += t2.Prompt
+	t.Completion += t2.Completion
+	t.Cached += t2.Cached
+	t.Reasoning += t2.Reasoning
 }
 
 // The members decodeCompletion reads, at each level.
@@ -409,7 +472,7 @@ var (
 	completionKeys = []string{"id", "object", "created", "model", "system_fingerprint", "choices", "usage"}
 	choiceKeys     = []string{"index", "finish_reason", "message"}
 	messageKeys    = []string{"role", "content", "refusal", "reasoning_content", "name", "tool_call_id", "tool_calls", "function_call"}
-	usageKeys      = []string{"prompt_tokens", "completion_tokens", "total_tokens"}
+	usageKeys      = []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_cache_hit_tokens", "prompt_tokens_details", "completion_tokens_details"}
 )
 
 // canon returns the name in names that the JSON key k stands for, or "":

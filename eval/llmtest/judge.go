@@ -88,8 +88,7 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},
 			"finish_reason": "stop",
 		}},
-		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-			"prompt_cache_hit_tokens": tokens(req.Messages[0].Content), "prompt_cache_miss_tokens": tokens(user)},
+		"usage": h.usage("judge", prompt, completion, tokens(req.Messages[0].Content)),
 	})
 }
 

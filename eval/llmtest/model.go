@@ -57,7 +57,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, body []byte, re
 			"finish_reason": "stop",
 			"stop_reason":   nil,
 		}},
-		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+		"usage": h.usage("model", prompt, completion, min(8, prompt)),
 	})
 }
 

@@ -71,6 +71,14 @@ type Config struct {
 	// would mark unmet when that criterion is shown first: a position
 	// bias, which shuffling the criteria's order spreads over them all.
 	FirstBias float64
+	// Dialect is how usage reports cached prompt tokens: "" (the judge
+	// as DeepSeek does, prompt_cache_hit_tokens and
+	// prompt_cache_miss_tokens, and the model without any cache field),
+	// "deepseek" (both so) or "openai" (both in
+	// prompt_tokens_details.cached_tokens, as OpenAI, vLLM and
+	// llama-server do). The judge's system prompt counts as cached; the
+	// model's first 8 tokens do, where its dialect reports any.
+	Dialect string
 	// DriftAfter, when positive, makes the judge report another
 	// system_fingerprint after its first DriftAfter requests: drift.
 	DriftAfter int64
@@ -99,6 +107,9 @@ type Handler struct {
 	rng      atomic.Uint64
 	counts   [2]atomic.Int64 // model, judge
 	inflight [2]atomic.Int64
+	// reported totals the usage sent in 200 replies: prompt,
+	// completion, cached prompt tokens, by kind.
+	reported [2][3]atomic.Int64
 	mu       sync.Mutex
 	records  []Record
 	// Session tags the records of requests that come after it is set, so
@@ -478,4 +489,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": http.StatusText(status), "code": status}})
+}
+
+// Reported returns the usage this server reported in its 200 replies of
+// kind ("model" or "judge"), blank and malformed ones included: what a
+// provider would bill.
+func (h *Handler) Reported(kind string) (prompt, completion, cached int64) {
+	r := &h.reported[kindIndex(kind)]
+	return r[0].Load(), r[1].Load(), r[2].Load()
+}
+
+// usage is the usage block of a 200 reply in the configured dialect,
+// counted into Reported.
+func (h *Handler) usage(kind string, prompt, completion, cached int) map[string]any {
+	u := map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+	dialect := h.cfg.Dialect
+	if dialect == "" && kind == "judge" {
+		dialect = "deepseek"
+	}
+	switch dialect {
+	case "deepseek":
+		u["prompt_cache_hit_tokens"], u["prompt_cache_miss_tokens"] = cached, prompt-cached
+	case "openai":
+		u["prompt_tokens_details"] = map[string]any{"cached_tokens": cached}
+	default:
+		cached = 0
+	}
+	r := &h.reported[kindIndex(kind)]
+	r[0].Add(int64(prompt))
+	r[1].Add(int64(completion))
+	r[2].Add(int64(cached))
+	return u
 }

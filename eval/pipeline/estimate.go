@@ -19,9 +19,35 @@ type Estimate struct {
 	// answer; JudgeOut, 40 output tokens a criterion.
 	Judges                        int
 	JudgeCalls, JudgeIn, JudgeOut int64
-	// JudgeCostUSD is the judge's cost at JudgePrice, with no cache hits
-	// assumed (0 without a price).
-	JudgeCostUSD float64
+	// JudgeCachedIn is the part of JudgeIn that a provider's prefix
+	// cache would serve: each request's prefix in common with the
+	// request before it (the instructions every item shares; in
+	// per-criterion mode, the item's own part too).
+	JudgeCachedIn int64
+	// JudgeCostUSD is the judge's cost at JudgePrice with those cache
+	// hits; ModelCostMaxUSD the model's at ModelPrice, with every answer
+	// at max_tokens (0 without a price).
+	JudgeCostUSD, ModelCostMaxUSD float64
+}
+
+// SharedShare is the share of the judge's input tokens a prefix cache
+// would serve, in [0, 1].
+func (e *Estimate) SharedShare() float64 {
+	if e.JudgeIn == 0 {
+		return 0
+	}
+	return float64(e.JudgeCachedIn) / float64(e.JudgeIn)
+}
+
+// commonPrefix is the length in bytes of the prefix a and b share.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // A prompter renders the requests a judge would send; judges.LLM is one.
@@ -39,6 +65,7 @@ func (j *Job) Estimate() (*Estimate, error) {
 		system, suffix = m.System, m.Suffix
 	}
 	var criteria int64
+	prev := map[string]string{} // each judge's last request
 	for it, err := range j.Dataset.All() {
 		if err != nil {
 			return nil, err
@@ -61,6 +88,12 @@ func (j *Job) Estimate() (*Estimate, error) {
 			}
 			for _, r := range reqs {
 				e.JudgeIn += int64(len(r[0])+len(r[1])) / 4
+				// The system message, then the user's: a chat template
+				// puts them in that order, so a prefix cache matches
+				// across both.
+				req := r[0] + "\x00" + r[1]
+				e.JudgeCachedIn += int64(commonPrefix(prev[js.Name], req)) / 4
+				prev[js.Name] = req
 			}
 			e.JudgeCalls += int64(len(reqs))
 		}
@@ -75,7 +108,8 @@ func (j *Job) Estimate() (*Estimate, error) {
 		}
 	}
 	e.ModelOutMax = int64(e.Items) * int64(e.MaxTokens)
-	e.JudgeCostUSD = (float64(e.JudgeIn)*j.JudgePrice[0] + float64(e.JudgeOut)*j.JudgePrice[1]) / 1e6
+	e.JudgeCostUSD = j.JudgePrice.Cost(eval.Usage{Prompt: e.JudgeIn, Cached: e.JudgeCachedIn, Completion: e.JudgeOut})
+	e.ModelCostMaxUSD = j.ModelPrice.Cost(eval.Usage{Prompt: e.ModelIn, Completion: e.ModelOutMax})
 	return e, nil
 }
 

@@ -57,9 +57,16 @@ type Job struct {
 	// Seed, when set, fills a new run directory's answer journal before
 	// the run starts (psveval judge copies a run's answers).
 	Seed func(dir string) error
-	// JudgePrice, when non-zero, is the judge's USD price per million
-	// input and output tokens, for the summary's cost estimate.
-	JudgePrice [2]float64
+	// ModelPrice and JudgePrice price the tokens the endpoints bill, for
+	// the summary's cost and the spend shown as the run goes; zero when
+	// none was given. The manifest records them.
+	ModelPrice, JudgePrice eval.Price
+	// MaxCost, when positive, is this invocation's budget in USD: once
+	// what it has spent, plus what its requests in flight will likely
+	// cost, would pass it, no new request starts; those in flight finish
+	// and are journaled, and Run returns a *StoppedError wrapping a
+	// *BudgetError. Running again resumes without paying twice.
+	MaxCost float64
 	// Endpoints are the clients the model and the judges send to: each is
 	// checked before the first item when Preflight is set, and its
 	// replicas' traffic is recorded in the summary.
@@ -141,6 +148,9 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 		j.Progress = &Progress{}
 	}
 	j.describe()
+	if !j.ModelPrice.IsZero() || !j.JudgePrice.IsZero() {
+		j.Manifest.Prices = &rundir.Prices{Model: j.ModelPrice.String(), Judge: j.JudgePrice.String()}
+	}
 	// One writer per run directory: a second one is refused before it
 	// asks anything.
 	existed := dirExists(j.Dir)
@@ -208,12 +218,23 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	if err := store.RemoveTemps(filepath.Join(j.Dir, rundir.ResultsFile)); err != nil {
 		j.note("warning: %v", err)
 	}
+	if j.MaxCost > 0 {
+		r.budget = newBudget(j.MaxCost, j.spentBy)
+	}
+	if !j.ModelPrice.IsZero() || !j.JudgePrice.IsZero() {
+		f := j.Spent
+		j.Progress.spent.Store(&f)
+	}
 	rw := j.startResults(answers, judgments, fp.Items)
 	r.Done = rw.add
 	if err := r.Run(ctx, j.Dataset.All()); err != nil {
 		<-rw.finish(false) // gives up, leaving no results.jsonl
 		if _, ok := errors.AsType[*eval.InputError](err); ok {
 			return nil, err
+		}
+		if be, ok := errors.AsType[*BudgetError](err); ok {
+			be.Spent = j.Spent() // with the requests that were in flight
+			be.RunSoFar = j.journalCost(answers, judgments)
 		}
 		return nil, &StoppedError{Err: err, Answers: answers.Len(), Judgments: judgments.Len(), Interrupted: ctx.Err() != nil}
 	}
@@ -321,10 +342,7 @@ func (j *Job) finish(answers, judgments *store.Journal, fp dataset.Fingerprint, 
 		ServedModels: map[string]string{"model": tot.ServedModel, "judge": tot.ServedJudge},
 		Cached:       tot.Cached,
 	}
-	if in, out := j.JudgePrice[0], j.JudgePrice[1]; in > 0 || out > 0 {
-		c := (float64(s.Usage.Judge.Prompt)*in + float64(s.Usage.Judge.Completion)*out) / 1e6
-		s.Run.CostUSD = &c
-	}
+	s.Cost = stats.CostOf(s.Usage, j.ModelPrice, j.JudgePrice)
 	j.addTraffic(s.Run)
 	if err := rundir.WriteSummary(j.Dir, s); err != nil {
 		return nil, err

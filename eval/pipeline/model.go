@@ -95,7 +95,7 @@ func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error
 	}
 	resp, err := m.Client.Chat(ctx, openai.ChatCompletionRequest{Model: m.Model, Messages: msgs})
 	a := eval.Answer{Latency: resp.Latency, Model: resp.Model,
-		Usage: eval.Usage{Prompt: int64(resp.Usage.PromptTokens), Completion: int64(resp.Usage.CompletionTokens)}}
+		Usage: eval.Usage(resp.Billed)}
 	a.Calls.Request(resp.Attempts)
 	if err != nil {
 		return a, err

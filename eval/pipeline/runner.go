@@ -91,6 +91,19 @@ type Progress struct {
 	AnswersResumed, JudgedResumed atomic.Int64
 	JudgedCached                  atomic.Int64
 	Errors                        atomic.Int64
+	// spent reports this process's spend in USD so far, when the job's
+	// prices were given; see SpentUSD.
+	spent atomic.Pointer[func() float64]
+}
+
+// SpentUSD returns what this process has spent so far at the job's
+// prices, and false when no price was given.
+func (p *Progress) SpentUSD() (float64, bool) {
+	f := p.spent.Load()
+	if f == nil {
+		return 0, false
+	}
+	return (*f)(), true
 }
 
 // A Runner answers and judges every item of a dataset, recording each
@@ -133,6 +146,10 @@ type Runner struct {
 
 	inflight               flights
 	modelSlots, judgeSlots Limiter
+	// budget, when set, admits each answer and judgment (--max-cost);
+	// halted holds why the run stopped starting work.
+	budget *budget
+	halted atomic.Pointer[error]
 }
 
 // A FatalError is a run-level failure from an endpoint: the run stopped.
@@ -156,6 +173,7 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	r.halted.Store(nil)
 	mc, jc := max(1, r.Concurrency), max(1, r.JudgeConcurrency)
 	r.modelSlots, r.judgeSlots = r.ModelLimit, r.JudgeLimit
 	if r.modelSlots == nil {
@@ -177,8 +195,8 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 			cancel(err)
 			break
 		}
-		if ctx.Err() != nil {
-			break // interrupted, or a task hit a fatal error
+		if ctx.Err() != nil || r.halted.Load() != nil {
+			break // interrupted, a task hit a fatal error, or the budget is spent
 		}
 		pos := n
 		answers.Go(func() { r.answer(ctx, cancel, pos, it, next) })
@@ -189,7 +207,19 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 	if readErr != nil {
 		return readErr
 	}
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if h := r.halted.Load(); h != nil {
+		return *h
+	}
+	return nil
+}
+
+// halt stops the run gently: no new request starts, and those in flight
+// finish and are journaled (the budget is spent).
+func (r *Runner) halt(err error) {
+	r.halted.CompareAndSwap(nil, &err)
 }
 
 // answer answers it, unless its answer is in the journal, then hands it to
@@ -213,11 +243,20 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n i
 	if ok {
 		r.Progress.AnswersResumed.Add(1)
 	} else {
+		if r.halted.Load() != nil {
+			return
+		}
+		if err := r.budget.admit("model"); err != nil {
+			r.halt(err)
+			return
+		}
 		if !r.modelSlots.Acquire(ctx) {
+			r.budget.finish("model")
 			return
 		}
 		a, err := r.Model.Answer(ctx, it)
 		r.modelSlots.Release()
+		r.budget.finish("model")
 		if ctx.Err() != nil {
 			return
 		}
@@ -323,12 +362,21 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 		rec.Item, rec.Cached = it.ID, true
 		r.Progress.JudgedCached.Add(1)
 	} else {
+		if r.halted.Load() != nil {
+			return nil
+		}
+		if err := r.budget.admit("judge"); err != nil {
+			r.halt(err)
+			return nil
+		}
 		if !r.judgeSlots.Acquire(ctx) {
+			r.budget.finish("judge")
 			return nil
 		}
 		start := time.Now()
 		v, err := j.Judge.Judge(ctx, it, ans.Answer)
 		r.judgeSlots.Release()
+		r.budget.finish("judge")
 		if ctx.Err() != nil {
 			return nil
 		}

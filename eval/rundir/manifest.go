@@ -30,6 +30,33 @@ type Manifest struct {
 	History  []Session      `json:"history,omitempty"`
 	Scoring  ScoringInfo    `json:"scoring"`
 	Settings map[string]any `json:"settings"`
+	// Prices are the prices the run's cost is computed at, as
+	// eval.ParsePrice reads them; nil when none was given.
+	Prices *Prices `json:"prices,omitempty"`
+}
+
+// Prices are a run's prices in USD per million tokens.
+type Prices struct {
+	Model string `json:"model,omitempty"`
+	Judge string `json:"judge,omitempty"`
+}
+
+// Parse reads the prices; a bad one is an error naming the endpoint.
+func (p *Prices) Parse() (model, judge eval.Price, err error) {
+	if p == nil {
+		return model, judge, nil
+	}
+	if p.Model != "" {
+		if model, err = eval.ParsePrice(p.Model); err != nil {
+			return model, judge, fmt.Errorf("manifest prices.model: %w", err)
+		}
+	}
+	if p.Judge != "" {
+		if judge, err = eval.ParsePrice(p.Judge); err != nil {
+			return model, judge, fmt.Errorf("manifest prices.judge: %w", err)
+		}
+	}
+	return model, judge, nil
 }
 
 // ToolInfo identifies the psveval build.

@@ -195,6 +195,9 @@ func writeMerged(dirs []string, out string, ms []*Manifest, ds *dataset.Dataset,
 	}
 	s.Run = mergedRunInfo(dirs)
 	s.Run.Skipped, s.Run.NSkipped = fp.Skipped, len(fp.Skipped)
+	if mp, jp, err := ms[0].Prices.Parse(); err == nil {
+		s.Cost = stats.CostOf(s.Usage, mp, jp)
+	}
 	if err := WriteSummary(out, s); err != nil {
 		return nil, err
 	}
@@ -267,8 +270,6 @@ func checkShards(dirs []string, ms []*Manifest) error {
 // mergedRunInfo adds up the shards' call counts and cache savings.
 func mergedRunInfo(dirs []string) *stats.RunInfo {
 	ri := &stats.RunInfo{Calls: map[string]eval.CallCounts{}, Retries: map[string]int64{}, ServedModels: map[string]string{}}
-	var cost float64
-	costs := false
 	for _, d := range dirs {
 		run := ReadRunInfo(d)
 		if run == nil {
@@ -289,13 +290,6 @@ func mergedRunInfo(dirs []string) *stats.RunInfo {
 				ri.ServedModels[k] = v
 			}
 		}
-		if run.CostUSD != nil {
-			cost += *run.CostUSD
-			costs = true
-		}
-	}
-	if costs {
-		ri.CostUSD = &cost
 	}
 	return ri
 }

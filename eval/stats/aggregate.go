@@ -219,8 +219,11 @@ type Summary struct {
 	// Unscorable counts unscored items by reason.
 	Unscorable map[string]int   `json:"unscorable,omitempty"`
 	Usage      eval.ResultUsage `json:"usage"`
-	Agreement  *Agreement       `json:"judge_agreement,omitempty"`
-	Bootstrap  *BootstrapInfo   `json:"bootstrap,omitempty"`
+	// Cost is what Usage cost at the run's prices (--model-price,
+	// --judge-price); nil when none was given.
+	Cost      *Cost          `json:"cost,omitempty"`
+	Agreement *Agreement     `json:"judge_agreement,omitempty"`
+	Bootstrap *BootstrapInfo `json:"bootstrap,omitempty"`
 	// Calibrated is the judge-corrected accuracy, when a report is asked
 	// for one from human labels (report --calibrate); never stored in
 	// summary.json by a run.
@@ -310,8 +313,6 @@ type RunInfo struct {
 	Retries      map[string]int64  `json:"retries"`
 	Repairs      int64             `json:"judge_repairs"`
 	ServedModels map[string]string `json:"served_models"`
-	// CostUSD is the judge's estimated cost from --judge-price-in/out.
-	CostUSD *float64 `json:"judge_cost_usd,omitempty"`
 	// LimitTrace is, per endpoint with an adaptive concurrency limit, the
 	// limit over the run.
 	LimitTrace map[string][]LimitPoint `json:"concurrency_trace,omitempty"`
@@ -500,4 +501,20 @@ func finite(x float64) *float64 {
 		return nil
 	}
 	return &x
+}
+
+// A Cost is what a run's tokens cost, in USD, at its prices.
+type Cost struct {
+	ModelUSD float64 `json:"model_usd"`
+	JudgeUSD float64 `json:"judge_usd"`
+	TotalUSD float64 `json:"total_usd"`
+}
+
+// CostOf prices usage; nil when both prices are zero (none given).
+func CostOf(u eval.ResultUsage, model, judge eval.Price) *Cost {
+	if model.IsZero() && judge.IsZero() {
+		return nil
+	}
+	m, j := model.Cost(u.Model), judge.Cost(u.Judge)
+	return &Cost{ModelUSD: clean(m), JudgeUSD: clean(j), TotalUSD: clean(m + j)}
 }

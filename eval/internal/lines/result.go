@@ -121,6 +121,10 @@ func decodeUsage(u *eval.Usage, raw []byte) error {
 			u.Prompt = n
 		case "completion_tokens":
 			u.Completion = n
+		case "cached_prompt_tokens":
+			u.Cached = n
+		case "reasoning_tokens":
+			u.Reasoning = n
 		default:
 			return nil
 		}
