@@ -243,6 +243,14 @@ func warnings(runs []Run) []string {
 			if n := r.Manifest.Dataset.SkippedNote(r.Label); n != "" {
 				notes = append(notes, n)
 			}
+			notes = append(notes, r.Manifest.AliasNotes(r.Label)...)
+		}
+		if n := r.Summary.Truncated; n > 0 {
+			notes = append(notes, fmt.Sprintf("warning: %s: %s cut off at max_tokens (finish_reason length) and scored as they stand: raise --max-tokens", r.Label, eval.Nouns(n, "answer")))
+		}
+		if c := r.Summary.Cost; c != nil {
+			u := r.Summary.Usage.Judge
+			notes = append(notes, fmt.Sprintf("%s: cost $%.4f (model $%.4f, judge $%.4f; judge tokens %d prompt, %d of them cached, %d completion)", r.Label, c.TotalUSD, c.ModelUSD, c.JudgeUSD, u.Prompt, u.Cached, u.Completion))
 		}
 		var small []string
 		for _, ts := range r.Summary.ByType {

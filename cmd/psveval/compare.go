@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
@@ -18,6 +19,9 @@ type compareFlags struct {
 	alpha   float64
 	minN    int
 	maxDrop float64
+	// allowJudgeChange lets compare and gate pair runs judged by
+	// different served judge models.
+	allowJudgeChange bool
 }
 
 func (c *compareFlags) register(fs *flag.FlagSet) {
@@ -25,6 +29,19 @@ func (c *compareFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.alpha, "alpha", stats.DefaultThresholds.Alpha, "significance level, between 0 and 1; intervals are at level 1-alpha")
 	fs.IntVar(&c.minN, "min-n", stats.DefaultThresholds.MinN, "groups with fewer paired items (at least 1) are reported but never gated")
 	fs.Float64Var(&c.maxDrop, "max-drop", stats.DefaultThresholds.MaxDrop, "largest drop in accuracy `points` (0 or more) that does not count as a regression")
+	fs.BoolVar(&c.allowJudgeChange, "allow-judge-change", false, "compare runs whose judge endpoints served different models (a moving alias such as deepseek-chat that moved between them); refused otherwise, since the difference would mix model and judge")
+}
+
+// checkJudges refuses, unless --allow-judge-change, two runs whose
+// judges served different models.
+func (c *compareFlags) checkJudges(base, cand *rundir.RunDir) error {
+	if c.allowJudgeChange || base.Manifest == nil || cand.Manifest == nil {
+		return nil
+	}
+	if d := rundir.JudgeChange(base.Manifest, cand.Manifest); len(d) > 0 {
+		return usageErrorf("%s and %s were judged by different served models (%s): their difference mixes model and judge; re-judge one with the other's judge (psveval judge), or give --allow-judge-change", base.Dir, cand.Dir, strings.Join(d, "; "))
+	}
+	return nil
 }
 
 // validate checks every statistics flag against its documented range.
@@ -90,6 +107,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return reportErr(err)
 	}
 	base, cand := runs[0], runs[1]
+	if err := cf.checkJudges(base, cand); err != nil {
+		return err
+	}
 	cr := &reports.ComparisonReport{Base: base.Label(), Cand: cand.Label(), C: cf.compare(base, cand), Notes: reports.ComparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = reports.PairLabels(base, cand, "base")
 	if *format == "html" {

@@ -95,3 +95,37 @@ func TestMaxCost(t *testing.T) {
 		t.Errorf("%d model and %d judge requests over both invocations, want %d each: something was paid twice", m, j, n)
 	}
 }
+
+// TestJudgeIdentity: a judge named by a moving alias is warned of in the
+// run's report with the model it served, and compare and gate refuse two
+// runs whose judges served different models unless
+// --allow-judge-change.
+func TestJudgeIdentity(t *testing.T) {
+	t.Parallel()
+	data, refs := textSet(t, 60)
+	runWith := func(served string) string {
+		srv := llmtest.New(t, llmtest.Config{References: refs, JudgeModel: "deepseek-chat", JudgeServed: served, Models: []string{"lingshu-7b", "deepseek-chat"}})
+		out := filepath.Join(t.TempDir(), "run")
+		args := []string{"run", "--data", data, "--out", out, "--no-cache", "--progress", "none",
+			"--model-url", srv.URL, "--model", "lingshu-7b", "--judge-url", srv.URL, "--judge-model", "deepseek-chat"}
+		if _, stderr, code := cli(t, t.Context(), args...); code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		return out
+	}
+	a, b := runWith("deepseek-v3.2"), runWith("deepseek-v4")
+	stdout, _, code := cli(t, t.Context(), "report", a)
+	flat := strings.Join(strings.Fields(stdout), " ")
+	if code != 0 || !strings.Contains(flat, `judge "deepseek-chat" is a moving alias`) || !strings.Contains(flat, `served "deepseek-v3.2"`) {
+		t.Errorf("report: exit %d, want the alias warning with the served model\n%s", code, stdout)
+	}
+	for _, args := range [][]string{{"compare", a, b}, {"gate", "--baseline", a, "--candidate", b}} {
+		_, stderr, code := cli(t, t.Context(), args...)
+		if code != 2 || !strings.Contains(stderr, "different served models") {
+			t.Errorf("%s: exit %d, want 2 naming the served judges\n%s", args[0], code, stderr)
+		}
+		if _, stderr, code := cli(t, t.Context(), append(args, "--allow-judge-change")...); code == 2 {
+			t.Errorf("%s --allow-judge-change: exit 2\n%s", args[0], stderr)
+		}
+	}
+}

@@ -55,6 +55,10 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	base, cand := runs[0], runs[1]
+	if err := cf.checkJudges(base, cand); err != nil {
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return err
+	}
 	d, err := stats.Gate(gateRun(base), gateRun(cand), policy)
 	cr := &reports.ComparisonReport{Notes: reports.ComparableNotes(base, cand), Width: cf.textWidth(stdout)}
 	cr.Base, cr.Cand = reports.PairLabels(base, cand, "baseline")

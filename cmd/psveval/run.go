@@ -299,6 +299,9 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 		fmt.Fprintf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion\n",
 			c.TotalUSD, c.ModelUSD, c.JudgeUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Cached, s.Usage.Judge.Completion)
 	}
+	if s.Truncated > 0 {
+		fmt.Fprintf(stderr, "warning: %s cut off at max_tokens (finish_reason length) and scored as they stand: raise --max-tokens\n", eval.Nouns(s.Truncated, "answer"))
+	}
 	fmt.Fprintf(stderr, "wrote %s/{%s,%s,%s,%s}\n", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
 	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
 		return fmt.Errorf("%w; errored items are retried by running the same command again", err)

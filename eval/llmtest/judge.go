@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
@@ -82,7 +83,7 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, body []byte, req
 		fingerprint = "fp_fake_2"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": req.Model, "system_fingerprint": fingerprint,
+		"id": "fake-judge-1", "object": "chat.completion", "created": 1767225600, "model": cmp.Or(h.cfg.JudgeServed, req.Model), "system_fingerprint": fingerprint,
 		"choices": []map[string]any{{
 			"index":         0,
 			"message":       map[string]any{"role": "assistant", "content": content, "reasoning_content": reasoning},

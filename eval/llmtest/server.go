@@ -46,6 +46,9 @@ type Config struct {
 	// JudgeModel names the judge (default DefaultJudge); ServedModel, when
 	// set, is reported as the model in every model response.
 	JudgeModel, ServedModel string
+	// JudgeServed, when set, is reported as the model in every judge
+	// response: an alias that the provider serves with another model.
+	JudgeServed string
 	// APIKey, when set, must be the bearer token; others get 401.
 	APIKey string
 	// Echo makes replies quote the request's headers and body, as some

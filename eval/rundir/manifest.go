@@ -349,3 +349,55 @@ func (m *Manifest) Label() string {
 	}
 	return m.Model.Model
 }
+
+// movingAliases are model names a provider points at newer models over
+// time: DeepSeek's deepseek-chat served V3, then V3.1, V3.2, V4.
+var movingAliases = map[string]bool{
+	"deepseek-chat": true, "deepseek-reasoner": true,
+	"gpt-4o": true, "gpt-4o-mini": true, "gpt-4-turbo": true, "gpt-4.1": true, "gpt-4.1-mini": true,
+	"gpt-5": true, "gpt-5-mini": true, "o1": true, "o3": true, "o3-mini": true, "o4-mini": true,
+	"chatgpt-4o-latest": true,
+}
+
+// MovingAlias reports whether model is a name its provider moves to
+// newer models over time (deepseek-chat, gpt-4o, any "-latest"), so
+// that two runs judged under it on different days may have had two
+// different judges.
+func MovingAlias(model string) bool {
+	m := strings.ToLower(strings.TrimSpace(model))
+	if i := strings.LastIndex(m, "/"); i >= 0 {
+		m = m[i+1:]
+	}
+	return movingAliases[m] || strings.HasSuffix(m, "-latest")
+}
+
+// AliasNotes warn, for a run labelled label, of each judge named by a
+// moving alias, with the model the endpoint said it served.
+func (m *Manifest) AliasNotes(label string) []string {
+	var notes []string
+	for _, j := range m.Judges {
+		if !MovingAlias(j.Model) {
+			continue
+		}
+		served := "the endpoint named none"
+		if j.ServedModel != "" {
+			served = fmt.Sprintf("the endpoint served %q", j.ServedModel)
+		}
+		notes = append(notes, fmt.Sprintf("warning: %s: judge %q is a moving alias, which its provider points at newer models over time (%s, recorded in manifest.json); compare only with runs judged by the same served model", label, j.Model, served))
+	}
+	return notes
+}
+
+// JudgeChange lists the judges whose served model differs between runs
+// a and b, as "judge N: X (a) vs Y (b)"; judges without a recorded
+// served model are not compared.
+func JudgeChange(a, b *Manifest) []string {
+	var out []string
+	for i := range min(len(a.Judges), len(b.Judges)) {
+		x, y := a.Judges[i].ServedModel, b.Judges[i].ServedModel
+		if x != "" && y != "" && x != y {
+			out = append(out, fmt.Sprintf("judge %d: %q vs %q", i+1, x, y))
+		}
+	}
+	return out
+}
