@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,4 +261,112 @@ func slicesIndex(args []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// usageProxy forwards to a real server and totals the usage of its 200
+// replies, as a provider's bill would; in the deepseek dialect it
+// rewrites each usage block as DeepSeek's API writes it
+// (prompt_cache_hit_tokens and prompt_cache_miss_tokens, no
+// prompt_tokens_details).
+type usageProxy struct {
+	url                        string
+	mu                         sync.Mutex
+	prompt, completion, cached int64
+	requests                   int64
+}
+
+func newUsageProxy(t *testing.T, upstream, dialect string) *usageProxy {
+	t.Helper()
+	p := &usageProxy{}
+	target := strings.TrimSuffix(upstream, "/v1")
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.Path, bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK && strings.HasSuffix(r.URL.Path, "/chat/completions") {
+			var m map[string]any
+			if json.Unmarshal(out, &m) == nil {
+				if u, ok := m["usage"].(map[string]any); ok {
+					pt, ct := int64(u["prompt_tokens"].(float64)), int64(u["completion_tokens"].(float64))
+					var cached int64
+					if d, ok := u["prompt_tokens_details"].(map[string]any); ok {
+						if c, ok := d["cached_tokens"].(float64); ok {
+							cached = int64(c)
+						}
+					}
+					if dialect == "deepseek" {
+						delete(u, "prompt_tokens_details")
+						u["prompt_cache_hit_tokens"], u["prompt_cache_miss_tokens"] = cached, pt-cached
+						out, _ = json.Marshal(m)
+					}
+					p.mu.Lock()
+					p.prompt, p.completion, p.cached, p.requests = p.prompt+pt, p.completion+ct, p.cached+cached, p.requests+1
+					p.mu.Unlock()
+				}
+			}
+		}
+		for k, v := range resp.Header {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(out)
+	}))
+	t.Cleanup(hs.Close)
+	p.url = hs.URL + "/v1"
+	return p
+}
+
+func (p *usageProxy) totals() eval.Usage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return eval.Usage{Prompt: p.prompt, Completion: p.completion, Cached: p.cached}
+}
+
+// TestRealServerUsage runs psveval against llama-server behind a proxy
+// that totals the usage it reports, in both dialects (llama-server's
+// own prompt_tokens_details.cached_tokens, and DeepSeek's fields
+// rewritten from it): summary.json's usage equals the proxy's totals
+// exactly, the cost equals the bill computed from them, and the share
+// of the judge's prompt tokens the server's prefix cache served is
+// logged, in both judge modes.
+func TestRealServerUsage(t *testing.T) {
+	srv := startLlama(t)
+	for _, dialect := range []string{"openai", "deepseek"} {
+		for _, mode := range []string{"joint", "per-criterion"} {
+			t.Run(dialect+"/"+mode, func(t *testing.T) {
+				model, judge := newUsageProxy(t, srv.url, dialect), newUsageProxy(t, srv.url, dialect)
+				out := filepath.Join(t.TempDir(), "run")
+				args := []string{"run", "--data", textItems(t, 8, false), "--out", out, "--no-cache", "--progress", "none",
+					"--model-url", model.url, "--model", "tiny-model", "--max-tokens", "16",
+					"--judge-url", judge.url, "--judge-model", "tiny-model", "--judge-mode", mode, "--judge-format", "json_schema",
+					"--judge-price", "input=0.28,cached=0.028,output=0.42", "--model-price", "input=0.1,output=0.2"}
+				if _, stderr, code := cli(t, t.Context(), args...); code != 0 {
+					t.Fatalf("exit %d\n%s", code, stderr)
+				}
+				var s stats.Summary
+				readJSON(t, filepath.Join(out, "summary.json"), &s)
+				if got, want := s.Usage.Judge, judge.totals(); got != want {
+					t.Errorf("judge usage %+v, the proxy totalled %+v", got, want)
+				}
+				if got, want := s.Usage.Model, model.totals(); got != want {
+					t.Errorf("model usage %+v, the proxy totalled %+v", got, want)
+				}
+				u := judge.totals()
+				bill := (float64(u.Prompt-u.Cached)*0.28 + float64(u.Cached)*0.028 + float64(u.Completion)*0.42) / 1e6
+				if s.Cost == nil || math.Abs(s.Cost.JudgeUSD-bill) > 1e-9 {
+					t.Errorf("cost %+v, the bill from the proxy's totals is %.9f", s.Cost, bill)
+				}
+				t.Logf("%s, %s: judge prompt tokens %d, %d cached (%.1f%%), %d requests", dialect, mode, u.Prompt, u.Cached, 100*float64(u.Cached)/float64(max(u.Prompt, 1)), judge.requests)
+			})
+		}
+	}
 }
