@@ -128,7 +128,7 @@ func TestFaultMatrix(t *testing.T) {
 func TestOversizedResponse(t *testing.T) {
 	t.Parallel()
 	var victim string
-	for q := range fixtureRefs {
+	for q := range fixtureRefs() {
 		victim = q
 		break
 	}

@@ -16,7 +16,7 @@ import (
 // counts each replica's requests and failures.
 func TestReplicas(t *testing.T) {
 	t.Parallel()
-	cfg := llmtest.Config{References: fixtureRefs, ModelLatency: llmtest.Latency{Mean: 20 * time.Millisecond}}
+	cfg := llmtest.Config{References: fixtureRefs(), ModelLatency: llmtest.Latency{Mean: 20 * time.Millisecond}}
 	a := llmtest.New(t, cfg)
 	h := llmtest.NewHandler(cfg)
 	b, err := llmtest.StartAt("127.0.0.1:0", h)
@@ -55,8 +55,8 @@ func TestReplicas(t *testing.T) {
 // models stop the run with exit 2 naming both.
 func TestReplicasServingOtherModels(t *testing.T) {
 	t.Parallel()
-	a := llmtest.New(t, llmtest.Config{References: fixtureRefs, ServedModel: "lingshu-7b"})
-	b := llmtest.New(t, llmtest.Config{References: fixtureRefs, ServedModel: "lingshu-7b-sft"})
+	a := llmtest.New(t, llmtest.Config{References: fixtureRefs(), ServedModel: "lingshu-7b"})
+	b := llmtest.New(t, llmtest.Config{References: fixtureRefs(), ServedModel: "lingshu-7b-sft"})
 	out := filepath.Join(t.TempDir(), "run")
 	_, stderr, code := cli(t, t.Context(), runArgs(a, out, "--model-url", b.URL, "--concurrency", "4")...)
 	if code != 2 || !strings.Contains(stderr, `"lingshu-7b-sft"`) || !strings.Contains(stderr, "replicas serve different models") {

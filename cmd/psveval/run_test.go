@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,18 +22,20 @@ import (
 
 const fixture = "../../testdata/psv-mini.parquet"
 
-// fixtureRefs reads the fixture's references once per test binary.
-var fixtureRefs = func() map[string]string {
+// fixtureRefs reads the fixture's references once per test binary, when
+// first asked: the binary also stands in for psveval (TestMain), run from
+// other directories, where the fixture's relative path does not resolve.
+var fixtureRefs = sync.OnceValue(func() map[string]string {
 	refs, err := llmtest.References(fixture)
 	if err != nil {
 		panic(err)
 	}
 	return refs
-}()
+})
 
 func fakeServer(t *testing.T, cfg llmtest.Config) *llmtest.Server {
 	if cfg.References == nil {
-		cfg.References = fixtureRefs
+		cfg.References = fixtureRefs()
 	}
 	return llmtest.New(t, cfg)
 }

@@ -154,7 +154,7 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	// One writer per run directory: a second one is refused before it
 	// asks anything.
 	existed := dirExists(j.Dir)
-	lock, err := rundir.LockDir(j.Dir, "psveval "+cmp.Or(strings.Join(j.Manifest.Args, " "), "run"))
+	lock, err := rundir.LockDir(j.Dir, cmp.Or(j.Manifest.ResumeCommand(), "psveval run"))
 	if err != nil {
 		return nil, err
 	}
