@@ -416,3 +416,93 @@ func verdictSchema(labels []string) json.RawMessage {
 	fmt.Fprintf(&b, `],"minItems":%d,"maxItems":%d}},"required":["criteria"],"additionalProperties":false}`, len(labels), len(labels))
 	return json.RawMessage(b.String())
 }
+
+// Requests returns the first requests Judge would send to grade answer,
+// at the reply format in use: one in joint mode (criteria in the order
+// the judge shows them), one per criterion in per-criterion mode. With
+// [LLM.Verdict] they let a judgment be made offline, by a batch.
+func (j *LLM) Requests(it eval.Item, answer string) ([]openai.ChatCompletionRequest, error) {
+	var out []openai.ChatCompletionRequest
+	for _, part := range j.parts(it) {
+		sys, user, err := j.render(it, answer, part.cs, part.labels)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, openai.ChatCompletionRequest{Model: j.cfg.Model,
+			Messages: []openai.ChatCompletionMessage{
+				{Role: openai.ChatMessageRoleSystem, Content: sys},
+				{Role: openai.ChatMessageRoleUser, Content: user},
+			},
+			ResponseFormat: j.format(j.FormatInUse(), part.labels)})
+	}
+	return out, nil
+}
+
+// A part is the criteria one request grades: their rubric indexes,
+// criteria and labels, in the order shown.
+type part struct {
+	idx    []int
+	cs     []rubric.Criterion
+	labels []string
+}
+
+// parts splits an item's rubric into the requests that grade it.
+func (j *LLM) parts(it eval.Item) []part {
+	labels := rubric.Labels(it.Rubric)
+	if j.cfg.Mode == ModeJoint {
+		order := make([]int, len(it.Rubric))
+		for i := range order {
+			order[i] = i
+		}
+		if j.cfg.Order == OrderShuffle {
+			order = CriterionOrder(j.cfg.OrderSeed, it.ID, len(it.Rubric))
+		}
+		p := part{idx: order}
+		for _, i := range order {
+			p.cs, p.labels = append(p.cs, it.Rubric[i]), append(p.labels, labels[i])
+		}
+		return []part{p}
+	}
+	out := make([]part, len(it.Rubric))
+	for i := range it.Rubric {
+		out[i] = part{idx: []int{i}, cs: it.Rubric[i : i+1], labels: labels[i : i+1]}
+	}
+	return out
+}
+
+// Verdict reads the replies to [LLM.Requests], in order, with what each
+// was billed, into the verdict Judge would give. A reply that was cut
+// off or does not parse is an error: online, the judge would ask again,
+// so the judgment is left to the run.
+func (j *LLM) Verdict(it eval.Item, replies []openai.ChatCompletionResponse, billed []eval.Usage) (eval.Verdict, error) {
+	parts := j.parts(it)
+	if len(replies) != len(parts) {
+		return eval.Verdict{}, fmt.Errorf("%d replies for %d requests", len(replies), len(parts))
+	}
+	v := eval.Verdict{Criteria: make([]eval.CriterionVerdict, len(it.Rubric))}
+	var raws []string
+	for k, p := range parts {
+		r := replies[k]
+		v.Usage.Add(billed[k])
+		v.Calls.Request(1)
+		c := r.Choices[0]
+		if c.FinishReason == openai.FinishReasonLength {
+			return v, fmt.Errorf("reply %d was cut off at max_tokens", k+1)
+		}
+		marks, err := ParseVerdict(c.Message.Content, c.Message.ReasoningContent, p.labels)
+		if err != nil {
+			return v, fmt.Errorf("reply %d: %w", k+1, err)
+		}
+		for n, m := range marks {
+			met := m.Met
+			v.Criteria[p.idx[n]] = eval.CriterionVerdict{Dim: p.labels[n], Met: &met, Explanation: m.Explanation}
+		}
+		raws = append(raws, c.Message.Content)
+		v.Model, v.Fingerprint = r.Model, r.SystemFingerprint
+		if j.cfg.Order == OrderShuffle {
+			v.Order = p.labels
+		}
+	}
+	v.Raw = strings.Join(raws, "\n---\n")
+	return v, nil
+}

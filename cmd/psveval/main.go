@@ -18,6 +18,7 @@
 //	audit        measure a run's judge against human labels
 //	agree        measure two judgings of the same answers against each other
 //	plan         how many labels, or items, a study needs, from measured inputs
+//	batch        write a run's requests as a batch file, or import its replies
 //	inspect      describe a dataset: schema, mapping, counts, images, rubrics, problems
 //	demo         run the whole pipeline on the bundled set against a simulated endpoint
 //	fake-server  serve the simulated OpenAI-compatible model and judge endpoints
@@ -122,6 +123,7 @@ func commands() []command {
 		{"audit", "measure a run's judge against human labels", auditCmd},
 		{"agree", "measure two judgings of the same answers against each other", agreeCmd},
 		{"plan", "how many labels, or items, a study needs, from measured inputs", planCmd},
+		{"batch", "write a run's requests as a batch file, or import its replies", batchCmd},
 		{"inspect", "describe a dataset", inspectCmd},
 		{"demo", "run the pipeline on bundled data against a simulated endpoint", demoCmd},
 		{"fake-server", "serve simulated model and judge endpoints", fakeServerCmd},

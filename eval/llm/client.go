@@ -327,16 +327,9 @@ func (c *Client) create(ctx context.Context, req openai.ChatCompletionRequest) (
 		resp, err := c.oa.CreateChatCompletion(ctx, req) // whose transport reports the bad parameter
 		return resp, 0, billed, err
 	}
-	body, ok := encodeRequest(&req, c.transport.params)
-	if !ok {
-		b, err := json.Marshal(req)
-		if err == nil && len(c.transport.params) > 0 {
-			b, err = mergeEncoded(b, c.transport.params)
-		}
-		if err != nil {
-			return openai.ChatCompletionResponse{}, 0, billed, err
-		}
-		body = b
+	body, err := c.encode(req)
+	if err != nil {
+		return openai.ChatCompletionResponse{}, 0, billed, err
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.chatURL, nil)
 	if err != nil {
@@ -630,4 +623,52 @@ func apiMessage(body []byte) string {
 		}
 	}
 	return strings.TrimSpace(string(body))
+}
+
+// encode writes req's body with the client's parameters, images still as
+// placeholders: by wire.go, or, for a request with a field wire.go does
+// not know, as go-openai would, merged with the parameters.
+func (c *Client) encode(req openai.ChatCompletionRequest) ([]byte, error) {
+	if body, ok := encodeRequest(&req, c.transport.params); ok {
+		return body, nil
+	}
+	b, err := json.Marshal(req)
+	if err == nil && len(c.transport.params) > 0 {
+		b, err = mergeEncoded(b, c.transport.params)
+	}
+	return b, err
+}
+
+// Body returns the exact body Chat would send for req, every sampling
+// parameter and image included: what a batch file carries.
+func (c *Client) Body(req openai.ChatCompletionRequest) ([]byte, error) {
+	if c.transport.paramsErr != nil {
+		return nil, c.transport.paramsErr
+	}
+	b, err := c.encode(req)
+	if err != nil {
+		return nil, err
+	}
+	return c.transport.blobs.expand(b), nil
+}
+
+// ChatPath is the path, under the API root, that chat requests go to:
+// a batch file's "url".
+const ChatPath = "/v1/chat/completions"
+
+// DecodeCompletion reads a chat completion body as Chat does, with its
+// billed token counts: a batch output file's response bodies.
+func DecodeCompletion(data []byte) (openai.ChatCompletionResponse, Tokens, error) {
+	out, err := decodeCompletion(data)
+	if err != nil {
+		var full openai.ChatCompletionResponse
+		if json.Unmarshal(data, &full) != nil {
+			return out, Tokens{}, err
+		}
+		out = full
+	}
+	if len(out.Choices) == 0 {
+		return out, TokensOf(out.Usage), fmt.Errorf("%w: no choices", errNotCompletion)
+	}
+	return out, TokensOf(out.Usage), nil
 }

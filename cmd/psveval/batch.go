@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/pipeline"
+	"github.com/psveval/psveval/eval/store"
+)
+
+// batchCmd writes the requests a run still needs as an OpenAI Batch
+// input file, or journals a batch output file into the run.
+func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "export" && args[0] != "import") {
+		return usageErrorf("batch takes export or import, with the run's settings:\n  psveval batch export --config eval.yaml --out RUN --what answers|judgments -o requests.jsonl\n  psveval batch import --config eval.yaml --out RUN responses.jsonl")
+	}
+	verb := args[0]
+	fs := newFlagSet("batch "+verb, "[run flags] "+map[string]string{"export": "--what answers|judgments -o FILE", "import": "RESPONSES.jsonl"}[verb], stderr)
+	var o runOptions
+	o.register(fs)
+	what := fs.String("what", pipeline.BatchAnswers, "export: the requests to write: answers (the model's) or judgments (the judges', for answered items)")
+	outFile := fs.String("o", "", "export: the batch input `file` to write")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	o.args = runArgsOf(args[1 : len(args)-fs.NArg()])
+	logger, err := newLogger(stderr, o.rf.logLevel)
+	if err != nil {
+		return err
+	}
+	if verb == "export" {
+		switch {
+		case *outFile == "" || fs.NArg() > 0:
+			return usageErrorf("batch export writes one file: give -o FILE and no other arguments")
+		case !slices.Contains([]string{pipeline.BatchAnswers, pipeline.BatchJudgments}, *what):
+			return usageErrorf("--what %q: want answers or judgments", *what)
+		}
+	} else if fs.NArg() != 1 {
+		return usageErrorf("batch import takes one batch output file")
+	}
+	pj, err := o.job(logger, stderr)
+	if err != nil {
+		return err
+	}
+	if verb == "export" {
+		n := 0
+		err := store.WriteFileFunc(*outFile, func(w io.Writer) error {
+			var err error
+			n, err = pj.Export(*what, w)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s: %s for %s; serve it (vllm run-batch -i %s -o results.jsonl --model …), then psveval batch import with the same settings\n",
+			*outFile, eval.Nouns(n, "request"), *what, *outFile)
+		return nil
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return &usageError{err}
+	}
+	defer f.Close()
+	rep, err := pj.Import(fs.Arg(0), f)
+	if err != nil {
+		if _, ok := err.(*pipeline.BatchError); ok {
+			return &usageError{err}
+		}
+		return err
+	}
+	fmt.Fprintf(stderr, "imported %s and %s into %s\n", eval.Nouns(rep.Answers, "answer"), eval.Nouns(rep.Judgments, "judgment"), o.rf.out)
+	if len(rep.Left) > 0 {
+		fmt.Fprintf(stderr, "left to the run, which asks them online: %s\n  %s\n", eval.Nouns(len(rep.Left), "request"), strings.Join(rep.Left, "\n  "))
+	}
+	fmt.Fprintf(stderr, "then: psveval run with the same settings finishes the run, asking only what is still missing\n")
+	return nil
+}
+
+// runArgsOf drops batch's own flags from its flag arguments, leaving the
+// run's, for the manifest and the resume command.
+func runArgsOf(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--what" || a == "-what" || a == "-o" || a == "--o":
+			i++
+		case strings.HasPrefix(a, "--what=") || strings.HasPrefix(a, "-what=") || strings.HasPrefix(a, "-o=") || strings.HasPrefix(a, "--o="):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
