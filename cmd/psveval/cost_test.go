@@ -129,3 +129,28 @@ func TestJudgeIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestBadPrices: malformed prices and a budget without one are usage
+// errors that name the key or flag, before any request.
+func TestBadPrices(t *testing.T) {
+	t.Parallel()
+	srv := fakeServer(t, llmtest.Config{})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--judge-price", "input=0.28,outptu=0.42"}, `unknown key "outptu"`},
+		{[]string{"--judge-price", "input=0.28,cached=-1,output=0.42"}, "cached=-1"},
+		{[]string{"--model-price", "input=abc,output=1"}, "input=abc"},
+		{[]string{"--judge-price", "input=1"}, "output="},
+		{[]string{"--max-cost", "5"}, "--max-cost needs prices"},
+	} {
+		_, stderr, code := cli(t, t.Context(), runArgs(srv, filepath.Join(t.TempDir(), "run"), tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, want 2 naming %q\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+	if srv.Requests("model")+srv.Requests("judge") != 0 {
+		t.Error("a refused run sent requests")
+	}
+}
