@@ -31,7 +31,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	// The endpoint rejects the key and echoes the request in its error.
-	rejecting := fakeServer(t, llmtest.Config{Echo: true, APIKey: "another-key"})
+	rejecting := fakeServer(t, llmtest.Config{Echo: true, APIKey: "another-key", PublicModels: true})
 	out401 := filepath.Join(dir, "run401")
 	args = runArgs(rejecting, out401, "--log-level", "debug", "--limit", "12")
 	for i, a := range args {

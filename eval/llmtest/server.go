@@ -49,8 +49,11 @@ type Config struct {
 	// JudgeServed, when set, is reported as the model in every judge
 	// response: an alias that the provider serves with another model.
 	JudgeServed string
-	// APIKey, when set, must be the bearer token; others get 401.
-	APIKey string
+	// APIKey, when set, must be the bearer token; others get 401, on
+	// every route under /v1 as vLLM does, or, with PublicModels, on all
+	// but GET /v1/models, as llama-server does.
+	APIKey       string
+	PublicModels bool
 	// Echo makes replies quote the request's headers and body, as some
 	// proxies do in errors, for leak tests.
 	Echo bool
@@ -213,8 +216,15 @@ func (h *Handler) rand() *rand.Rand {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// As vLLM and llama-server do: the API lives under /v1, and a key,
+	// when set, guards every route of it, the model list included.
+	public := h.cfg.PublicModels && r.URL.Path == "/v1/models"
+	if strings.HasPrefix(r.URL.Path, "/v1/") && !public && h.cfg.APIKey != "" && r.Header.Get("Authorization") != "Bearer "+h.cfg.APIKey {
+		writeError(w, http.StatusUnauthorized, "invalid API key")
+		return
+	}
 	switch {
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models"):
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
 		ids := h.cfg.Models
 		if ids == nil {
 			ids = append(slices.Clone(Catalogue), h.cfg.JudgeModel)
@@ -222,18 +232,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				ids = append(ids, h.cfg.ServedModel)
 			}
 		}
+		ids = uniq(ids)
 		var data []map[string]any
 		for _, id := range ids {
 			data = append(data, map[string]any{"id": id, "object": "model", "owned_by": "psveval-fake"})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
-	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions":
 		h.chat(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/stats":
 		writeJSON(w, http.StatusOK, map[string]int64{"model": h.Requests("model"), "judge": h.Requests("judge")})
 	default:
-		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		msg := "no route for " + r.Method + " " + r.URL.Path
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			msg += ": the API root is /v1 (give the URL as http://HOST:PORT/v1)"
+		}
+		writeError(w, http.StatusNotFound, msg)
 	}
+}
+
+// uniq drops repeated ids, keeping the first of each.
+func uniq(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (h *Handler) served(model string) string {
