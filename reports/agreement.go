@@ -38,15 +38,19 @@ func (ar *AgreementReport) text(w io.Writer) error {
 		rows = append(rows, []string{r.Dim, strconv.Itoa(r.Items), stats.FormatFloat(r.Agreement, 1), opt(r.Kappa, 2), ci,
 			strconv.Itoa(c.TP), strconv.Itoa(c.FP), strconv.Itoa(c.FN), strconv.Itoa(c.TN), opt(r.Precision, 1), opt(r.Recall, 1)})
 	}
-	if _, err := fmt.Fprintln(w, ar.Title); err != nil {
-		return err
-	}
-	if err := render(w, head, rows, tw.AlignRight); err != nil {
-		return err
-	}
 	width := ar.Width
 	if width == 0 {
 		width = DefaultWidth
+	}
+	if _, err := io.WriteString(w, wrap(ar.Title, width, "    ")); err != nil {
+		return err
+	}
+	tables, err := fitColumns(head, rows, width)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, tables); err != nil {
+		return err
 	}
 	lines := append([]string{fmt.Sprintf("agree %% is the share of verdicts rated alike (100 − agree %% is the flip rate); κ is Cohen's kappa with a 95%% percentile bootstrap interval over items; precision and recall are of %s's \"met\" against %s's", ar.Got, ar.Ref)}, ar.Notes...)
 	for _, l := range lines {
@@ -110,4 +114,49 @@ func ListSome(ss []string, n int) string {
 		return strings.Join(ss, ", ")
 	}
 	return strings.Join(ss[:n], ", ") + fmt.Sprintf(" and %d more", len(ss)-n)
+}
+
+// fitColumns renders a table whose first column labels the rows: whole
+// when it fits width, else as several tables, each the label column and
+// as many of the next columns, in order, as fit (at least one).
+func fitColumns(head []string, rows [][]string, width int) (string, error) {
+	pick := func(cols []int) ([]string, [][]string) {
+		h := []string{head[0]}
+		for _, c := range cols {
+			h = append(h, head[c])
+		}
+		rs := make([][]string, len(rows))
+		for i, r := range rows {
+			rs[i] = []string{r[0]}
+			for _, c := range cols {
+				rs[i] = append(rs[i], r[c])
+			}
+		}
+		return h, rs
+	}
+	draw := func(cols []int) (string, error) {
+		h, rs := pick(cols)
+		var b strings.Builder
+		err := render(&b, h, rs, tw.AlignRight)
+		return b.String(), err
+	}
+	var out strings.Builder
+	var cols []int
+	last := ""
+	for c := 1; c < len(head); c++ {
+		t, err := draw(append(cols, c))
+		if err != nil {
+			return "", err
+		}
+		if len(cols) > 0 && maxWidth(t) > width {
+			out.WriteString(last)
+			cols = nil
+			if t, err = draw([]int{c}); err != nil {
+				return "", err
+			}
+		}
+		cols, last = append(cols, c), t
+	}
+	out.WriteString(last)
+	return out.String(), nil
 }

@@ -158,6 +158,14 @@ func (cr *ComparisonReport) text(w io.Writer) error {
 		if err := render(&b, header, rows, tw.AlignRight); err != nil {
 			return err
 		}
+		if maxWidth(b.String()) > width { // narrower still: split the columns
+			t, err := fitColumns(header, rows, width)
+			if err != nil {
+				return err
+			}
+			b.Reset()
+			b.WriteString(t)
+		}
 		head := "base: " + cr.Base + "; cand: " + cr.Cand + "; Avg: instance-weighted (micro); Macro: mean of the groups"
 		if cr.Gated != nil {
 			var gated []string

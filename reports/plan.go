@@ -56,12 +56,13 @@ func (p *PlanReport) Render(w io.Writer, format string) error {
 		fmt.Fprintf(&b, "inputs (%s, %d items): SD = %s points, %s; deff = %s (items sharing an image); shared judge SD = %s points; SE' needed = %s\n",
 			p.Source, it.PilotItems, f(it.SD), sd, f(it.DesignEffect), f(it.SharedSD), f(it.SE))
 	}
-	_, err := io.WriteString(w, wrapAll(b.String(), p.Width))
+	_, err := io.WriteString(w, Wrap(b.String(), p.Width))
 	return err
 }
 
-// wrapAll wraps each line of s to width, indenting continuations.
-func wrapAll(s string, width int) string {
+// Wrap wraps each line of s to width at spaces, indenting continuations
+// by four spaces; width 0 is DefaultWidth.
+func Wrap(s string, width int) string {
 	if width <= 0 {
 		width = DefaultWidth
 	}

@@ -24,7 +24,7 @@ func TestUsageAsBilled(t *testing.T) {
 			data, refs := textSet(t, 80)
 			srv := llmtest.New(t, llmtest.Config{References: refs, Dialect: dialect,
 				JudgeFaults: llmtest.Faults{Blank: 0.1, Malformed: 0.15}, ModelFaults: llmtest.Faults{Blank: 0.05}})
-			run := judgedRun(t, data, srv, "--judge-price", "input=0.28,cached=0.028,output=0.42", "--model-price", "input=0.1,output=0.2", "--max-attempts", "8")
+			run := judgedRun(t, data, srv, "--judge-price", "input=0.28,cached=0.028,output=0.42", "--model-price", "input=0.1,output=0.2", "--max-attempts", "8", "--max-error-rate", "0.2")
 			var s stats.Summary
 			readJSON(t, filepath.Join(run, "summary.json"), &s)
 			for _, kind := range []string{"model", "judge"} {

@@ -331,5 +331,5 @@ func (c concValue) kind() string { return "an integer or auto" }
 
 // noteTo returns a function that prints a note on w.
 func noteTo(w io.Writer) func(string) {
-	return func(msg string) { fmt.Fprintln(w, "note: "+msg) }
+	return func(msg string) { sayf(w, "note: %s", msg) }
 }

@@ -68,7 +68,11 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cr.C, cr.Gated = d.Comparison, d.Gated
 	cr.Notes = append(cr.Notes, gateNotes(d, noise, *noiseDir, cf.minN)...)
 	verdict := reports.GateVerdict(d)
-	fmt.Fprintln(stdout, verdict)
+	if cf.width > 0 { // asked for: wrapped; else one line, for a log to grep
+		io.WriteString(stdout, reports.Wrap(verdict, cf.width))
+	} else {
+		fmt.Fprintln(stdout, verdict)
+	}
 	if err := cr.Render(stdout, "text"); err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -43,14 +45,39 @@ func (s *statFlags) textWidth(w io.Writer) int {
 }
 
 // termWidth returns the terminal's width when w is a terminal, else
-// reports.DefaultWidth.
+// $COLUMNS when set, else reports.DefaultWidth.
 func termWidth(w io.Writer) int {
+	if n := wrapWidth(w); n > 0 {
+		return n
+	}
+	return reports.DefaultWidth
+}
+
+// wrapWidth is the width messages to w wrap at: the terminal's, or
+// $COLUMNS; 0 when neither is known, so that a log keeps one line a
+// message.
+func wrapWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
 			return cols
 		}
 	}
-	return reports.DefaultWidth
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 40 {
+		return n
+	}
+	return 0
+}
+
+// sayf writes a message to w, wrapped between words at wrapWidth(w), so
+// that a terminal never cuts a word. Commands to paste are printed on
+// lines of their own, never through sayf.
+func sayf(w io.Writer, format string, args ...any) {
+	msg := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")
+	if n := wrapWidth(w); n > 0 {
+		io.WriteString(w, reports.Wrap(msg, n))
+		return
+	}
+	fmt.Fprintln(w, msg)
 }
 
 // maxResamples bounds --resamples: each resample of each group keeps a

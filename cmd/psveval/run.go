@@ -193,7 +193,7 @@ func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Pan
 	pj := &pipeline.Job{
 		Dataset: ds, Judges: js.Specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
 		SyncEvery: rf.syncEvery, ModelPrice: rf.modelPrice.p, JudgePrice: rf.judgePrice.p, MaxCost: rf.maxCost, Progress: &pipeline.Progress{},
-		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { fmt.Fprintln(stderr, msg) },
+		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { sayf(stderr, "%s", msg) },
 	}
 	if ef.modelAIMD != nil {
 		pj.ModelLimit = ef.modelAIMD
@@ -207,7 +207,7 @@ func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Pan
 	if !rf.noCache && rf.cacheDir != "" {
 		cache, err := store.OpenCache(rf.cacheDir)
 		if err != nil {
-			fmt.Fprintf(stderr, "warning: %v; going on without the judgment cache\n", err)
+			sayf(stderr, "warning: %v; going on without the judgment cache", err)
 		}
 		pj.Cache = cache
 	}
@@ -237,7 +237,7 @@ func execute(ctx context.Context, stdout, stderr io.Writer, pj *pipeline.Job, d 
 		return nil, failed(stderr, err, pj.Dir, d.resume)
 	}
 	if fp := out.Fingerprint.SHA256; d.source != "" && fp != d.source {
-		fmt.Fprintf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(d.source))
+		sayf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(d.source))
 	}
 	return out, finished(stdout, stderr, pj.Dir, out, d)
 }
@@ -292,17 +292,17 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 		return err
 	}
 	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
-	fmt.Fprintf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s\n",
+	sayf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s",
 		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
 		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
 	if c := s.Cost; c != nil {
-		fmt.Fprintf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion\n",
+		sayf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion",
 			c.TotalUSD, c.ModelUSD, c.JudgeUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Cached, s.Usage.Judge.Completion)
 	}
 	if s.Truncated > 0 {
-		fmt.Fprintf(stderr, "warning: %s cut off at max_tokens (finish_reason length) and scored as they stand: raise --max-tokens\n", eval.Nouns(s.Truncated, "answer"))
+		sayf(stderr, "warning: %s cut off at max_tokens (finish_reason length) and scored as they stand: raise --max-tokens", eval.Nouns(s.Truncated, "answer"))
 	}
-	fmt.Fprintf(stderr, "wrote %s/{%s,%s,%s,%s}\n", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
+	sayf(stderr, "wrote %s/{%s,%s,%s,%s}", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
 	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
 		return fmt.Errorf("%w; errored items are retried by running the same command again", err)
 	}
