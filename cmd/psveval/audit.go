@@ -196,6 +196,9 @@ func (o *sampleOptions) run(args []string, seed uint64, stderr io.Writer) error 
 	case !slices.Contains([]string{reports.ImagesNone, reports.ImagesThumb, reports.ImagesFull}, o.images):
 		return usageErrorf("--images %q: want none, thumb or full", o.images)
 	}
+	if err := checkOutFile("-o", o.out); err != nil {
+		return err
+	}
 	m, err := rundir.Open(args[0])
 	if err != nil {
 		return reportErr(err)

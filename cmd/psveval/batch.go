@@ -40,6 +40,9 @@ func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case !slices.Contains([]string{pipeline.BatchAnswers, pipeline.BatchJudgments}, *what):
 			return usageErrorf("--what %q: want answers or judgments", *what)
 		}
+		if err := checkOutFile("-o", *outFile); err != nil {
+			return err
+		}
 	} else if fs.NArg() != 1 {
 		return usageErrorf("batch import takes one batch output file")
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,6 +117,13 @@ func applyConfig(fs *flag.FlagSet) error {
 			return &usageError{fmt.Errorf("config %s: %s: %w", cfg.Value, k, err)}
 		}
 		for _, v := range vals {
+			if inputPaths[k] || outputPaths[k] {
+				if k == "judge-prompt" && !strings.HasSuffix(v, ".tmpl") && !strings.ContainsRune(v, filepath.Separator) {
+					// a built-in prompt's name, not a file
+				} else if v, err = configPath(cfg.Value.String(), k, v); err != nil {
+					return err
+				}
+			}
 			if err := fs.Set(k, v); err != nil {
 				if multi {
 					return usageErrorf("config %s: %s: %v", cfg.Value, k, err)
@@ -327,4 +335,70 @@ func (d *datasetFlags) open(path string) (*dataset.Dataset, error) {
 		return nil, err
 	}
 	return dataset.Open(path, opts)
+}
+
+// The settings that name files or folders: a config file's relative
+// paths resolve against the folder the file is in, as a sweep's run:
+// file does, not against the current directory. Inputs must exist.
+var (
+	inputPaths  = map[string]bool{"data": true, "image-root": true, "rubric": true, "judge-prompt": true}
+	outputPaths = map[string]bool{"out": true, "cache": true}
+)
+
+// configPath resolves the value v of key k, read from the config file
+// cfg, and checks that an input exists, naming the file and key if not.
+func configPath(cfg, k, v string) (string, error) {
+	if v == "" || filepath.IsAbs(v) {
+		return v, nil
+	}
+	p := filepath.Join(filepath.Dir(cfg), v)
+	if inputPaths[k] {
+		if _, err := os.Stat(p); err != nil {
+			return "", usageErrorf("config %s: %s: %s: %v (relative paths in a config file are relative to its folder)", cfg, k, v, errors.Unwrap(err))
+		}
+	}
+	return p, nil
+}
+
+// checkOutDir refuses, before any work, a directory to write that cannot
+// be: an existing file, or a path through one.
+func checkOutDir(flagName, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				if p == filepath.Clean(dir) {
+					return usageErrorf("%s %s: a file, not a directory: give a new or existing directory", flagName, dir)
+				}
+				return usageErrorf("%s %s: %s is a file, not a directory", flagName, dir, p)
+			}
+			return nil
+		}
+		if parent := filepath.Dir(p); parent == p {
+			return nil
+		}
+	}
+}
+
+// checkOutFile refuses, before any work, a file to write that cannot be:
+// one whose folder does not exist or is a file, or a directory.
+func checkOutFile(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageErrorf("%s %s: a directory: give a file name", flagName, path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return usageErrorf("%s %s: the folder %s does not exist: create it first", flagName, path, dir)
+	case !fi.IsDir():
+		return usageErrorf("%s %s: %s is a file, not a folder", flagName, path, dir)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ func (h *htmlFlags) validate(format string) error {
 	if format == "html" && h.out == "" {
 		return usageErrorf("--format html writes a file: give -o FILE")
 	}
-	return nil
+	return checkOutFile("-o", h.out)
 }
 
 // output writes through write to -o's file, atomically, or to stdout.

@@ -26,6 +26,9 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() == 0 || *out == "" {
 		return usageErrorf("merge takes the shard run directories and --out DIR")
 	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
 	opts := rundir.MergeOptions{ImageRoot: *imageRoot, Args: redactArgs(args), AllowMixedVersions: *mixed}
 	if *rubricFile != "" {
 		r, err := rubric.Load(*rubricFile)
@@ -37,6 +40,8 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mg, err := rundir.Merge(fs.Args(), *out, opts)
 	if _, ok := errors.AsType[*rundir.MergeError](err); ok {
 		return &usageError{err}
+	} else if _, ok := errors.AsType[*rundir.UnfinishedError](err); ok {
+		return &usageError{err} // merge's inputs must be finished shards
 	} else if err != nil {
 		return reportErr(err)
 	}

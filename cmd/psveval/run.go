@@ -69,7 +69,7 @@ func (r *runFlags) validate() error {
 	case r.syncEvery < 0:
 		return usageErrorf("--sync-every %v: want 0 (sync every line) or a positive duration", r.syncEvery)
 	}
-	return nil
+	return checkOutDir("--out", r.out)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -47,6 +47,9 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case opts.ServeTimeout <= 0 || opts.StopGrace <= 0:
 		return usageErrorf("--serve-timeout and --stop-grace: want positive durations")
 	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
 	s, err := sweep.Load(*specFile)
 	if err != nil {
 		return err

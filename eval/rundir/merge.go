@@ -74,6 +74,11 @@ func Merge(dirs []string, out string, opts MergeOptions) (*Merged, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A shard whose results.jsonl is gone has not finished, whatever
+		// its manifest says: say so before anything is read or written.
+		if _, err := os.Stat(filepath.Join(d, ResultsFile)); err != nil {
+			return nil, &UnfinishedError{Dir: d, Args: m.Args, Command: m.ResumeCommand()}
+		}
 		ms[i] = m
 	}
 	if err := checkShards(dirs, ms); err != nil {
