@@ -188,9 +188,10 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
 }
 
-// A printedError is a usage error already printed where it happened (the
-// flag package prints its own): main does not print it again.
-type printedError struct{ err *usageError }
+// A printedError is an error already printed where it happened (the flag
+// package prints its own; a stopped run prints why with what it saved):
+// main does not print it again. Its exit code is the wrapped error's.
+type printedError struct{ err error }
 
 func (e *printedError) Error() string { return e.err.Error() }
 func (e *printedError) Unwrap() error { return e.err }

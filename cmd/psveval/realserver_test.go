@@ -238,6 +238,18 @@ func TestRealServer(t *testing.T) {
 		}
 	})
 
+	t.Run("no projector", func(t *testing.T) {
+		// Image items, and a server without --mmproj: its model list says
+		// so, and the run stops before the first request.
+		out := filepath.Join(t.TempDir(), "run")
+		args := llamaArgs(srv, fixture, out, "--limit", "6")
+		_, stderr, code := cli(t, ctx, args...)
+		if code != 3 || !strings.Contains(stderr, "without vision") || !strings.Contains(stderr, "--mmproj") {
+			t.Errorf("image items on a server without a projector: exit %d, want 3 naming --mmproj\n%s", code, stderr)
+		}
+		t.Logf("no projector:\n%s", stderr)
+	})
+
 	t.Run("wrong key", func(t *testing.T) {
 		keyed := startLlama(t, "--api-key", "right-key")
 		t.Setenv("PSVEVAL_MODEL_API_KEY", "wrong-key")

@@ -277,10 +277,13 @@ func failed(stderr io.Writer, err error, dir, resume string) error {
 	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(se.Answers, "answer"), eval.Nouns(se.Judgments, "judgment"), dir)
 	if se.Interrupted {
 		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, resume)
-		return fmt.Errorf("interrupted: %w", se.Err)
+		return &printedError{fmt.Errorf("interrupted: %w", se.Err)}
 	}
-	fmt.Fprintf(stderr, "stopped: %v\n%s\nresume, once fixed, with: %s\n", se.Err, saved, resume)
-	return se.Err
+	// One message: why, what is saved, and the command that resumes.
+	sayf(stderr, "stopped: %v", se.Err)
+	sayf(stderr, "%s", saved)
+	fmt.Fprintf(stderr, "resume, once fixed, with: %s\n", resume)
+	return &printedError{se.Err}
 }
 
 // finished writes report.md, prints the table and the counts, and checks

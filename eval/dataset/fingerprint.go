@@ -13,8 +13,10 @@ import (
 type Fingerprint struct {
 	// SHA256 is the hex digest over every item's canonical form, in order.
 	SHA256 string `json:"sha256"`
-	// Items counts the items; Skipped lists those left out.
-	Items   int         `json:"items"`
+	// Items counts the items; Skipped lists those left out. WithImages
+	// counts the items that carry an image.
+	Items      int         `json:"items"`
+	WithImages int         `json:"items_with_images,omitempty"`
 	Skipped []eval.Skip `json:"skipped,omitempty"`
 }
 
@@ -29,13 +31,13 @@ func FingerprintOf(ds *Dataset) (Fingerprint, error) {
 		}
 		fp.add(&it)
 	}
-	return Fingerprint{SHA256: fp.sum(), Items: fp.n, Skipped: ds.Skipped}, nil
+	return Fingerprint{SHA256: fp.sum(), Items: fp.n, WithImages: fp.images, Skipped: ds.Skipped}, nil
 }
 
 // A fingerprinter hashes items' canonical forms, length-prefixed, in order.
 type fingerprinter struct {
-	h hash.Hash
-	n int
+	h         hash.Hash
+	n, images int
 }
 
 func newFingerprinter() *fingerprinter { return &fingerprinter{h: sha256.New()} }
@@ -45,6 +47,9 @@ func (f *fingerprinter) add(it *eval.Item) {
 	fmt.Fprintf(f.h, "%d:", len(b))
 	f.h.Write(b)
 	f.n++
+	if len(it.Images) > 0 {
+		f.images++
+	}
 }
 
 func (f *fingerprinter) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }

@@ -88,6 +88,18 @@ type Client struct {
 	last    string // their error's signature
 	tripped *BreakerError
 	meter   meter
+	// caps are the capabilities GET /models listed by model, where the
+	// server lists any (llama-server).
+	caps map[string][]string
+}
+
+// Capabilities returns what the last GET /models said model can do
+// ("completion", "multimodal"), and false when the server said nothing.
+func (c *Client) Capabilities(model string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	caps, ok := c.caps[model]
+	return caps, ok
 }
 
 // A meter totals the tokens a client's calls were billed.
@@ -468,7 +480,21 @@ func (e *StatusError) Fatal() bool {
 	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound:
 		return true
 	}
-	return false
+	return noVision(e.Status, e.Message)
+}
+
+// noVision reports a server that refuses images because it serves the
+// model without its vision part: llama-server started without --mmproj
+// (HTTP 500 "image input is not supported … mmproj"), vLLM serving a
+// text-only model ("is not a multimodal model"). The server says so
+// only in words; no retry can help, so the run stops at once.
+func noVision(status int, msg string) bool {
+	if status < 400 {
+		return false
+	}
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "image input is not supported") || strings.Contains(m, "not a multimodal model") ||
+		strings.Contains(m, "mmproj")
 }
 
 // HTTPStatus returns the response's status code.
@@ -482,6 +508,9 @@ func (e *StatusError) Hint() string {
 	env := "PSVEVAL_MODEL_API_KEY"
 	if e.Name == "judge" {
 		env = "PSVEVAL_JUDGE_API_KEY"
+	}
+	if noVision(e.Status, e.Message) {
+		return "the server takes no images: start llama-server with --mmproj (the model's vision projector), or serve a multimodal model"
 	}
 	switch e.Status {
 	case http.StatusUnauthorized:
@@ -589,10 +618,26 @@ func (c *Client) ModelsAt(ctx context.Context, base string) ([]string, error) {
 		Data []struct {
 			ID string `json:"id"`
 		} `json:"data"`
+		// llama-server also lists its models as Ollama does, with their
+		// capabilities: "multimodal" only with a vision projector.
+		Models []struct {
+			Name         string   `json:"name"`
+			Capabilities []string `json:"capabilities"`
+		} `json:"models"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, fmt.Errorf("%s endpoint %s: GET /models did not return a model list: %w", c.cfg.Name, endpoint, err)
 	}
+	c.mu.Lock()
+	for _, m := range list.Models {
+		if m.Capabilities != nil {
+			if c.caps == nil {
+				c.caps = map[string][]string{}
+			}
+			c.caps[m.Name] = m.Capabilities
+		}
+	}
+	c.mu.Unlock()
 	ids := make([]string, 0, len(list.Data))
 	for _, m := range list.Data {
 		ids = append(ids, m.ID)

@@ -243,6 +243,9 @@ func (t *Transport) send(req *http.Request, body []byte, blank func(data []byte)
 			return nil, nil, attempt, err
 		}
 		wait, retry := t.retryable(resp, err, attempt)
+		if retry && err == nil && noVision(resp.StatusCode, apiMessage(data)) {
+			retry = false // the server cannot take images: asking again cannot help
+		}
 		isBlank := !retry && t.RetryBlank && blank != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && blank(data)
 		if isBlank {
 			wait, retry = Backoff(t.RetryWaitMin, t.RetryWaitMax, attempt), true

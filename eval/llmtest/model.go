@@ -46,6 +46,10 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, body []byte, re
 			}
 		}
 	}
+	if images > 0 && h.cfg.NoVision {
+		writeError(w, http.StatusInternalServerError, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj")
+		return
+	}
 	prompt := tokens(q) + 256*images + 8
 	completion := tokens(text) + 1
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -77,6 +77,9 @@ type Config struct {
 	// would mark unmet when that criterion is shown first: a position
 	// bias, which shuffling the criteria's order spreads over them all.
 	FirstBias float64
+	// NoVision answers every model request with an image as llama-server
+	// without --mmproj does: HTTP 500 "image input is not supported".
+	NoVision bool
 	// Dialect is how usage reports cached prompt tokens: "" (the judge
 	// as DeepSeek does, prompt_cache_hit_tokens and
 	// prompt_cache_miss_tokens, and the model without any cache field),

@@ -180,6 +180,11 @@ func (j *Job) Run(ctx context.Context) (out *Outcome, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if j.Preflight {
+		if err := j.checkVision(fp); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range fp.Skipped {
 		j.note("skipped %s (%s): %s", s.ID, s.Pos, s.Reason)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/stats"
 )
@@ -98,4 +99,38 @@ func (j *Job) addTraffic(ri *stats.RunInfo) {
 			ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: ep.Client.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
 		}
 	}
+}
+
+// A NoVisionError reports a model endpoint that serves the model without
+// vision while items carry images: llama-server without --mmproj.
+type NoVisionError struct {
+	URL, Model   string
+	Capabilities []string
+	Items, Of    int
+}
+
+func (e *NoVisionError) Error() string {
+	return fmt.Sprintf("the model endpoint %s serves %q without vision (GET /models lists its capabilities as [%s]; llama-server needs --mmproj, the model's vision projector), and %d of the %d items have images",
+		e.URL, e.Model, strings.Join(e.Capabilities, ", "), e.Items, e.Of)
+}
+
+// Fatal is true: no request can succeed.
+func (e *NoVisionError) Fatal() bool { return true }
+
+// checkVision refuses, before any request, a model endpoint whose model
+// list says it cannot take images when items have them.
+func (j *Job) checkVision(fp dataset.Fingerprint) error {
+	if fp.WithImages == 0 {
+		return nil
+	}
+	for _, ep := range j.Endpoints {
+		if ep.Flag != "--model" || ep.Client == nil {
+			continue
+		}
+		caps, ok := ep.Client.Capabilities(ep.Model)
+		if ok && !slices.Contains(caps, "multimodal") && !slices.Contains(caps, "vision") {
+			return &NoVisionError{URL: ep.Client.Endpoint(), Model: ep.Model, Capabilities: caps, Items: fp.WithImages, Of: fp.Items}
+		}
+	}
+	return nil
 }
