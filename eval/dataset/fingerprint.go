@@ -17,7 +17,7 @@ type Fingerprint struct {
 	// counts the items that carry an image.
 	Items      int         `json:"items"`
 	WithImages int         `json:"items_with_images,omitempty"`
-	Skipped []eval.Skip `json:"skipped,omitempty"`
+	Skipped    []eval.Skip `json:"skipped,omitempty"`
 }
 
 // FingerprintOf walks ds once and returns its fingerprint. Two datasets

@@ -46,7 +46,15 @@ func LockDir(dir, what string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := flock(f); err != nil {
+	err = flock(f)
+	// A process forking a child holds every descriptor in the child until
+	// it execs, so a lock just let go may linger for a moment: try again
+	// for a quarter of a second before refusing. A real holder holds on.
+	for wait := 5 * time.Millisecond; errors.Is(err, errLocked) && wait <= 160*time.Millisecond; wait *= 2 {
+		time.Sleep(wait)
+		err = flock(f)
+	}
+	if err != nil {
 		b, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, errLocked) {
