@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +63,35 @@ func TestReplicasServingOtherModels(t *testing.T) {
 	_, stderr, code := cli(t, t.Context(), runArgs(a, out, "--model-url", b.URL, "--concurrency", "4")...)
 	if code != 2 || !strings.Contains(stderr, `"lingshu-7b-sft"`) || !strings.Contains(stderr, "replicas serve different models") {
 		t.Errorf("exit %d, want 2 naming both models\n%s", code, stderr)
+	}
+}
+
+// TestDeadReplicaAtStart: among healthy replicas, one that does not
+// answer at start is a warning naming it, and the run goes on with the
+// others; only all replicas dead is fatal.
+func TestDeadReplicaAtStart(t *testing.T) {
+	t.Parallel()
+	srv := fakeServer(t, llmtest.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/v1"
+	ln.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	_, stderr, code := cli(t, t.Context(), runArgs(srv, out, "--model-url", dead, "--limit", "12")...)
+	if code != 0 || !strings.Contains(stderr, "warning: replica "+dead) {
+		t.Errorf("a dead replica beside a live one: exit %d, want 0 with a warning naming it\n%s", code, stderr)
+	}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead2 := "http://" + ln2.Addr().String() + "/v1"
+	ln2.Close()
+	args := runArgs(srv, filepath.Join(t.TempDir(), "run2"), "--model-url", dead, "--limit", "4")
+	args[slices.Index(args, srv.URL)] = dead2 // both model replicas dead
+	if _, stderr, code := cli(t, t.Context(), args...); code != 3 || !strings.Contains(stderr, "none of its 2 replicas answers") {
+		t.Errorf("every replica dead: exit %d, want 3\n%s", code, stderr)
 	}
 }

@@ -163,3 +163,23 @@ func (s *replicaSet) served(r *replica, model string) *ReplicaMismatchError {
 	}
 	return nil
 }
+
+// MarkDown takes the replica at base out of rotation as a failed one is:
+// it cools down, then takes one probe request at a time until one
+// succeeds. Preflight marks a replica that does not answer at start, so
+// the run goes on with the others.
+func (c *Client) MarkDown(base string) {
+	s := c.transport.replicas
+	if s == nil {
+		return
+	}
+	for _, r := range s.rs {
+		if r.base == strings.TrimRight(base, "/") {
+			r.mu.Lock()
+			r.strikes++
+			r.recovering = true
+			r.downUntil = time.Now().Add(min(30*time.Second, 250*time.Millisecond<<min(r.strikes-1, 10)))
+			r.mu.Unlock()
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // A fataler is an error that may doom every later request of a run, so
@@ -57,3 +58,14 @@ func (e *ImageError) Unwrap() error { return e.Err }
 
 // Kind names the error for results.jsonl: "image".
 func (e *ImageError) Kind() string { return "image" }
+
+// oneLine keeps a stored error to one line of at most 500 characters:
+// an endpoint's HTML page or multi-line trace would otherwise fill
+// results.jsonl and every report that quotes it.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 500 {
+		s = string(r[:500]) + "…"
+	}
+	return s
+}

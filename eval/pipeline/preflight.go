@@ -52,9 +52,18 @@ func (j *Job) preflight(ctx context.Context) error {
 		if ep.Flag != "--model" {
 			bases = bases[:1]
 		}
+		var down []string
 		for _, base := range bases {
 			ids, err := ep.Client.ModelsAt(ctx, base)
 			se, isStatus := errors.AsType[statusError](err)
+			if _, dead := errors.AsType[*llm.UnreachableError](err); dead && len(bases) > 1 {
+				// One replica down among several: the others serve, and
+				// this one is probed back as one that dies mid-run is.
+				down = append(down, base)
+				ep.Client.MarkDown(base)
+				j.note("warning: replica %s of %s does not answer (%v); going on with the others, and trying it again later", llm.RedactURL(base), ep.Flag, err)
+				continue
+			}
 			switch {
 			case fatal(err) && !(isStatus && se.HTTPStatus() == http.StatusNotFound):
 				// A 404 says the endpoint lists no models, not that it is dead.
@@ -66,6 +75,9 @@ func (j *Job) preflight(ctx context.Context) error {
 			case !slices.Contains(ids, ep.Model) && !j.AllowUnlisted:
 				return &NotServedError{Flag: ep.Flag, Model: ep.Model, URL: llm.RedactURL(base), Served: ids}
 			}
+		}
+		if len(bases) > 1 && len(down) == len(bases) {
+			return &llm.UnreachableError{Name: ep.Client.Name(), Endpoint: ep.Client.Endpoint(), Err: fmt.Errorf("none of its %d replicas answers", len(bases))}
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/psveval/psveval/eval"
@@ -87,5 +88,14 @@ func TestResultsFallBackToTheJournals(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a stopped run left %s", path)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := oneLine("HTTP 500:\n<html>\n  <body>oops</body>\n</html>"); got != "HTTP 500: <html> <body>oops</body> </html>" {
+		t.Errorf("oneLine = %q", got)
+	}
+	if got := []rune(oneLine(strings.Repeat("x ", 1000))); len(got) != 501 {
+		t.Errorf("a long error kept %d characters, want 500 and an ellipsis", len(got))
 	}
 }

@@ -266,7 +266,7 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n i
 		}
 		rec = AnswerRecord{Key: key, Item: it.ID, Answer: a, LatencyMS: a.Latency.Milliseconds()}
 		if err != nil {
-			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			rec.Error, rec.ErrorKind = oneLine(err.Error()), ErrorKind(err)
 			r.Progress.Errors.Add(1)
 			r.Logger.Debug("answer failed", "item", it.ID, "err", err)
 		}
@@ -386,7 +386,7 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 		}
 		rec = JudgmentRecord{Key: key, Item: it.ID, Judge: j.Name, Verdict: v, LatencyMS: time.Since(start).Milliseconds()}
 		if err != nil {
-			rec.Error, rec.ErrorKind = err.Error(), ErrorKind(err)
+			rec.Error, rec.ErrorKind = oneLine(err.Error()), ErrorKind(err)
 			*failed = true
 			r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
 		} else if r.Cache != nil {
