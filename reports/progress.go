@@ -15,6 +15,9 @@ type Progress struct {
 	Total, Answered          int64
 	JudgedHere, JudgedBefore int64 // judged by this process, found in the journal
 	Cached, Errors, Retries  int64
+	// Timeouts are the retries that followed an attempt cut off at the
+	// call timeout.
+	Timeouts int64
 	Elapsed                  time.Duration
 	Limits                   string // "in flight ≤ 48/32" with adaptive concurrency
 	// Spent is what this process has spent, shown when Priced.
@@ -52,6 +55,7 @@ func (s Progress) Line(width int) string {
 		{eval.Nouns(s.Errors, "error"), 3},
 		{s.Limits, 7},
 		{fmt.Sprintf("$%.4f spent", s.Spent), 3},
+		{eval.Nouns(s.Timeouts, "timeout"), 4},
 	}
 	if s.Cached == 0 {
 		fields[2].rank = 99
@@ -61,6 +65,9 @@ func (s Progress) Line(width int) string {
 	}
 	if !s.Priced {
 		fields[8].rank = 99
+	}
+	if s.Timeouts == 0 {
+		fields[9].rank = 99
 	}
 	for keep := len(fields); keep > 0; keep-- {
 		var parts []string

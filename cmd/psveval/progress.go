@@ -84,7 +84,9 @@ func (m *progressMeter) show() {
 	}
 	s.Spent, s.Priced = p.SpentUSD()
 	for _, c := range m.clients {
-		s.Retries += c.Stats().Retries
+		st := c.Stats()
+		s.Retries += st.Retries
+		s.Timeouts += st.Timeouts
 	}
 	if m.limits != nil {
 		s.Limits = m.limits()

@@ -298,6 +298,13 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 	sayf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s",
 		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
 		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
+	for _, kind := range []string{"model", "judge"} {
+		if n := s.Run.Timeouts[kind]; n > 0 {
+			conc, _ := out.Manifest.Settings[map[string]string{"model": "concurrency", "judge": "judge_concurrency"}[kind]].(int)
+			sayf(stderr, "note: %s to the %s timed out at --call-timeout and %s sent again: the server serves fewer requests at once than the %d psveval keeps in flight; --%sconcurrency auto finds the level it serves (or raise --call-timeout)",
+				eval.Nouns(n, "request"), kind, map[bool]string{true: "was", false: "were"}[n == 1], conc, map[string]string{"model": "", "judge": "judge-"}[kind])
+		}
+	}
 	if c := s.Cost; c != nil {
 		sayf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion",
 			c.TotalUSD, c.ModelUSD, c.JudgeUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Cached, s.Usage.Judge.Completion)

@@ -103,10 +103,20 @@ func (j *Job) addTraffic(ri *stats.RunInfo) {
 	}
 	seen := map[*llm.Client]bool{}
 	for _, ep := range j.Endpoints {
-		if seen[ep.Client] {
+		if seen[ep.Client] || ep.Client == nil {
 			continue
 		}
 		seen[ep.Client] = true
+		if n := ep.Client.Stats().Timeouts; n > 0 {
+			kind := "model"
+			if ep.Flag == "--judge-model" {
+				kind = "judge"
+			}
+			if ri.Timeouts == nil {
+				ri.Timeouts = map[string]int64{}
+			}
+			ri.Timeouts[kind] += n
+		}
 		for _, r := range ep.Client.Replicas() {
 			ri.Replicas = append(ri.Replicas, stats.ReplicaCount{Endpoint: ep.Client.Name(), URL: r.URL, Requests: r.Requests, Failures: r.Failures, Served: r.Served})
 		}
