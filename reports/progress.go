@@ -18,8 +18,8 @@ type Progress struct {
 	// Timeouts are the retries that followed an attempt cut off at the
 	// call timeout.
 	Timeouts int64
-	Elapsed                  time.Duration
-	Limits                   string // "in flight ≤ 48/32" with adaptive concurrency
+	Elapsed  time.Duration
+	Limits   string // "in flight ≤ 48/32" with adaptive concurrency
 	// Spent is what this process has spent, shown when Priced.
 	Spent  float64
 	Priced bool

@@ -310,11 +310,11 @@ type RunInfo struct {
 	Calls map[string]eval.CallCounts `json:"calls"`
 	// Retries and Repairs repeat Calls' HTTP retries per endpoint and the
 	// judges' repairs.
-	Retries      map[string]int64  `json:"retries"`
+	Retries map[string]int64 `json:"retries"`
 	// Timeouts counts, by endpoint kind, the attempts this session cut
 	// off at the call timeout and sent again (part of Retries): a server
 	// that serves fewer requests at once than were sent.
-	Timeouts map[string]int64 `json:"timeouts,omitempty"`
+	Timeouts     map[string]int64  `json:"timeouts,omitempty"`
 	Repairs      int64             `json:"judge_repairs"`
 	ServedModels map[string]string `json:"served_models"`
 	// LimitTrace is, per endpoint with an adaptive concurrency limit, the
