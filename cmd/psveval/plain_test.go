@@ -99,6 +99,18 @@ func TestLongText(t *testing.T) {
 	if stdout, _, _ := cli(t, t.Context(), "compare", out, out); !strings.Contains(stdout, "1 item skipped") {
 		t.Errorf("compare does not note the skipped item:\n%s", stdout)
 	}
+	// judge takes the run as it was made: the skipped item stays skipped,
+	// without flags judge does not have.
+	again := filepath.Join(t.TempDir(), "again")
+	_, stderr, code = cli(t, t.Context(), "judge", out, "--out", again, "--no-cache", "--progress", "none", "--judge-url", srv.URL, "--judge-model", llmtest.DefaultJudge)
+	if code != 0 || strings.Contains(stderr, "items differ") {
+		t.Fatalf("judge of a run made with --skip-bad-items: exit %d\n%s", code, stderr)
+	}
+	var js stats.Summary
+	readJSON(t, filepath.Join(again, "summary.json"), &js)
+	if js.NItems != 2 || js.Run.NSkipped != 1 {
+		t.Errorf("the re-judging: %d items, %d skipped; want 2 and 1", js.NItems, js.Run.NSkipped)
+	}
 }
 
 // TestPaperAbbreviations: types written as the paper's abbreviations are

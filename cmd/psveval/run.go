@@ -295,8 +295,12 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 		return err
 	}
 	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
-	sayf(stderr, "%s: %d scored, %d unscored, %s; HTTP retries: model %d, judge %d; %s, %s; %s",
-		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), mc.Retries, jc.Retries,
+	retries := fmt.Sprintf("HTTP retries: model %d, judge %d", mc.Retries, jc.Retries)
+	if out.Manifest.Source != "" { // a re-judging: the answers, and their retries, are the source run's
+		retries = fmt.Sprintf("HTTP retries: judge %d (the answers are the source run's)", jc.Retries)
+	}
+	sayf(stderr, "%s: %d scored, %d unscored, %s; %s; %s, %s; %s",
+		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), retries,
 		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
 	for _, kind := range []string{"model", "judge"} {
 		if n := s.Run.Timeouts[kind]; n > 0 {

@@ -565,3 +565,11 @@ func criteria(v any) ([]rubric.Criterion, error) {
 	}
 	return cs, nil
 }
+
+// ImageRoot, SkipsBadItems and MaxImageBytes return the options the
+// dataset was opened with, for a run's manifest, so that a later command
+// (psveval judge, report --format html) opens it alike.
+func (d *Dataset) ImageRoot() string    { return d.opts.ImageRoot }
+func (d *Dataset) SkipsBadItems() bool  { return d.opts.SkipBadItems }
+func (d *Dataset) MaxImageBytes() int64 { return d.opts.MaxImageBytes }
+func (d *Dataset) MaxTextBytes() int    { return d.opts.MaxTextBytes }

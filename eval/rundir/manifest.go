@@ -83,6 +83,13 @@ type DatasetInfo struct {
 	// ClusterBy is how the items' cluster keys, in results.jsonl, were
 	// made: image, none, or a column (see eval.ClusterOf).
 	ClusterBy string `json:"cluster_by,omitempty"`
+	// ImageRoot, SkipBadItems and MaxImageBytes are how the run opened
+	// the dataset (--image-root, --skip-bad-items, --max-image-bytes), so
+	// that psveval judge and the HTML report open it alike.
+	ImageRoot     string `json:"image_root,omitempty"`
+	SkipBadItems  bool   `json:"skip_bad_items,omitempty"`
+	MaxImageBytes int64  `json:"max_image_bytes,omitempty"`
+	MaxTextBytes  int    `json:"max_text_bytes,omitempty"`
 }
 
 // SkippedNote says how many items --skip-bad-items left out of the run
