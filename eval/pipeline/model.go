@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -98,7 +100,7 @@ func (m *LLMModel) Answer(ctx context.Context, it eval.Item) (eval.Answer, error
 		Usage: eval.Usage(resp.Billed)}
 	a.Calls.Request(resp.Attempts)
 	if err != nil {
-		return a, err
+		return a, overflowed(err, it)
 	}
 	c := resp.Choices[0]
 	a.Text, a.FinishReason = c.Message.Content, string(c.FinishReason)
@@ -125,4 +127,32 @@ func GreedyParams(maxTokens, seed int) map[string]any {
 // 0, top_p 1 and max_tokens.
 func JudgeParams(maxTokens int) map[string]any {
 	return map[string]any{"temperature": 0, "top_p": 1, "max_tokens": maxTokens}
+}
+
+// A ContextError is a request the server refused as longer than its
+// context, with how much of it the item's images take: a context sized
+// for text is often too small for an image's tokens.
+type ContextError struct {
+	Err                      error
+	Images, ImageTokens, All int
+}
+
+func (e *ContextError) Error() string {
+	return fmt.Sprintf("%v (the item's %s take about %d of its ~%d prompt tokens, at Qwen2.5-VL's 28×28 patches: give the server a larger context, e.g. llama-server -c, or smaller images)",
+		e.Err, eval.Nouns(e.Images, "image"), e.ImageTokens, e.All)
+}
+func (e *ContextError) Unwrap() error { return e.Err }
+
+// overflowed adds to an error about the context what the item's images
+// take of it; other errors, and items without images, pass unchanged.
+func overflowed(err error, it eval.Item) error {
+	se, ok := errors.AsType[statusError](err)
+	if !ok || se.HTTPStatus() != 400 || len(it.Images) == 0 || !strings.Contains(strings.ToLower(err.Error()), "context") {
+		return err
+	}
+	img := 0
+	for _, im := range it.Images {
+		img += qwenImageTokens(im.Width, im.Height)
+	}
+	return &ContextError{Err: err, Images: len(it.Images), ImageTokens: img, All: img + len(it.Question)/4 + 8}
 }

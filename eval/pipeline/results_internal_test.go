@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/rubric"
@@ -97,5 +99,24 @@ func TestOneLine(t *testing.T) {
 	}
 	if got := []rune(oneLine(strings.Repeat("x ", 1000))); len(got) != 501 {
 		t.Errorf("a long error kept %d characters, want 500 and an ellipsis", len(got))
+	}
+}
+
+// TestOverflowed: a 400 about the context on an item with an image says
+// how many of the prompt's tokens the image takes; other errors pass
+// unchanged.
+func TestOverflowed(t *testing.T) {
+	it := eval.Item{Question: "Is there a mass?", Images: []eval.Image{{Width: 1024, Height: 1024}}}
+	ctxErr := &llm.StatusError{Status: 400, Message: "the request exceeds the available context size, try increasing it"}
+	err := overflowed(ctxErr, it)
+	if !strings.Contains(err.Error(), "1 image take about 1339 of its ~1351 prompt tokens") || !errors.Is(err, ctxErr) {
+		t.Errorf("overflowed = %v", err)
+	}
+	other := &llm.StatusError{Status: 400, Message: "bad request"}
+	if overflowed(other, it) != error(other) {
+		t.Error("another 400 was changed")
+	}
+	if overflowed(ctxErr, eval.Item{Question: "q"}) != error(ctxErr) {
+		t.Error("a text item's overflow was changed")
 	}
 }
