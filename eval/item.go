@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/psveval/psveval/rubric"
 )
@@ -275,6 +276,9 @@ func header(b []byte) (Image, error) {
 		return Image{}, fmt.Errorf("image (%s, %d bytes) does not decode: the data is truncated (no %s end marker)", mime, len(b), format)
 	}
 	sum := sha256.Sum256(b)
+	if err := decodeOnce(sum, b); err != nil {
+		return Image{}, fmt.Errorf("image (%s, %d bytes) does not decode: %w", mime, len(b), err)
+	}
 	return Image{
 		MIME:       mime,
 		Format:     format,
@@ -327,4 +331,26 @@ func colorModelName(cfg image.Config) string {
 		}
 	}
 	return "other"
+}
+
+// decoded holds, by content digest, the outcome of decoding each distinct
+// image's pixels (nil or the error): items share images, so each is
+// decoded once however many items show it.
+var decoded sync.Map
+
+// decodeOnce decodes b's pixels the first time its digest is seen: a
+// header and end marker around a garbage body pass the cheap checks but
+// not this. Dataset readers call it from their parallel workers.
+func decodeOnce(sum [32]byte, b []byte) error {
+	if v, ok := decoded.Load(sum); ok {
+		err, _ := v.(error)
+		return err
+	}
+	_, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		decoded.Store(sum, err)
+		return err
+	}
+	decoded.Store(sum, nil)
+	return nil
 }

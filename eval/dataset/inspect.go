@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/psveval/psveval/eval"
 )
@@ -137,7 +138,7 @@ func Inspect(ds *Dataset, opts InspectOptions) (*Inspection, error) {
 			pixels = append(pixels, im.Width*im.Height)
 			if opts.Decode {
 				if _, err := im.Decode(); err != nil {
-					in.Problems = append(in.Problems, Problem{Pos: it.Pos, ID: it.ID, Message: "image " + im.Path + " does not decode: " + err.Error()})
+					in.Problems = append(in.Problems, Problem{Pos: it.Pos, ID: it.ID, Message: strings.Join(strings.Fields("image "+im.Path+" does not decode: "+err.Error()), " ")})
 				} else {
 					in.Images.Decoded++
 				}
