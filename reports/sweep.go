@@ -112,8 +112,22 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // band, the Avg line emphasised and the best value of Avg marked, and
 // writes it in format "svg" or "png".
 func (sr *SweepReport) SweepPlot(w io.Writer, format string) error {
+	p, err := sr.plot()
+	if err != nil {
+		return err
+	}
+	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(w)
+	return err
+}
+
+// plot lays the sweep out as a plot.
+func (sr *SweepReport) plot() (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "psveval sweep " + sr.Name
+	p.Title.Text = "\npsveval sweep " + sr.Name // the empty first line keeps the title off the edge
 	p.X.Label.Text = sr.Axis
 	p.Y.Label.Text = "accuracy (%)"
 	p.Legend.Top = false // the curve of a sweep that peaks is highest in the middle
@@ -145,7 +159,7 @@ func (sr *SweepReport) SweepPlot(w io.Writer, format string) error {
 			slices.Reverse(upper)
 			poly, err := plotter.NewPolygon(append(band, upper...))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			poly.Color = color.NRGBA{c.R, c.G, c.B, 28}
 			poly.LineStyle.Width = 0
@@ -153,7 +167,7 @@ func (sr *SweepReport) SweepPlot(w io.Writer, format string) error {
 		}
 		l, err := plotter.NewLine(line)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Color = c
 		l.Width = vg.Points(1)
@@ -173,7 +187,7 @@ func (sr *SweepReport) SweepPlot(w io.Writer, format string) error {
 			}
 			s, err := plotter.NewScatter(plotter.XYs{{X: b.Best, Y: r.Summary.AvgMicro.Float64()}})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			s.Shape = draw.CircleGlyph{}
 			s.Radius = vg.Points(6)
@@ -182,14 +196,23 @@ func (sr *SweepReport) SweepPlot(w io.Writer, format string) error {
 			p.Legend.Add("best "+sr.Axis+" (Avg)", s)
 		}
 	}
-	// Room under the curves for the legend.
-	p.Y.Min -= 0.45 * (p.Y.Max - p.Y.Min)
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
+	// Room under the curves for the legend, within what an accuracy can
+	// be: the axis stays inside [0, 100].
+	lo, hi := p.Y.Min, p.Y.Max
+	span := max(hi-lo, 1)
+	p.Y.Min = max(0, lo-0.45*span)
+	p.Y.Max = min(100, hi+0.05*span)
+	p.Title.Padding = vg.Points(8)
+	return p, nil
+}
+
+// yRange is the plot's y axis.
+func (sr *SweepReport) yRange() (lo, hi float64) {
+	p, err := sr.plot()
 	if err != nil {
-		return err
+		return 0, 0
 	}
-	_, err = wt.WriteTo(w)
-	return err
+	return p.Y.Min, p.Y.Max
 }
 
 type column struct {

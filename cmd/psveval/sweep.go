@@ -57,7 +57,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if old, ok, err := sweep.Read(*out); err != nil {
 		return err
 	} else if ok && !old.Same(s) {
-		return usageErrorf("%s holds another sweep (%s): use another --out", *out, old.Name)
+		return usageErrorf("%s holds another sweep (%s); the spec differs:\n  %s\nuse another --out, or the spec it was started with", *out, old.Name, strings.Join(old.Diff(s), "\n  "))
 	}
 	if err := s.Write(*out); err != nil {
 		return err

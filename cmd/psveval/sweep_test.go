@@ -19,6 +19,7 @@ import (
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/llmtest"
 	"github.com/psveval/psveval/eval/stats"
+	"github.com/psveval/psveval/eval/sweep"
 )
 
 // writeSweep writes a sweep over λ ∈ {0, 0.25, 0.5, 0.75, 1} whose served
@@ -125,6 +126,30 @@ func uniform(img image.Image) bool {
 
 // TestSweepRefusesBadSpecs: each malformed spec is a usage error naming
 // the point and what is wrong, before anything runs.
+// TestSweepSpecChanged: a sweep directory started with one spec refuses
+// another, listing what differs.
+func TestSweepSpecChanged(t *testing.T) {
+	t.Parallel()
+	spec, _ := writeSweep(t, 6)
+	out := filepath.Join(t.TempDir(), "out")
+	b, _ := os.ReadFile(spec)
+	os.MkdirAll(out, 0o755)
+	orig := strings.Replace(string(b), "  - {value: 0.75,", "  - {value: 0.8,", 1)
+	first := writeFile(t, filepath.Dir(spec), "first.yaml", orig)
+	// Record the first spec as the directory's, as a started sweep does.
+	s, err := sweep.Load(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := cli(t, t.Context(), "sweep", "--spec", spec, "--out", out)
+	if code != 2 || !strings.Contains(stderr, "lambda=0.8: recorded, not in the spec now") || !strings.Contains(stderr, "lambda=0.75: new in the spec") {
+		t.Errorf("an edited spec: exit %d, want 2 listing the differences\n%s", code, stderr)
+	}
+}
+
 func TestSweepRefusesBadSpecs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -158,9 +183,14 @@ func TestSweepServerFailures(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "eval.yaml", fmt.Sprintf("data: %s\njudge-url: %s\njudge-model: %s\nno-cache: true\n", data, judge.URL, llmtest.DefaultJudge))
 	good := llmtest.New(t, llmtest.Config{References: refs, ServedModel: "m0"})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, serve, want string }{
 		{"exits early", `echo "CUDA out of memory on {port}"; exit 1`, "CUDA out of memory"},
 		{"never ready", `echo "loading weights"; sleep 60 # {port}`, "did not list"},
+		{"another name", "PSVEVAL_TEST_MAIN=1 " + exe + " fake-server --addr 127.0.0.1:{port}", `lists fake-vlm, lingshu-7b`},
 	} {
 		spec := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml", fmt.Sprintf(
 			"name: s\naxis: lambda\nrun: eval.yaml\npoints:\n  - {value: 0, model: m0, model-url: %s}\n  - {value: 1, model: m1, serve: %q}\n", good.URL, tc.serve))

@@ -132,6 +132,41 @@ func (s *Spec) serve(ctx context.Context, out string, p Point, opts RunOptions, 
 	return run(srv.URL)
 }
 
+// Diff lists how t differs from s (a sweep directory's spec, then the
+// one given now), as "setting: recorded vs now", as a resume does.
+func (s *Spec) Diff(t *Spec) []string {
+	var out []string
+	if s.Name != t.Name {
+		out = append(out, fmt.Sprintf("name: %q (recorded) vs %q (now)", s.Name, t.Name))
+	}
+	if s.Axis != t.Axis {
+		out = append(out, fmt.Sprintf("axis: %q (recorded) vs %q (now)", s.Axis, t.Axis))
+	}
+	byValue := func(ps []Point) map[float64]Point {
+		m := map[float64]Point{}
+		for _, p := range ps {
+			m[p.Value] = p
+		}
+		return m
+	}
+	a, b := byValue(s.Points), byValue(t.Points)
+	for _, p := range s.Sorted() {
+		q, ok := b[p.Value]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s: recorded, not in the spec now", s.Label(p)))
+		case p != q:
+			out = append(out, fmt.Sprintf("%s: %+v (recorded) vs %+v (now)", s.Label(p), p, q))
+		}
+	}
+	for _, q := range t.Sorted() {
+		if _, ok := a[q.Value]; !ok {
+			out = append(out, fmt.Sprintf("%s: new in the spec", t.Label(q)))
+		}
+	}
+	return out
+}
+
 // Same reports whether s and t are the same sweep: name, axis and points.
 func (s *Spec) Same(t *Spec) bool {
 	if s.Name != t.Name || s.Axis != t.Axis || len(s.Points) != len(t.Points) {

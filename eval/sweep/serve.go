@@ -73,16 +73,31 @@ func Start(dir, command, model, logPath string) (*Server, error) {
 	return s, nil
 }
 
+// OtherNameWait is how long Ready waits, once the server answers GET
+// /models without the model, before it gives up: a server that is up
+// and serves another name will not start serving this one.
+var OtherNameWait = 30 * time.Second
+
 // Ready waits until GET /models lists model, the server exits, or timeout
-// passes. An early exit or the timeout gives an error that quotes the end
-// of the server's log.
+// passes, or, once the server is up and lists other models only,
+// OtherNameWait. An early exit or a timeout gives an error that names the
+// models the server lists and quotes the end of its log.
 func (s *Server) Ready(ctx context.Context, model string, timeout time.Duration) error {
 	c := llm.New(llm.Config{Name: "model", BaseURL: s.URL})
 	deadline := time.Now().Add(timeout)
+	var listed []string
 	for {
 		ids, err := c.Models(ctx)
 		if err == nil && slices.Contains(ids, model) {
 			return nil
+		}
+		if err == nil && len(ids) > 0 {
+			if listed == nil {
+				if d := time.Now().Add(OtherNameWait); d.Before(deadline) {
+					deadline = d
+				}
+			}
+			listed = ids
 		}
 		select {
 		case <-s.done:
@@ -92,6 +107,9 @@ func (s *Server) Ready(ctx context.Context, model string, timeout time.Duration)
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			if listed != nil {
+				return fmt.Errorf("the server is up but lists %s, not %q: give the point's model as the server names it (or its serve command the name, e.g. vllm serve --served-model-name); the end of %s:\n%s", strings.Join(listed, ", "), model, s.log, Tail(s.log, 20))
+			}
 			return fmt.Errorf("the server did not list %q within %s (--serve-timeout); the end of %s:\n%s", model, timeout, s.log, Tail(s.log, 20))
 		}
 	}
