@@ -43,10 +43,13 @@ if [ ! -x "$dir/build/bin/llama-server" ]; then
 fi
 
 script="$(cd "$(dirname "$0")" && pwd)/tiny_gguf.py"
-key=$(sha256sum "$script" | cut -c1-12)
-if [ ! -s "$dir/models-$key/tiny.gguf" ]; then
+mmproj="$(cd "$(dirname "$0")" && pwd)/tiny_mmproj.py"
+key=$(cat "$script" "$mmproj" | sha256sum | cut -c1-12)
+if [ ! -s "$dir/models-$key/tiny.gguf" ] || [ ! -s "$dir/models-$key/tiny-mmproj.gguf" ]; then
   PYTHONPATH="$dir/src/gguf-py" /usr/bin/python3 "$script" \
     --vocab "$dir/src/models/ggml-vocab-llama-spm.gguf" --out "$dir/models-$key" >&2
+  # A vision projector for it (LLaVA's mlp type), for llama-server --mmproj.
+  PYTHONPATH="$dir/src/gguf-py" /usr/bin/python3 "$mmproj" --out "$dir/models-$key" >&2
 fi
 ln -sfn "models-$key" "$dir/models"
 

@@ -382,3 +382,69 @@ func TestRealServerUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestRealServerVision sends real JPEGs of ../shared/data/medvqa-sample
+// through llama-server with a vision projector (--mmproj, the tiny one
+// .ci/tiny_mmproj.py writes): the run completes, and the images reached
+// the model, since an item's prompt tokens, as the server counted them,
+// grow by the image's tokens over the same question without it. A
+// corrupt image is refused before any request.
+func TestRealServerVision(t *testing.T) {
+	mmproj := os.Getenv("PSVEVAL_LLAMA_MMPROJ")
+	if mmproj == "" {
+		t.Skip("no vision projector: set PSVEVAL_LLAMA_MMPROJ (.ci/run does, after .ci/llama-server.sh writes it)")
+	}
+	sample := "../../../shared/data/medvqa-sample/items.jsonl"
+	if _, err := os.Stat(sample); err != nil {
+		t.Skip("needs ../shared/data/medvqa-sample beside the repository: " + err.Error())
+	}
+	srv := startLlama(t, "--mmproj", mmproj)
+	ctx := t.Context()
+	dir := t.TempDir()
+	// The first 6 items, and the same items without their images.
+	var with, without strings.Builder
+	var ids []string
+	for _, l := range readLines(t, sample)[:6] {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m["id"].(string))
+		b, _ := json.Marshal(m)
+		with.Write(append(b, '\n'))
+		delete(m, "image")
+		b, _ = json.Marshal(m)
+		without.Write(append(b, '\n'))
+	}
+	prompts := func(name, data string) map[string]int64 {
+		t.Helper()
+		out := filepath.Join(dir, name)
+		root, _ := filepath.Abs(filepath.Join(filepath.Dir(sample), "images"))
+		_, stderr, code := cli(t, ctx, llamaArgs(srv, writeFile(t, dir, name+".jsonl", data), out, "--image-root", root)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
+		}
+		got := map[string]int64{}
+		for _, r := range readResults(t, out) {
+			if r.Status != eval.StatusOK {
+				t.Errorf("%s: item %s is %s: %s", name, r.ID, r.Status, r.Error)
+			}
+			got[r.ID] = r.Usage.Model.Prompt
+		}
+		return got
+	}
+	img, txt := prompts("with-images", with.String()), prompts("without-images", without.String())
+	for _, id := range ids {
+		if img[id] <= txt[id] {
+			t.Errorf("%s: %d prompt tokens with its image, %d without: the image did not reach the model", id, img[id], txt[id])
+		}
+	}
+	t.Logf("prompt tokens with and without the image: %v / %v", img, txt)
+	// A corrupt image: refused before any request.
+	_, bad := corruptJPEG(t, dir)
+	corrupt := writeFile(t, dir, "corrupt.jsonl", `{"id":"broken","question":"Is there a mass?","answer":"yes","question_type":"VP","image":"`+bad+`"}`+"\n")
+	_, stderr, code := cli(t, ctx, llamaArgs(srv, corrupt, filepath.Join(dir, "corrupt"))...)
+	if code != 2 || !strings.Contains(stderr, `"broken"`) || !strings.Contains(stderr, "does not decode") {
+		t.Errorf("a corrupt image: exit %d, want 2 naming the item\n%s", code, stderr)
+	}
+}
