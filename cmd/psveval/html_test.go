@@ -49,6 +49,31 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// watchRequests opens the browser's tab and records every request the
+// page makes from then on; the returned function lists them.
+func watchRequests(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var requests []string
+	if err := chromedp.Do(ctx); err != nil { // open the tab, so that Listen misses nothing
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			requests = append(requests, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), requests...)
+	}
+}
+
 // countText reads the page's "N of M items".
 func countText(t *testing.T, ctx context.Context) string {
 	t.Helper()
@@ -95,20 +120,7 @@ func TestHTMLReportInABrowser(t *testing.T) {
 		t.Fatalf("compare --format html: exit %d\n%s", code, stderr)
 	}
 	ra, rb := readResults(t, base), readResults(t, cand)
-	var mu sync.Mutex
-	var requests []string
-	if err := chromedp.Do(ctx); err != nil { // open the tab, so that Listen misses nothing
-		t.Fatal(err)
-	}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			requests = append(requests, e.Request.URL)
-			mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	requested := watchRequests(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.CSS("#count"))); err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +218,7 @@ func TestHTMLReportInABrowser(t *testing.T) {
 			t.Errorf("the payload %q is not shown as text", s)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, u := range requests {
+	for _, u := range requested() {
 		if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
 			t.Errorf("the page made a request to %s", u)
 		}

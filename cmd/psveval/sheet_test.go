@@ -5,12 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/psveval/psveval/eval/llmtest"
@@ -36,21 +34,8 @@ func TestLabelSheetInABrowser(t *testing.T) {
 		t.Fatalf("audit --sample: exit %d\n%s", code, stderr)
 	}
 	downloads := t.TempDir()
-	var mu sync.Mutex
-	var requests []string
 	done := make(chan string, 1)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			requests = append(requests, e.Request.URL)
-			mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	requested := watchRequests(t, ctx)
 	if err := chromedp.ListenBrowser(ctx, func(ev any) {
 		if e, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && e.State == cdpbrowser.DownloadProgressStateCompleted {
 			done <- e.GUID
@@ -136,9 +121,7 @@ func TestLabelSheetInABrowser(t *testing.T) {
 	if code != 0 || !strings.Contains(flat, "(corrected)") || !strings.Contains(flat, "4 items of the 24 drawn have no labels") {
 		t.Errorf("report --calibrate of the exported file: exit %d\n%s%s", code, stdout, stderr)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, u := range requests {
+	for _, u := range requested() {
 		if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
 			t.Errorf("the page fetched %s", u)
 		}

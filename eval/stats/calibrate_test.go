@@ -102,15 +102,7 @@ func TestCalibrateCoverage(t *testing.T) {
 		la := Calibrate(alone, CalibrateOptions{})
 		labelsOnlyWidth += la.AvgMicroCI.Hi - la.AvgMicroCI.Lo
 
-		agg := NewAggregator(AggregateOptions{Resamples: 200, Seed: uint64(sim + 1)})
-		for _, it := range items {
-			s, all := it.Judge, it.JudgeAllMet
-			agg.Add(eval.Result{ID: it.ID, QuestionType: it.Group, Status: eval.StatusOK, Score: &s, AllMet: &all, Cluster: it.Cluster})
-		}
-		sum, err := agg.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum := rawSummary(t, items, 200, uint64(sim+1))
 		if covers(sum.AvgMicroCI, m) {
 			rawCover++
 		}
@@ -149,15 +141,7 @@ func TestCalibratePerfectJudge(t *testing.T) {
 		items := simJudged(r, 290, 0.6, 0.1376, 0, 0)
 		labelUniform(items, len(items)/10, uint64(sim+1))
 		cal := Calibrate(items, CalibrateOptions{})
-		agg := NewAggregator(AggregateOptions{Resamples: 400, Seed: uint64(sim + 1)})
-		for _, it := range items {
-			s, all := it.Judge, it.JudgeAllMet
-			agg.Add(eval.Result{ID: it.ID, QuestionType: it.Group, Status: eval.StatusOK, Score: &s, AllMet: &all, Cluster: it.Cluster})
-		}
-		sum, err := agg.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum := rawSummary(t, items, 400, uint64(sim+1))
 		if cal.Lambda != 1 {
 			t.Fatalf("sim %d: λ = %g for a perfect judge, want 1", sim, cal.Lambda)
 		}
@@ -320,4 +304,20 @@ func TestSample(t *testing.T) {
 	if len(u) != 100 || len(ust) != 1 || ust[0].Weight() != 10 {
 		t.Errorf("uniform draw: %d items, strata %v", len(u), ust)
 	}
+}
+
+// rawSummary is the judge's own summary of items, with its cluster
+// bootstrap intervals: what the run reports without labels.
+func rawSummary(t *testing.T, items []CalItem, resamples int, seed uint64) *Summary {
+	t.Helper()
+	agg := NewAggregator(AggregateOptions{Resamples: resamples, Seed: seed})
+	for _, it := range items {
+		s, all := it.Judge, it.JudgeAllMet
+		agg.Add(eval.Result{ID: it.ID, QuestionType: it.Group, Status: eval.StatusOK, Score: &s, AllMet: &all, Cluster: it.Cluster})
+	}
+	sum, err := agg.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }
