@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/psveval/psveval/eval/evaltest"
 	"github.com/psveval/psveval/eval/stats"
@@ -37,4 +38,34 @@ func ExampleGate() {
 	// Output:
 	// Avg (micro) regressed: -20.8 points
 	// failed: true
+}
+
+// Correct a judge that misses met criteria with labels on a random fifth
+// of the items, as psveval report --calibrate does: the judge reports
+// less than the labellers would have marked.
+func ExampleCalibrate() {
+	r := rand.New(rand.NewPCG(1, 2))
+	var items []stats.CalItem
+	var judged float64
+	for i := range 1000 {
+		human := r.Float64() < 0.7
+		judge := human
+		if human && r.Float64() < 0.3 || !human && r.Float64() < 0.1 {
+			judge = !judge
+		}
+		it := stats.CalItem{ID: fmt.Sprint(i), Group: "Visual Perception", Labelled: r.IntN(5) == 0}
+		if judge {
+			it.Judge, it.JudgeAllMet = 1, true
+			judged++
+		}
+		if human {
+			it.Human, it.HumanAllMet = 1, true
+		}
+		items = append(items, it)
+	}
+	c := stats.Calibrate(items, stats.CalibrateOptions{Design: "a uniform random fifth"})
+	fmt.Printf("judge %.1f; corrected %s [%s, %s] from %d labels\n", judged/10, c.AvgMicro.Format(1),
+		stats.FormatFloat(c.AvgMicroCI.Lo, 1), stats.FormatFloat(c.AvgMicroCI.Hi, 1), c.NLabelled)
+	// Output:
+	// judge 53.5; corrected 73.0 [67.7, 78.3] from 199 labels
 }
