@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
@@ -14,11 +15,16 @@ import (
 
 // Inspection renders a dataset inspection as text: the schema and
 // mapping, counts per question type, modality and source, image and
-// rubric statistics, and every problem found.
-func Inspection(w io.Writer, in *dataset.Inspection) error {
-	fmt.Fprintf(w, "%s (%s): %s\n", in.Path, in.Format, eval.Nouns(in.Items, "item"))
+// rubric statistics, and every problem found, in width columns (0:
+// DefaultWidth): a column type too long is cut with "…", and problems
+// that do not fit a table are listed, each wrapped.
+func Inspection(w io.Writer, in *dataset.Inspection, width int) error {
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	io.WriteString(w, wrap(fmt.Sprintf("%s (%s): %s", in.Path, in.Format, eval.Nouns(in.Items, "item")), width, "    "))
 	if in.Fingerprint != "" {
-		fmt.Fprintf(w, "fingerprint: sha256:%s\n", in.Fingerprint)
+		io.WriteString(w, wrap("fingerprint: sha256:"+in.Fingerprint, width, "    "))
 	}
 	fmt.Fprintln(w)
 	var cols [][]string
@@ -26,8 +32,17 @@ func Inspection(w io.Writer, in *dataset.Inspection) error {
 	for r, c := range in.Mapping {
 		role[c] = r
 	}
+	nameW, roleW := len("column"), len("mapped to")
 	for _, c := range in.Columns {
-		cols = append(cols, []string{c.Name, c.Type, role[c.Name]})
+		nameW, roleW = max(nameW, utf8.RuneCountInString(c.Name)), max(roleW, utf8.RuneCountInString(role[c.Name]))
+	}
+	typeW := max(12, width-nameW-roleW-10) // the borders and padding of three columns
+	for _, c := range in.Columns {
+		t := c.Type
+		if r := []rune(t); len(r) > typeW {
+			t = string(r[:typeW-1]) + "…"
+		}
+		cols = append(cols, []string{c.Name, t, role[c.Name]})
 	}
 	if c, ok := in.Mapping["id"]; ok && c == "(row number)" {
 		cols = append(cols, []string{"(row number)", "", "id"})
@@ -64,7 +79,7 @@ func Inspection(w io.Writer, in *dataset.Inspection) error {
 	if im.Decoded > 0 {
 		rows = append(rows, []string{"fully decoded", strconv.Itoa(im.Decoded)})
 	}
-	if err := Table(w, "Images", []string{"images", ""}, rows); err != nil {
+	if err := keyValues(w, "Images", rows, width); err != nil {
 		return err
 	}
 	rb := in.Rubrics
@@ -74,7 +89,7 @@ func Inspection(w io.Writer, in *dataset.Inspection) error {
 		{"criteria per item p0/p50/p90/p99/max", joinPct(rb.Criteria)},
 		{"most common dims", joinCounts(rb.TopDims)},
 	}
-	if err := Table(w, "Rubrics", []string{"rubrics", ""}, rows); err != nil {
+	if err := keyValues(w, "Rubrics", rows, width); err != nil {
 		return err
 	}
 	if len(in.Problems) == 0 {
@@ -85,7 +100,20 @@ func Inspection(w io.Writer, in *dataset.Inspection) error {
 	for _, p := range in.Problems {
 		rows = append(rows, []string{p.Pos, p.ID, p.Message})
 	}
-	return Table(w, fmt.Sprintf("Problems (%d)", len(in.Problems)), []string{"where", "item", "problem"}, rows)
+	title := fmt.Sprintf("Problems (%d)", len(in.Problems))
+	var tb strings.Builder
+	if err := Table(&tb, title, []string{"where", "item", "problem"}, rows); err != nil {
+		return err
+	}
+	if maxWidth(tb.String()) <= width {
+		_, err := io.WriteString(w, tb.String())
+		return err
+	}
+	fmt.Fprintln(w, title)
+	for _, p := range in.Problems {
+		io.WriteString(w, wrap(fmt.Sprintf("- %s, %s: %s", p.Pos, p.ID, p.Message), width, "  "))
+	}
+	return nil
 }
 
 func pct(n, total int) string {
@@ -113,4 +141,23 @@ func joinPct(p map[string]int) string {
 		parts[i] = strconv.Itoa(p[k])
 	}
 	return strings.Join(parts, " / ")
+}
+
+// keyValues writes rows of a name and a value as a table when it fits
+// width, else as "name: value" lines, each wrapped.
+func keyValues(w io.Writer, title string, rows [][]string, width int) error {
+	var tb strings.Builder
+	if err := Table(&tb, title, []string{strings.ToLower(title), ""}, rows); err != nil {
+		return err
+	}
+	if maxWidth(tb.String()) <= width {
+		_, err := io.WriteString(w, tb.String())
+		return err
+	}
+	fmt.Fprintln(w, title)
+	for _, r := range rows {
+		io.WriteString(w, wrap("- "+r[0]+": "+r[1], width, "    "))
+	}
+	_, err := fmt.Fprintln(w)
+	return err
 }

@@ -39,6 +39,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
 	if *data == "" {
 		d, err := demoData()
 		if err != nil {

@@ -35,6 +35,9 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseline == "" || *candidate == "" || fs.NArg() > 0 {
 		return usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
 	}
+	if err := checkOutFile("--html", *htmlFile); err != nil {
+		return err
+	}
 	policy := stats.GatePolicy{Compare: cf.options(), Types: *types, MaxErrorRate: *maxErr}
 	var noise *stats.JudgeNoise
 	if *noiseDir != "" {

@@ -34,7 +34,7 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	case "text":
-		if err := reports.Inspection(stdout, in); err != nil {
+		if err := reports.Inspection(stdout, in, termWidth(stdout)); err != nil {
 			return err
 		}
 	default:

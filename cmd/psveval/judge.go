@@ -63,7 +63,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := execute(ctx, stdout, stderr, pj, d)
 		return err
 	}
-	fmt.Fprintf(stderr, "note: judging every answer %d times; the judgment cache is bypassed, so every repeat asks the judge\n", o.repeat)
+	sayf(stderr, "note: judging every answer %d times; the judgment cache is bypassed, so every repeat asks the judge", o.repeat)
 	r := 0
 	noise, err := pipeline.Repeat(ctx, pj, o.repeat, func(ctx context.Context, rj *pipeline.Job) (*pipeline.Outcome, error) {
 		r++

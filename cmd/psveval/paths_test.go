@@ -34,6 +34,9 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 		{[]string{"report", "--format", "csv", "-o", dir, run}, "a directory: give a file name"},
 		{[]string{"audit", "--sample", "5", "-o", filepath.Join(dir, "nodir", "s.jsonl"), run}, "does not exist"},
 		{[]string{"merge", run, "--out", file}, "a file, not a directory"},
+		{[]string{"demo", "--out", file}, "a file, not a directory"},
+		{[]string{"gate", "--baseline", run, "--candidate", run, "--html", filepath.Join(dir, "nodir", "g.html")}, "does not exist"},
+		{[]string{"compare", "--format", "json", "-o", filepath.Join(dir, "nodir", "c.json"), run, run}, "does not exist"},
 	} {
 		_, stderr, code := cli(t, t.Context(), tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {

@@ -60,6 +60,8 @@ func TestEightyColumns(t *testing.T) {
 		{"audit", "--width", "80", "--labels", labels, a},
 		{"report", "--width", "80", "--calibrate", labels, "--min-labelled", "2", a},
 		{"plan", "items", "--width", "80", "--delta", "5", a, b},
+		{"inspect", fixture},
+		{"judge", a, "--out", filepath.Join(dir, "noise"), "--repeat", "2", "--progress", "none", "--judge-url", srv.URL, "--judge-model", llmtest.DefaultJudge},
 	} {
 		stdout, stderr, code := cli(t, t.Context(), args...)
 		if code == 2 || code == 3 {
