@@ -71,12 +71,7 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cr.C, cr.Gated = d.Comparison, d.Gated
 	cr.Notes = append(cr.Notes, gateNotes(d, noise, *noiseDir, cf.minN)...)
 	verdict := reports.GateVerdict(d)
-	if cf.width > 0 { // asked for: wrapped; else one line, for a log to grep
-		io.WriteString(stdout, reports.Wrap(verdict, cf.width))
-	} else {
-		fmt.Fprintln(stdout, verdict)
-	}
-	if err := cr.Render(stdout, "text"); err != nil {
+	if err := printVerdict(stdout, verdict, cr, cf.width); err != nil {
 		return err
 	}
 	if *htmlFile != "" {
@@ -160,4 +155,15 @@ func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
 	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
 	err = cr.Render(f, "markdown")
 	return errors.Join(err, f.Close())
+}
+
+// printVerdict prints the gate's verdict line, wrapped only when --width
+// asks (else one line, for a log to grep), then the comparison.
+func printVerdict(w io.Writer, verdict string, cr *reports.ComparisonReport, width int) error {
+	if width > 0 {
+		io.WriteString(w, reports.Wrap(verdict, width))
+	} else {
+		fmt.Fprintln(w, verdict)
+	}
+	return cr.Render(w, "text")
 }
