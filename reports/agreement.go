@@ -160,3 +160,20 @@ func fitColumns(head []string, rows [][]string, width int) (string, error) {
 	out.WriteString(last)
 	return out.String(), nil
 }
+
+// AuditVerdict is audit's verdict against --min-kappa on the overall
+// agreement, and whether it failed; "" when minKappa is negative (off).
+// An undefined κ fails.
+func AuditVerdict(overall stats.RaterAgreement, minKappa float64) (string, bool) {
+	if minKappa < 0 {
+		return "", false
+	}
+	k := "undefined"
+	if overall.Kappa != nil {
+		k = stats.FormatFloat(*overall.Kappa, 2)
+	}
+	if overall.Kappa == nil || *overall.Kappa < minKappa {
+		return fmt.Sprintf("audit: FAIL: κ %s < --min-kappa %g: the judge disagrees with the labels more than allowed", k, minKappa), true
+	}
+	return fmt.Sprintf("audit: PASS: κ %s ≥ --min-kappa %g", k, minKappa), false
+}

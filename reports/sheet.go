@@ -149,3 +149,21 @@ func (sh *LabelSheet) WriteFiles(path string) (string, error) {
 	page := strings.TrimSuffix(path, filepath.Ext(path)) + ".html"
 	return page, store.WriteFileFunc(page, sh.HTML)
 }
+
+// DrawLabelSheet draws a random sample of the run in dir (see
+// [rundir.DrawSample]) and writes its sheet to out and its HTML page
+// beside it, with the dataset's images as mode says (relative to
+// imageRoot if it moved). It returns the sheet and the page's path.
+func DrawLabelSheet(dir string, opts rundir.SampleOptions, out, imageRoot, mode string) (*LabelSheet, string, error) {
+	m, err := rundir.Open(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	rec, drawn, err := rundir.DrawSample(dir, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	sheet := NewLabelSheet(rec, drawn, m, imageRoot, mode)
+	page, err := sheet.WriteFiles(out)
+	return sheet, page, err
+}

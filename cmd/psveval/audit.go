@@ -89,22 +89,9 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Title: fmt.Sprintf("judge of %s against %s (%s)", dir, *labelsFile, eval.Nouns(len(lm.Pairs), "labelled verdict")),
 		Ref:   "label", Got: "judge", Rows: stats.Agree(lm.Pairs, af.resamples, af.seed), Notes: reports.LabelNotes(lm),
 	}
-	overall := ar.Rows[len(ar.Rows)-1]
-	verdict := ""
-	failed := false
-	if *minKappa >= 0 {
-		k := "undefined"
-		if overall.Kappa != nil {
-			k = stats.FormatFloat(*overall.Kappa, 2)
-		}
-		failed = overall.Kappa == nil || *overall.Kappa < *minKappa
-		verdict = fmt.Sprintf("audit: PASS: κ %s ≥ --min-kappa %g", k, *minKappa)
-		if failed {
-			verdict = fmt.Sprintf("audit: FAIL: κ %s < --min-kappa %g: the judge disagrees with the labels more than allowed", k, *minKappa)
-		}
-		if af.format == "text" {
-			fmt.Fprintln(stdout, verdict)
-		}
+	verdict, failed := reports.AuditVerdict(ar.Rows[len(ar.Rows)-1], *minKappa)
+	if verdict != "" && af.format == "text" {
+		fmt.Fprintln(stdout, verdict)
 	}
 	if err := af.render(stdout, ar); err != nil {
 		return err
@@ -199,22 +186,13 @@ func (o *sampleOptions) run(args []string, seed uint64, stderr io.Writer) error 
 	if err := checkOutFile("-o", o.out); err != nil {
 		return err
 	}
-	m, err := rundir.Open(args[0])
+	sheet, page, err := reports.DrawLabelSheet(args[0], rundir.SampleOptions{N: o.n, Seed: seed, Stratify: o.stratify}, o.out, o.imageRoot, o.images)
 	if err != nil {
 		return reportErr(err)
-	}
-	rec, drawn, err := rundir.DrawSample(args[0], rundir.SampleOptions{N: o.n, Seed: seed, Stratify: o.stratify})
-	if err != nil {
-		return err
-	}
-	sheet := reports.NewLabelSheet(rec, drawn, m, o.imageRoot, o.images)
-	page, err := sheet.WriteFiles(o.out)
-	if err != nil {
-		return err
 	}
 	for _, n := range sheet.Notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
-	fmt.Fprintf(stderr, "wrote %s and %s: %s; open the page, mark the items, Export, then psveval report --calibrate LABELS %s\n", o.out, page, rec.Design(), args[0])
+	fmt.Fprintf(stderr, "wrote %s and %s: %s; open the page, mark the items, Export, then psveval report --calibrate LABELS %s\n", o.out, page, sheet.Record.Design(), args[0])
 	return nil
 }

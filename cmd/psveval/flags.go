@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/psveval/psveval/eval/dataset"
+	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/rubric"
 )
 
@@ -360,45 +361,19 @@ func configPath(cfg, k, v string) (string, error) {
 	return p, nil
 }
 
-// checkOutDir refuses, before any work, a directory to write that cannot
-// be: an existing file, or a path through one.
+// checkOutDir and checkOutFile refuse, before any work, an output that
+// cannot be written (see store.CheckOutDir and store.CheckOutFile), as a
+// usage error naming the flag.
 func checkOutDir(flagName, dir string) error {
-	if dir == "" {
-		return nil
+	if err := store.CheckOutDir(dir); err != nil {
+		return usageErrorf("%s %s: %v", flagName, dir, err)
 	}
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err == nil {
-			if !fi.IsDir() {
-				if p == filepath.Clean(dir) {
-					return usageErrorf("%s %s: a file, not a directory: give a new or existing directory", flagName, dir)
-				}
-				return usageErrorf("%s %s: %s is a file, not a directory", flagName, dir, p)
-			}
-			return nil
-		}
-		if parent := filepath.Dir(p); parent == p {
-			return nil
-		}
-	}
+	return nil
 }
 
-// checkOutFile refuses, before any work, a file to write that cannot be:
-// one whose folder does not exist or is a file, or a directory.
 func checkOutFile(flagName, path string) error {
-	if path == "" {
-		return nil
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usageErrorf("%s %s: a directory: give a file name", flagName, path)
-	}
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	switch {
-	case err != nil:
-		return usageErrorf("%s %s: the folder %s does not exist: create it first", flagName, path, dir)
-	case !fi.IsDir():
-		return usageErrorf("%s %s: %s is a file, not a folder", flagName, path, dir)
+	if err := store.CheckOutFile(path); err != nil {
+		return usageErrorf("%s %s: %v", flagName, path, err)
 	}
 	return nil
 }

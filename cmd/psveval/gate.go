@@ -3,84 +3,96 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
 )
 
+// gateOptions are psveval gate's flags.
+type gateOptions struct {
+	cf                                      compareFlags
+	baseline, candidate, types, html, noise string
+	maxErr                                  float64
+}
+
+func (o *gateOptions) register(fs *flag.FlagSet) {
+	o.cf.register(fs)
+	fs.StringVar(&o.baseline, "baseline", "", "baseline run `directory`")
+	fs.StringVar(&o.candidate, "candidate", "", "candidate run `directory`")
+	fs.StringVar(&o.types, "types", "avg", "gated columns: avg (Avg micro), all, or a list such as VP,DI,avg,macro")
+	fs.Float64Var(&o.maxErr, "max-error-rate", 0.01, "exit 3 when either run's unscored plus errored items exceed this share")
+	fs.StringVar(&o.html, "html", "", "also write the comparison as an offline HTML page, both runs item by item, to this `file`")
+	fs.StringVar(&o.noise, "noise", "", "add the judge's noise measured by psveval judge --repeat (its --out `DIR`) to every interval, so judge noise alone never fails the gate")
+}
+
+// policy checks the flags and returns the gate's policy, with the judge
+// noise it adds, if any.
+func (o *gateOptions) policy(nargs int) (stats.GatePolicy, *stats.JudgeNoise, error) {
+	var p stats.GatePolicy
+	if err := o.cf.validate(); err != nil {
+		return p, nil, err
+	}
+	switch {
+	case !(o.maxErr >= 0 && o.maxErr <= 1):
+		return p, nil, usageErrorf("--max-error-rate %g: want a share between 0 and 1", o.maxErr)
+	case o.baseline == "" || o.candidate == "" || nargs > 0:
+		return p, nil, usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
+	}
+	if err := checkOutFile("--html", o.html); err != nil {
+		return p, nil, err
+	}
+	p = stats.GatePolicy{Compare: o.cf.options(), Types: o.types, MaxErrorRate: o.maxErr}
+	if o.noise == "" {
+		return p, nil, nil
+	}
+	noise, err := rundir.ReadNoise(o.noise)
+	if err != nil {
+		return p, nil, usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", o.noise, err)
+	}
+	p.JudgeSD = noise.SharedSD()
+	return p, noise, nil
+}
+
 func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("gate", "--baseline DIR --candidate DIR [--max-drop 1.0] [--alpha 0.05] [--types avg|all|LIST]", stderr)
-	var cf compareFlags
-	cf.register(fs)
-	baseline := fs.String("baseline", "", "baseline run `directory`")
-	candidate := fs.String("candidate", "", "candidate run `directory`")
-	types := fs.String("types", "avg", "gated columns: avg (Avg micro), all, or a list such as VP,DI,avg,macro")
-	maxErr := fs.Float64("max-error-rate", 0.01, "exit 3 when either run's unscored plus errored items exceed this share")
-	htmlFile := fs.String("html", "", "also write the comparison as an offline HTML page, both runs item by item, to this `file`")
-	noiseDir := fs.String("noise", "", "add the judge's noise measured by psveval judge --repeat (its --out `DIR`) to every interval, so judge noise alone never fails the gate")
+	var o gateOptions
+	o.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.validate(); err != nil {
-		return err
-	}
-	if !(*maxErr >= 0 && *maxErr <= 1) {
-		return usageErrorf("--max-error-rate %g: want a share between 0 and 1", *maxErr)
-	}
-	if *baseline == "" || *candidate == "" || fs.NArg() > 0 {
-		return usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
-	}
-	if err := checkOutFile("--html", *htmlFile); err != nil {
-		return err
-	}
-	policy := stats.GatePolicy{Compare: cf.options(), Types: *types, MaxErrorRate: *maxErr}
-	var noise *stats.JudgeNoise
-	if *noiseDir != "" {
-		var err error
-		if noise, err = rundir.ReadNoise(*noiseDir); err != nil {
-			return usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", *noiseDir, err)
-		}
-		policy.JudgeSD = noise.SharedSD()
-	}
-	runs, err := rundir.LoadRuns([]string{*baseline, *candidate}, cf.aggregate(false))
+	policy, noise, err := o.policy(fs.NArg())
 	if err != nil {
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-		return reportErr(err)
+		return err
 	}
-	if same, why, err := rundir.Same(*baseline, *candidate); err == nil && same {
-		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+	runs, err := o.load(stdout)
+	if err != nil {
 		return err
 	}
 	base, cand := runs[0], runs[1]
-	if err := cf.checkJudges(base, cand); err != nil {
-		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
-		return err
-	}
-	d, err := stats.Gate(gateRun(base), gateRun(cand), policy)
-	cr := &reports.ComparisonReport{Notes: reports.ComparableNotes(base, cand), Width: cf.textWidth(stdout)}
+	d, err := stats.Gate(base.GateRun(), cand.GateRun(), policy)
+	cr := &reports.ComparisonReport{Notes: reports.ComparableNotes(base, cand), Width: o.cf.textWidth(stdout)}
 	cr.Base, cr.Cand = reports.PairLabels(base, cand, "baseline")
 	if err != nil {
 		return gateError(stdout, err, cr, base, cand)
 	}
 	cr.C, cr.Gated = d.Comparison, d.Gated
-	cr.Notes = append(cr.Notes, gateNotes(d, noise, *noiseDir, cf.minN)...)
+	cr.Notes = append(cr.Notes, reports.GateNotes(d, noise, o.noise, o.cf.minN)...)
 	verdict := reports.GateVerdict(d)
-	if err := printVerdict(stdout, verdict, cr, cf.width); err != nil {
+	if err := printVerdict(stdout, verdict, cr, o.cf.width); err != nil {
 		return err
 	}
-	if *htmlFile != "" {
-		if err := reports.WriteHTMLFile(*htmlFile, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: verdict}, "", reports.ImagesThumb); err != nil {
-			fmt.Fprintf(stderr, "warning: could not write %s: %v\n", *htmlFile, err)
+	if o.html != "" {
+		if err := reports.WriteHTMLFile(o.html, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: verdict}, "", reports.ImagesThumb); err != nil {
+			fmt.Fprintf(stderr, "warning: could not write %s: %v\n", o.html, err)
 		}
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		if err := appendSummary(path, verdict, cr); err != nil {
+		if err := reports.AppendStepSummary(path, verdict, cr); err != nil {
 			fmt.Fprintf(stderr, "warning: could not write $GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
@@ -90,28 +102,25 @@ func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// gateRun is the gate's view of a loaded run.
-func gateRun(r *rundir.RunDir) stats.GateRun {
-	g := stats.GateRun{Name: r.Dir, Summary: r.Summary, Scores: r.Scores}
-	if r.Manifest != nil {
-		g.Skipped = len(r.Manifest.Dataset.Skipped)
+// load reads the two runs, refusing one run given twice or two runs
+// judged by different served models; an error is printed as the gate's
+// verdict line too.
+func (o *gateOptions) load(stdout io.Writer) ([]*rundir.RunDir, error) {
+	runs, err := rundir.LoadRuns([]string{o.baseline, o.candidate}, o.cf.aggregate(false))
+	if err != nil {
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return nil, reportErr(err)
 	}
-	return g
-}
-
-// gateNotes are the footnotes a decision adds under the table.
-func gateNotes(d *stats.GateDecision, noise *stats.JudgeNoise, noiseDir string, minN int) []string {
-	var notes []string
-	switch {
-	case len(d.Widened) > 0:
-		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats): the shift it shares across items added to the intervals of %s (its noise independent per item is in the paired intervals already); p is the larger of the bootstrap's and the normal's with the widened spread", noiseDir, noise.Repeats, strings.Join(d.Widened, ", ")))
-	case noise != nil:
-		notes = append(notes, fmt.Sprintf("judge noise from %s (%d repeats): it shares no shift across items, so the paired intervals, which resample the items' own noise, hold it already: nothing added", noiseDir, noise.Repeats))
+	if same, why, err := rundir.Same(o.baseline, o.candidate); err == nil && same {
+		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return nil, err
 	}
-	for _, r := range d.Small {
-		notes = append(notes, fmt.Sprintf("warning: %s has %d paired items, fewer than --min-n %d: it is not gated", r.Group, r.N, minN))
+	if err := o.cf.checkJudges(runs[0], runs[1]); err != nil {
+		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
+		return nil, err
 	}
-	return notes
+	return runs, nil
 }
 
 // gateError prints why the gate could not decide and maps it to an exit
@@ -123,12 +132,12 @@ func gateError(stdout io.Writer, err error, cr *reports.ComparisonReport, base, 
 	}
 	if ge.Kind == "unpaired" {
 		err = fmt.Errorf("%w (dataset fingerprints %s in %s, %s in %s): gate compares two runs of the same dataset",
-			err, fingerprint(base), base.Dir, fingerprint(cand), cand.Dir)
+			err, base.ShortFingerprint(), base.Dir, cand.ShortFingerprint(), cand.Dir)
 	}
 	fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 	if ge.Decision != nil {
 		cr.C, cr.Gated = ge.Decision.Comparison, ge.Decision.Gated
-		cr.Notes = append(cr.Notes, gateNotes(ge.Decision, nil, "", ge.Decision.Comparison.Thresholds.MinN)...)
+		cr.Notes = append(cr.Notes, reports.GateNotes(ge.Decision, nil, "", ge.Decision.Comparison.Thresholds.MinN)...)
 		if err := cr.Render(stdout, "text"); err != nil {
 			return err
 		}
@@ -137,24 +146,6 @@ func gateError(stdout io.Writer, err error, cr *reports.ComparisonReport, base, 
 		return &usageError{err}
 	}
 	return &incompleteError{err}
-}
-
-// fingerprint returns a run's dataset fingerprint, shortened.
-func fingerprint(r *rundir.RunDir) string {
-	if r.Manifest == nil || r.Manifest.Dataset.Fingerprint == "" {
-		return "(none recorded)"
-	}
-	return rundir.ShortHash(r.Manifest.Dataset.Fingerprint)
-}
-
-func appendSummary(path, verdict string, cr *reports.ComparisonReport) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f, "### psveval gate\n\n**%s**\n\n", strings.TrimPrefix(verdict, "gate: "))
-	err = cr.Render(f, "markdown")
-	return errors.Join(err, f.Close())
 }
 
 // printVerdict prints the gate's verdict line, wrapped only when --width

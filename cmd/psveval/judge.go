@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/psveval/psveval/eval"
-	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/reports"
@@ -99,15 +96,15 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	if err != nil {
 		return nil, "", reportErr(fmt.Errorf("source run: %w", err))
 	}
-	opts := sm.DatasetOptions(o.imageRoot)
+	var r *rubric.Rubric
 	if o.rubricFile != "" {
-		r, err := rubric.Load(o.rubricFile)
+		rb, err := rubric.Load(o.rubricFile)
 		if err != nil {
 			return nil, "", &usageError{err}
 		}
-		opts.Rubric = &r
+		r = &rb
 	}
-	ds, err := dataset.Open(cmp.Or(o.data, sm.Dataset.Path), opts)
+	ds, err := pipeline.SourceDataset(sm, o.data, o.imageRoot, r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -125,9 +122,6 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	}
 	pj := newJob(&o.rf, ef, ds, js, m, stderr)
 	pj.Rule, pj.Logger = rule, logger
-	pj.Model = eval.ModelFunc(func(ctx context.Context, it eval.Item) (eval.Answer, error) {
-		return eval.Answer{}, fmt.Errorf("item %q has no answer in the source run %s (psveval judge asks no model)", it.ID, o.src)
-	})
-	pj.Seed = func(dir string) error { return rundir.CopyAnswers(o.src, dir) }
+	pj.Rejudge(o.src)
 	return pj, sm.Dataset.Fingerprint, nil
 }

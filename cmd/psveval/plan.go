@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
@@ -57,21 +58,11 @@ func planLabels(dirs []string, labels string, half float64) (*reports.PlanReport
 	case !(half > 0 && half < 50):
 		return nil, usageErrorf("--half-width %g: want points between 0 and 50, such as 2", half)
 	}
-	m, err := rundir.Open(dirs[0])
-	if err != nil {
+	lp, err := rundir.PlanLabels(dirs[0], labels, half, 0.95)
+	if errors.Is(err, rundir.ErrNotRunDir) || errors.Is(err, rundir.ErrNoResults) {
 		return nil, reportErr(err)
-	}
-	ls, err := rundir.ReadLabelSet(labels)
-	if err != nil {
+	} else if err != nil {
 		return nil, &usageError{err}
-	}
-	items, _, err := rundir.CalItems(dirs[0], ls, m, rundir.CalibrateOptions{})
-	if err != nil {
-		return nil, &usageError{err}
-	}
-	lp, err := stats.PlanLabels(items, half, 0.95)
-	if err != nil {
-		return nil, &usageError{fmt.Errorf("%s on %s: %w", labels, dirs[0], err)}
 	}
 	return &reports.PlanReport{Labels: lp, Source: "pilot " + labels + " on " + dirs[0]}, nil
 }
@@ -85,30 +76,12 @@ func planItems(dirs []string, cf compareFlags, delta, power float64, noiseDir st
 	case !(power > 0 && power < 1):
 		return nil, usageErrorf("--power %g: want a chance between 0 and 1, such as 0.8", power)
 	}
-	runs, err := rundir.LoadRuns(dirs, cf.aggregate(false))
-	if err != nil {
+	ip, err := rundir.PlanItems(dirs, cf.aggregate(false), stats.ItemPlanOptions{Delta: delta, Power: power, Alpha: cf.alpha, MaxDrop: cf.maxDrop}, noiseDir)
+	if errors.Is(err, rundir.ErrNotRunDir) || errors.Is(err, rundir.ErrNoResults) || errors.Is(err, stats.ErrInconsistent) {
 		return nil, reportErr(err)
-	}
-	var cand map[string]stats.Scored
-	src := dirs[0]
-	if len(runs) == 2 {
-		if same, why, err := rundir.Same(dirs[0], dirs[1]); err == nil && same {
-			return nil, usageErrorf("%s and %s are one run (%s): give two runs of the same items, or one", dirs[0], dirs[1], why)
-		}
-		cand, src = runs[1].Scores, dirs[0]+" and "+dirs[1]
-	}
-	diffs, clusters := stats.PilotDiffs(runs[0].Scores, cand)
-	o := stats.ItemPlanOptions{Delta: delta, Power: power, Alpha: cf.alpha, MaxDrop: cf.maxDrop}
-	if noiseDir != "" {
-		noise, err := rundir.ReadNoise(noiseDir)
-		if err != nil {
-			return nil, usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", noiseDir, err)
-		}
-		o.SharedSD = noise.SharedSD()[stats.AvgMicro]
-	}
-	ip, err := stats.PlanItems(diffs, clusters, cand != nil, o)
-	if err != nil {
+	} else if err != nil {
 		return nil, &usageError{err}
 	}
+	src := strings.Join(dirs, " and ")
 	return &reports.PlanReport{Items: ip, Source: src}, nil
 }

@@ -294,29 +294,9 @@ func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d dis
 	if err := reports.Finished(stdout, run, reports.Options{Title: d.title, Width: termWidth(stdout)}); err != nil {
 		return err
 	}
-	mc, jc := s.Run.Calls["model"], s.Run.Calls["judge"]
-	retries := fmt.Sprintf("HTTP retries: model %d, judge %d", mc.Retries, jc.Retries)
-	if out.Manifest.Source != "" { // a re-judging: the answers, and their retries, are the source run's
-		retries = fmt.Sprintf("HTTP retries: judge %d (the answers are the source run's)", jc.Retries)
+	for _, l := range reports.RunLines(dir, s, out.Manifest, out.Totals.Cached) {
+		sayf(stderr, "%s", l)
 	}
-	sayf(stderr, "%s: %d scored, %d unscored, %s; %s; %s, %s; %s",
-		eval.Nouns(s.NItems, "item"), s.NScored, s.NUnscored, eval.Nouns(s.NErrors, "error"), retries,
-		eval.Nouns(jc.Repairs, "judge repair"), eval.Nouns(jc.LengthRetries, "length re-ask"), eval.Nouns(out.Totals.Cached, "cached judgment"))
-	for _, kind := range []string{"model", "judge"} {
-		if n := s.Run.Timeouts[kind]; n > 0 {
-			conc, _ := out.Manifest.Settings[map[string]string{"model": "concurrency", "judge": "judge_concurrency"}[kind]].(int)
-			sayf(stderr, "note: %s to the %s timed out at --call-timeout and %s sent again: the server serves fewer requests at once than the %d psveval keeps in flight; --%sconcurrency auto finds the level it serves (or raise --call-timeout)",
-				eval.Nouns(n, "request"), kind, map[bool]string{true: "was", false: "were"}[n == 1], conc, map[string]string{"model": "", "judge": "judge-"}[kind])
-		}
-	}
-	if c := s.Cost; c != nil {
-		sayf(stderr, "cost: $%.4f (model $%.4f, judge $%.4f); judge tokens: %d prompt (%d cached), %d completion",
-			c.TotalUSD, c.ModelUSD, c.JudgeUSD, s.Usage.Judge.Prompt, s.Usage.Judge.Cached, s.Usage.Judge.Completion)
-	}
-	if s.Truncated > 0 {
-		sayf(stderr, "warning: %s cut off at max_tokens (finish_reason length) and scored as they stand: raise --max-tokens", eval.Nouns(s.Truncated, "answer"))
-	}
-	sayf(stderr, "wrote %s/{%s,%s,%s,%s}", dir, rundir.ResultsFile, rundir.SummaryFile, rundir.ReportFile, rundir.ManifestFile)
 	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
 		return fmt.Errorf("%w; errored items are retried by running the same command again", err)
 	}

@@ -74,3 +74,22 @@ func fileHash(path string) ([32]byte, error) {
 	}
 	return [32]byte(h.Sum(nil)), nil
 }
+
+// GateRun is the gate's view of a loaded run: its scores, and the items
+// it skipped as bad input.
+func (r *RunDir) GateRun() stats.GateRun {
+	g := stats.GateRun{Name: r.Dir, Summary: r.Summary, Scores: r.Scores}
+	if r.Manifest != nil {
+		g.Skipped = len(r.Manifest.Dataset.Skipped)
+	}
+	return g
+}
+
+// ShortFingerprint is the run's dataset fingerprint, shortened, or
+// "(none recorded)".
+func (r *RunDir) ShortFingerprint() string {
+	if r.Manifest == nil || r.Manifest.Dataset.Fingerprint == "" {
+		return "(none recorded)"
+	}
+	return ShortHash(r.Manifest.Dataset.Fingerprint)
+}
