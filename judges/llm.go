@@ -214,7 +214,7 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 	labels := rubric.Labels(it.Rubric)
 	if j.cfg.Mode == ModeJoint {
 		if j.cfg.Order == OrderShuffle {
-			return j.shuffled(ctx, it, ans, labels)
+			return j.shuffled(ctx, it, ans)
 		}
 		return j.call(ctx, it, ans, it.Rubric, labels)
 	}
@@ -242,19 +242,15 @@ func (j *LLM) Judge(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Ve
 // shuffled judges the item's criteria shown in its own random order,
 // and returns the verdicts in the rubric's order, with the order shown
 // recorded in the verdict.
-func (j *LLM) shuffled(ctx context.Context, it eval.Item, ans eval.Answer, labels []string) (eval.Verdict, error) {
-	perm := CriterionOrder(j.cfg.OrderSeed, it.ID, len(it.Rubric))
-	cs, ls := make([]rubric.Criterion, len(perm)), make([]string, len(perm))
-	for k, i := range perm {
-		cs[k], ls[k] = it.Rubric[i], labels[i]
-	}
-	v, err := j.call(ctx, it, ans, cs, ls)
+func (j *LLM) shuffled(ctx context.Context, it eval.Item, ans eval.Answer) (eval.Verdict, error) {
+	p := j.parts(it)[0]
+	v, err := j.call(ctx, it, ans, p.cs, p.labels)
 	shown := v.Criteria
-	v.Criteria = make([]eval.CriterionVerdict, len(perm))
-	for k, i := range perm {
+	v.Criteria = make([]eval.CriterionVerdict, len(p.idx))
+	for k, i := range p.idx {
 		v.Criteria[i] = shown[k]
 	}
-	v.Order = ls
+	v.Order = p.labels
 	return v, err
 }
 
@@ -280,27 +276,13 @@ func (j *LLM) render(it eval.Item, answer string, cs []rubric.Criterion, labels 
 // in per-criterion mode; repairs and retries are not counted. It lets a
 // dry run estimate the judge's input from what would really be sent.
 func (j *LLM) Prompts(it eval.Item, answer string) ([][2]string, error) {
-	labels := rubric.Labels(it.Rubric)
-	if j.cfg.Mode == ModeJoint {
-		cs := it.Rubric
-		if j.cfg.Order == OrderShuffle {
-			perm := CriterionOrder(j.cfg.OrderSeed, it.ID, len(cs))
-			all := labels
-			cs, labels = make([]rubric.Criterion, len(perm)), make([]string, len(perm))
-			for k, i := range perm {
-				cs[k], labels[k] = it.Rubric[i], all[i]
-			}
-		}
-		sys, user, err := j.render(it, answer, cs, labels)
-		return [][2]string{{sys, user}}, err
-	}
-	out := make([][2]string, len(it.Rubric))
-	for i := range it.Rubric {
-		sys, user, err := j.render(it, answer, it.Rubric[i:i+1], labels[i:i+1])
+	var out [][2]string
+	for _, p := range j.parts(it) {
+		sys, user, err := j.render(it, answer, p.cs, p.labels)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = [2]string{sys, user}
+		out = append(out, [2]string{sys, user})
 	}
 	return out, nil
 }
