@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
@@ -32,7 +33,7 @@ func (a *agreeFlags) validate() error {
 		return err
 	}
 	if a.format != "text" && a.format != "json" {
-		return usageErrorf("--format %q: want text or json", a.format)
+		return cmdline.Usagef("--format %q: want text or json", a.format)
 	}
 	return nil
 }
@@ -44,14 +45,14 @@ func (a *agreeFlags) render(w io.Writer, ar *reports.AgreementReport) error {
 
 // auditCmd measures a run's judge against human labels.
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("audit", "--labels LABELS.jsonl [flags] RUN_DIR\n       psveval audit --sample N [--stratify type] [--seed S] -o SHEET.jsonl RUN_DIR", stderr)
+	fs := cmdline.NewFlagSet("audit", "--labels LABELS.jsonl [flags] RUN_DIR\n       psveval audit --sample N [--stratify type] [--seed S] -o SHEET.jsonl RUN_DIR", stderr)
 	labelsFile := fs.String("labels", "", "human verdicts, one JSON object a line: {\"id\": ITEM, \"dim\": CRITERION, \"met\": true|false}")
 	minKappa := fs.Float64("min-kappa", -1, "exit 1 when the judge's overall κ against the labels is below this (for example 0.6); off when negative")
 	var af agreeFlags
 	af.register(fs)
 	var so sampleOptions
 	so.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := af.validate(); err != nil {
@@ -59,31 +60,28 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if so.n != 0 {
 		if *labelsFile != "" {
-			return usageErrorf("--sample draws a label sheet and --labels measures labels: give one of them")
+			return cmdline.Usagef("--sample draws a label sheet and --labels measures labels: give one of them")
 		}
 		return so.run(fs.Args(), af.seed, stderr)
 	}
 	if fs.NArg() != 1 || *labelsFile == "" {
-		return usageErrorf("audit takes --labels FILE and one run directory, or --sample N -o SHEET and one run directory")
+		return cmdline.Usagef("audit takes --labels FILE and one run directory, or --sample N -o SHEET and one run directory")
 	}
 	if *minKappa > 1 {
-		return usageErrorf("--min-kappa %g: want at most 1", *minKappa)
+		return cmdline.Usagef("--min-kappa %g: want at most 1", *minKappa)
 	}
 	dir := fs.Arg(0)
-	if _, err := rundir.Open(dir); err != nil {
+	run, err := rundir.OpenVerdicts(dir)
+	if err != nil {
 		return reportErr(err)
 	}
 	labels, err := rundir.ReadLabels(*labelsFile)
 	if err != nil {
 		return err
 	}
-	run, err := rundir.ReadVerdicts(dir)
-	if err != nil {
-		return reportErr(err)
-	}
 	lm := rundir.MatchLabels(labels, run)
 	if len(lm.Pairs) == 0 {
-		return usageErrorf("no label matches a verdict of %s: check the ids and criterion names against its results.jsonl", dir)
+		return cmdline.Usagef("no label matches a verdict of %s: check the ids and criterion names against its results.jsonl", dir)
 	}
 	ar := &reports.AgreementReport{
 		Title: fmt.Sprintf("judge of %s against %s (%s)", dir, *labelsFile, eval.Nouns(len(lm.Pairs), "labelled verdict")),
@@ -104,24 +102,21 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // agreeCmd measures two judgings of the same answers against each other.
 func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("agree", "[flags] RUN_A RUN_B", stderr)
+	fs := cmdline.NewFlagSet("agree", "[flags] RUN_A RUN_B", stderr)
 	var af agreeFlags
 	af.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := af.validate(); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return usageErrorf("agree takes two run directories that judged the same answers: RUN_A RUN_B")
+		return cmdline.Usagef("agree takes two run directories that judged the same answers: RUN_A RUN_B")
 	}
 	var vs [2]*rundir.Verdicts
 	for i, d := range fs.Args() {
-		if _, err := rundir.Open(d); err != nil {
-			return reportErr(err)
-		}
-		v, err := rundir.ReadVerdicts(d)
+		v, err := rundir.OpenVerdicts(d)
 		if err != nil {
 			return reportErr(err)
 		}
@@ -130,7 +125,7 @@ func agreeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a, b := fs.Arg(0), fs.Arg(1)
 	vm := rundir.MatchVerdicts(vs[0], vs[1])
 	if len(vm.Pairs) == 0 {
-		return usageErrorf("%s and %s share no judged criterion: give two judgings of the same answers (psveval judge)", a, b)
+		return cmdline.Usagef("%s and %s share no judged criterion: give two judgings of the same answers (psveval judge)", a, b)
 	}
 	ar := &reports.AgreementReport{
 		Title: fmt.Sprintf("%s (B) against %s (A): %s", b, a, eval.Nouns(len(vm.Pairs), "verdict pair")),
@@ -173,17 +168,17 @@ func (o *sampleOptions) register(fs *flag.FlagSet) {
 func (o *sampleOptions) run(args []string, seed uint64, stderr io.Writer) error {
 	switch {
 	case o.n < 1:
-		return usageErrorf("--sample %d: want at least 1 item", o.n)
+		return cmdline.Usagef("--sample %d: want at least 1 item", o.n)
 	case len(args) != 1:
-		return usageErrorf("audit --sample takes one run directory")
+		return cmdline.Usagef("audit --sample takes one run directory")
 	case o.out == "":
-		return usageErrorf("audit --sample writes a label sheet: give -o SHEET.jsonl")
+		return cmdline.Usagef("audit --sample writes a label sheet: give -o SHEET.jsonl")
 	case filepath.Ext(o.out) == ".html":
-		return usageErrorf("-o %s: name the JSONL sheet (say, sheet.jsonl); its HTML page is written beside it", o.out)
+		return cmdline.Usagef("-o %s: name the JSONL sheet (say, sheet.jsonl); its HTML page is written beside it", o.out)
 	case !slices.Contains([]string{reports.ImagesNone, reports.ImagesThumb, reports.ImagesFull}, o.images):
-		return usageErrorf("--images %q: want none, thumb or full", o.images)
+		return cmdline.Usagef("--images %q: want none, thumb or full", o.images)
 	}
-	if err := checkOutFile("-o", o.out); err != nil {
+	if err := cmdline.CheckOutFile("-o", o.out); err != nil {
 		return err
 	}
 	sheet, page, err := reports.DrawLabelSheet(args[0], rundir.SampleOptions{N: o.n, Seed: seed, Stratify: o.stratify}, o.out, o.imageRoot, o.images)

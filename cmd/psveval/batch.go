@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/store"
@@ -17,15 +18,15 @@ import (
 // input file, or journals a batch output file into the run.
 func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "export" && args[0] != "import") {
-		return usageErrorf("batch takes export or import, with the run's settings:\n  psveval batch export --config eval.yaml --out RUN --what answers|judgments -o requests.jsonl\n  psveval batch import --config eval.yaml --out RUN responses.jsonl")
+		return cmdline.Usagef("batch takes export or import, with the run's settings:\n  psveval batch export --config eval.yaml --out RUN --what answers|judgments -o requests.jsonl\n  psveval batch import --config eval.yaml --out RUN responses.jsonl")
 	}
 	verb := args[0]
-	fs := newFlagSet("batch "+verb, "[run flags] "+map[string]string{"export": "--what answers|judgments -o FILE", "import": "RESPONSES.jsonl"}[verb], stderr)
+	fs := cmdline.NewFlagSet("batch "+verb, "[run flags] "+map[string]string{"export": "--what answers|judgments -o FILE", "import": "RESPONSES.jsonl"}[verb], stderr)
 	var o runOptions
 	o.register(fs)
 	what := fs.String("what", pipeline.BatchAnswers, "export: the requests to write: answers (the model's) or judgments (the judges', for answered items)")
 	outFile := fs.String("o", "", "export: the batch input `file` to write")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := cmdline.Parse(fs, args[1:]); err != nil {
 		return err
 	}
 	o.args = runArgsOf(args[1 : len(args)-fs.NArg()])
@@ -36,15 +37,15 @@ func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if verb == "export" {
 		switch {
 		case *outFile == "" || fs.NArg() > 0:
-			return usageErrorf("batch export writes one file: give -o FILE and no other arguments")
+			return cmdline.Usagef("batch export writes one file: give -o FILE and no other arguments")
 		case !slices.Contains([]string{pipeline.BatchAnswers, pipeline.BatchJudgments}, *what):
-			return usageErrorf("--what %q: want answers or judgments", *what)
+			return cmdline.Usagef("--what %q: want answers or judgments", *what)
 		}
-		if err := checkOutFile("-o", *outFile); err != nil {
+		if err := cmdline.CheckOutFile("-o", *outFile); err != nil {
 			return err
 		}
 	} else if fs.NArg() != 1 {
-		return usageErrorf("batch import takes one batch output file")
+		return cmdline.Usagef("batch import takes one batch output file")
 	}
 	pj, err := o.job(logger, stderr)
 	if err != nil {
@@ -66,13 +67,13 @@ func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
-		return &usageError{err}
+		return cmdline.Usage(err)
 	}
 	defer f.Close()
 	rep, err := pj.Import(fs.Arg(0), f)
 	if err != nil {
 		if _, ok := err.(*pipeline.BatchError); ok {
-			return &usageError{err}
+			return cmdline.Usage(err)
 		}
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
@@ -39,7 +40,7 @@ func (c *compareFlags) checkJudges(base, cand *rundir.RunDir) error {
 		return nil
 	}
 	if d := rundir.JudgeChange(base.Manifest, cand.Manifest); len(d) > 0 {
-		return usageErrorf("%s and %s were judged by different served models (%s): their difference mixes model and judge; re-judge one with the other's judge (psveval judge), or give --allow-judge-change", base.Dir, cand.Dir, strings.Join(d, "; "))
+		return cmdline.Usagef("%s and %s were judged by different served models (%s): their difference mixes model and judge; re-judge one with the other's judge (psveval judge), or give --allow-judge-change", base.Dir, cand.Dir, strings.Join(d, "; "))
 	}
 	return nil
 }
@@ -51,11 +52,11 @@ func (c *compareFlags) validate() error {
 	}
 	switch {
 	case !(c.alpha > 0 && c.alpha < 1):
-		return usageErrorf("--alpha %g: want a significance level between 0 and 1, such as 0.05", c.alpha)
+		return cmdline.Usagef("--alpha %g: want a significance level between 0 and 1, such as 0.05", c.alpha)
 	case !(c.maxDrop >= 0) || math.IsInf(c.maxDrop, 0):
-		return usageErrorf("--max-drop %g: want a drop in accuracy points of 0 or more, such as 1.0", c.maxDrop)
+		return cmdline.Usagef("--max-drop %g: want a drop in accuracy points of 0 or more, such as 1.0", c.maxDrop)
 	case c.minN < 1:
-		return usageErrorf("--min-n %d: want at least 1 paired item", c.minN)
+		return cmdline.Usagef("--min-n %d: want at least 1 paired item", c.minN)
 	}
 	return nil
 }
@@ -80,24 +81,24 @@ func (c *compareFlags) compare(base, cand *rundir.RunDir) *stats.Comparison {
 }
 
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compare", "[flags] BASE_DIR CAND_DIR", stderr)
+	fs := cmdline.NewFlagSet("compare", "[flags] BASE_DIR CAND_DIR", stderr)
 	var cf compareFlags
 	cf.register(fs)
 	format := fs.String("format", "text", "output `format`: text, markdown, json, or html (both runs item by item, with improved, worsened and changed-answer filters; needs -o)")
 	var hf htmlFlags
 	hf.register(fs)
 	flips := fs.Bool("flips", false, "list the items whose score changed, with question, both answers and both verdicts")
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.validate(); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return usageErrorf("compare takes two run directories: BASE_DIR CAND_DIR")
+		return cmdline.Usagef("compare takes two run directories: BASE_DIR CAND_DIR")
 	}
 	if !slices.Contains([]string{"text", "markdown", "md", "json", "html"}, *format) {
-		return usageErrorf("--format %q: want text, markdown, json or html", *format)
+		return cmdline.Usagef("--format %q: want text, markdown, json or html", *format)
 	}
 	if err := hf.validate(*format); err != nil {
 		return err
@@ -116,7 +117,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return hf.write(stderr, runs, []string{cr.Base, cr.Cand}, reports.Options{CI: true, Title: "psveval compare: " + cr.Cand + " against " + cr.Base})
 	}
 	if err := hf.output(stdout, func(w io.Writer) error { return cr.Render(w, *format) }); err != nil {
-		return &usageError{err}
+		return cmdline.Usage(err)
 	}
 	if *flips {
 		flips, err := rundir.Flips(base, cand)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
@@ -33,19 +34,19 @@ func demoData() (string, error) {
 }
 
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", "[--out DIR] [--data FILE]", stderr)
+	fs := cmdline.NewFlagSet("demo", "[--out DIR] [--data FILE]", stderr)
 	out := fs.String("out", "", "keep the run `directory` here (default: a temporary one, removed afterwards)")
 	data := fs.String("data", "", "dataset `file` (default: the bundled testdata/psv-mini.parquet)")
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
-	if err := checkOutDir("--out", *out); err != nil {
+	if err := cmdline.CheckOutDir("--out", *out); err != nil {
 		return err
 	}
 	if *data == "" {
 		d, err := demoData()
 		if err != nil {
-			return &usageError{err}
+			return cmdline.Usage(err)
 		}
 		*data = d
 	}
@@ -85,8 +86,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "demo: %s against simulated endpoints at %s\n", *data, url)
 	o := defaultRunOptions()
 	o.df.data, o.rf.out, o.rf.noCache, o.rf.progress = *data, dir, true, "none"
-	o.ef.modelURLs, o.ef.model = listFlag{url}, "demo-vlm"
-	o.ef.judgeURLs, o.ef.judgeModels = listFlag{url}, listFlag{llmtest.DefaultJudge}
+	o.ef.modelURLs, o.ef.model = cmdline.List{url}, "demo-vlm"
+	o.ef.judgeURLs, o.ef.judgeModels = cmdline.List{url}, cmdline.List{llmtest.DefaultJudge}
 	o.args = []string{"--data", *data, "--out", dir, "--no-cache", "--progress", "none", "--model-url", url, "--model", "demo-vlm", "--judge-url", url, "--judge-model", llmtest.DefaultJudge}
 	o.title = "SIMULATED ENDPOINTS (psveval's fake server): these numbers describe no real model"
 	err = o.run(ctx, stdout, stderr)

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
@@ -20,42 +18,16 @@ import (
 	"github.com/psveval/psveval/rubric"
 )
 
-// paramFlag accumulates --model-param key=value flags. The value is read
-// as JSON when it parses (numbers, true, objects), else as a string.
-// key=null removes a default parameter.
-type paramFlag struct{ kv []string }
-
-func (p *paramFlag) String() string { return strings.Join(p.kv, ",") }
-func (p *paramFlag) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || strings.TrimSpace(k) == "" {
-		return fmt.Errorf("want key=value, got %q", s)
-	}
-	// A value that starts like JSON must be JSON: {bad would otherwise be
-	// sent as the string "{bad".
-	if t := strings.TrimSpace(v); t != "" && strings.ContainsRune(`{["`, rune(t[0])) && !json.Valid([]byte(t)) {
-		var x any
-		return fmt.Errorf("%s: the value %q is not valid JSON (%v)", strings.TrimSpace(k), v, json.Unmarshal([]byte(t), &x))
-	}
-	p.kv = append(p.kv, s)
-	return nil
-}
-
-// apply writes the flags over defaults and returns the result.
-func (p *paramFlag) apply(defaults map[string]any) map[string]any {
-	return llm.ApplyParams(defaults, p.kv)
-}
-
 // endpointFlags configure the model under test and the judges.
 type endpointFlags struct {
-	modelURLs                       listFlag
+	modelURLs                       cmdline.List
 	modelURL, model, system, suffix string
-	modelParams                     paramFlag
+	modelParams                     cmdline.Params
 	maxTokens, seed                 int
 	modelRPS                        float64
 
-	judgeURLs, judgeModels listFlag
-	judgeParams            paramFlag
+	judgeURLs, judgeModels cmdline.List
+	judgeParams            cmdline.Params
 	judgeFormat, judgeMode string
 	criterionOrder         string
 	criterionSeed          uint64
@@ -89,7 +61,7 @@ func (e *endpointFlags) registerModel(fs *flag.FlagSet) {
 	fs.StringVar(&e.suffix, "question-suffix", "", `text appended to each question after a newline (e.g. "Please answer the question concisely.")`)
 	fs.Float64Var(&e.modelRPS, "model-rps", 0, "limit model requests per `second`, retries included (0: no limit)")
 	e.concurrency = 64
-	fs.Var(concValue{&e.concurrency, &e.concAuto}, "concurrency", "model requests in flight (`N`), or auto: an adaptive limit that finds the endpoint's knee (up to --max-concurrency)")
+	fs.Var(cmdline.Conc{N: &e.concurrency, Auto: &e.concAuto}, "concurrency", "model requests in flight (`N`), or auto: an adaptive limit that finds the endpoint's knee (up to --max-concurrency)")
 }
 
 func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
@@ -105,7 +77,7 @@ func (e *endpointFlags) registerJudge(fs *flag.FlagSet) {
 	fs.IntVar(&e.judgeMaxTokens, "judge-max-tokens", 2048, "the judge's max_tokens (a cut-off reply is retried once with twice as many)")
 	fs.Float64Var(&e.judgeRPS, "judge-rps", 0, "limit judge requests per `second`, retries included (0: no limit)")
 	e.judgeConc = 32
-	fs.Var(concValue{&e.judgeConc, &e.judgeAuto}, "judge-concurrency", "judge requests in flight (`N`), or auto (see --concurrency)")
+	fs.Var(cmdline.Conc{N: &e.judgeConc, Auto: &e.judgeAuto}, "judge-concurrency", "judge requests in flight (`N`), or auto (see --concurrency)")
 	fs.StringVar(&e.score, "score", string(rubric.DefaultRule), "item score: points (HealthBench: met points over positive points), all (every criterion) or mean")
 }
 
@@ -133,11 +105,11 @@ func judgeKey() string {
 }
 
 func (e *endpointFlags) modelParamsMap() map[string]any {
-	return e.modelParams.apply(pipeline.GreedyParams(e.maxTokens, e.seed))
+	return e.modelParams.Apply(pipeline.GreedyParams(e.maxTokens, e.seed))
 }
 
 func (e *endpointFlags) judgeParamsMap() map[string]any {
-	return e.judgeParams.apply(pipeline.JudgeParams(e.judgeMaxTokens))
+	return e.judgeParams.Apply(pipeline.JudgeParams(e.judgeMaxTokens))
 }
 
 // adaptiveLimits sets up --concurrency auto and --judge-concurrency auto:
@@ -180,13 +152,13 @@ func (e *endpointFlags) clientConfig(name, url, key string, params map[string]an
 func (e *endpointFlags) validateCalls() error {
 	switch {
 	case e.maxAttempts < 1:
-		return usageErrorf("--max-attempts %d: want at least 1", e.maxAttempts)
+		return cmdline.Usagef("--max-attempts %d: want at least 1", e.maxAttempts)
 	case e.callTimeout <= 0:
-		return usageErrorf("--call-timeout %s: want a positive duration such as 120s", e.callTimeout)
+		return cmdline.Usagef("--call-timeout %s: want a positive duration such as 120s", e.callTimeout)
 	case e.maxRespBytes < 1:
-		return usageErrorf("--max-response-bytes %d: want at least 1", e.maxRespBytes)
+		return cmdline.Usagef("--max-response-bytes %d: want at least 1", e.maxRespBytes)
 	case e.breaker < 0:
-		return usageErrorf("--breaker %d: want 0 (never) or more calls", e.breaker)
+		return cmdline.Usagef("--breaker %d: want 0 (never) or more calls", e.breaker)
 	}
 	return nil
 }
@@ -195,31 +167,31 @@ func (e *endpointFlags) validateCalls() error {
 func (e *endpointFlags) validateJudge() error {
 	for _, u := range e.judgeURLs {
 		if err := llm.CheckURL(u); err != nil {
-			return usageErrorf("--judge-url: %v", err)
+			return cmdline.Usagef("--judge-url: %v", err)
 		}
 	}
 	switch {
 	case !slices.Contains(judges.Formats, e.judgeFormat):
-		return usageErrorf("--judge-format %q: want %s", e.judgeFormat, strings.Join(judges.Formats, ", "))
+		return cmdline.Usagef("--judge-format %q: want %s", e.judgeFormat, strings.Join(judges.Formats, ", "))
 	case !slices.Contains([]string{judges.ModeJoint, judges.ModePerCriterion}, e.judgeMode):
-		return usageErrorf("--judge-mode %q: want joint or per-criterion", e.judgeMode)
+		return cmdline.Usagef("--judge-mode %q: want joint or per-criterion", e.judgeMode)
 	case !slices.Contains(judges.Orders, e.criterionOrder):
-		return usageErrorf("--criterion-order %q: want fixed or shuffle", e.criterionOrder)
+		return cmdline.Usagef("--criterion-order %q: want fixed or shuffle", e.criterionOrder)
 	case e.criterionOrder == judges.OrderShuffle && e.judgeMode != judges.ModeJoint:
-		return usageErrorf("--criterion-order shuffle needs --judge-mode joint: per-criterion mode asks each criterion alone")
+		return cmdline.Usagef("--criterion-order shuffle needs --judge-mode joint: per-criterion mode asks each criterion alone")
 	case e.judgeRepairs < 0:
-		return usageErrorf("--judge-repairs %d: want 0 or more", e.judgeRepairs)
+		return cmdline.Usagef("--judge-repairs %d: want 0 or more", e.judgeRepairs)
 	case e.judgeMaxTokens < 1:
-		return usageErrorf("--judge-max-tokens %d: want at least 1", e.judgeMaxTokens)
+		return cmdline.Usagef("--judge-max-tokens %d: want at least 1", e.judgeMaxTokens)
 	case e.judgeConc < 1 && !e.judgeAuto:
-		return usageErrorf("--judge-concurrency %d: want at least 1 request in flight", e.judgeConc)
+		return cmdline.Usagef("--judge-concurrency %d: want at least 1 request in flight", e.judgeConc)
 	case e.maxConc < 1:
-		return usageErrorf("--max-concurrency %d: want at least 1", e.maxConc)
+		return cmdline.Usagef("--max-concurrency %d: want at least 1", e.maxConc)
 	case !(e.judgeRPS >= 0) || math.IsInf(e.judgeRPS, 0):
-		return usageErrorf("--judge-rps %g: want 0 (no limit) or more requests per second", e.judgeRPS)
+		return cmdline.Usagef("--judge-rps %g: want 0 (no limit) or more requests per second", e.judgeRPS)
 	}
 	if _, err := rubric.ParseRule(e.score); err != nil {
-		return usageErrorf("--score %q: want points, all or mean", e.score)
+		return cmdline.Usagef("--score %q: want points, all or mean", e.score)
 	}
 	return e.validateCalls()
 }
@@ -230,27 +202,27 @@ func (e *endpointFlags) modelInfo() (rundir.EndpointInfo, error) {
 		e.modelURL = e.modelURLs[0]
 	}
 	if e.modelURL == "" || e.model == "" {
-		return rundir.EndpointInfo{}, usageErrorf("give the model endpoint: --model-url URL --model NAME")
+		return rundir.EndpointInfo{}, cmdline.Usagef("give the model endpoint: --model-url URL --model NAME")
 	}
 	var replicas []string
 	for _, u := range e.modelURLs {
 		if err := llm.CheckURL(u); err != nil {
-			return rundir.EndpointInfo{}, usageErrorf("--model-url: %v", err)
+			return rundir.EndpointInfo{}, cmdline.Usagef("--model-url: %v", err)
 		}
 		replicas = append(replicas, llm.RedactURL(u))
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(e.modelURLs)))) != len(e.modelURLs) {
-		return rundir.EndpointInfo{}, usageErrorf("--model-url: the same URL is given twice")
+		return rundir.EndpointInfo{}, cmdline.Usagef("--model-url: the same URL is given twice")
 	}
 	switch {
 	case e.maxTokens < 1:
-		return rundir.EndpointInfo{}, usageErrorf("--max-tokens %d: want at least 1", e.maxTokens)
+		return rundir.EndpointInfo{}, cmdline.Usagef("--max-tokens %d: want at least 1", e.maxTokens)
 	case e.seed < 0:
-		return rundir.EndpointInfo{}, usageErrorf("--seed %d: want 0 or more", e.seed)
+		return rundir.EndpointInfo{}, cmdline.Usagef("--seed %d: want 0 or more", e.seed)
 	case e.concurrency < 1 && !e.concAuto:
-		return rundir.EndpointInfo{}, usageErrorf("--concurrency %d: want at least 1 request in flight", e.concurrency)
+		return rundir.EndpointInfo{}, cmdline.Usagef("--concurrency %d: want at least 1 request in flight", e.concurrency)
 	case !(e.modelRPS >= 0) || math.IsInf(e.modelRPS, 0):
-		return rundir.EndpointInfo{}, usageErrorf("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
+		return rundir.EndpointInfo{}, cmdline.Usagef("--model-rps %g: want 0 (no limit) or more requests per second", e.modelRPS)
 	}
 	return rundir.EndpointInfo{
 		URL: llm.RedactURL(e.modelURL), Replicas: replicas[1:], Model: e.model, Params: e.modelParamsMap(),
@@ -275,7 +247,7 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*ju
 	if e.judgePrompt != "" {
 		p, err := rubric.LoadPrompt(e.judgePrompt)
 		if err != nil {
-			return nil, &usageError{err}
+			return nil, cmdline.Usage(err)
 		}
 		prompt = p
 	}
@@ -293,43 +265,7 @@ func (e *endpointFlags) newJudges(logger *slog.Logger, notify func(string)) (*ju
 		notify(fmt.Sprintf("judge %s refused response_format %s (%v); using %s from now on (--judge-format auto; the manifest records it)", model, from, refusal, to))
 	})
 	if err != nil {
-		return nil, &usageError{err}
+		return nil, cmdline.Usage(err)
 	}
 	return p, nil
-}
-
-// concValue is a concurrency flag: a number, or auto.
-type concValue struct {
-	n    *int
-	auto *bool
-}
-
-func (c concValue) String() string {
-	if c.n == nil {
-		return ""
-	}
-	if *c.auto {
-		return "auto"
-	}
-	return strconv.Itoa(*c.n)
-}
-
-func (c concValue) Set(s string) error {
-	if s == "auto" {
-		*c.auto = true
-		return nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("want a number of requests or auto, got %q", s)
-	}
-	*c.n, *c.auto = n, false
-	return nil
-}
-
-func (c concValue) kind() string { return "an integer or auto" }
-
-// noteTo returns a function that prints a note on w.
-func noteTo(w io.Writer) func(string) {
-	return func(msg string) { sayf(w, "note: %s", msg) }
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/llmtest"
 )
 
@@ -85,10 +86,10 @@ func (f *fakeFlags) config() (llmtest.Config, error) {
 }
 
 func fakeServerCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("fake-server", "[flags]", stderr)
+	fs := cmdline.NewFlagSet("fake-server", "[flags]", stderr)
 	var ff fakeFlags
 	ff.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := ff.config()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
@@ -39,11 +40,11 @@ func (o *gateOptions) policy(nargs int) (stats.GatePolicy, *stats.JudgeNoise, er
 	}
 	switch {
 	case !(o.maxErr >= 0 && o.maxErr <= 1):
-		return p, nil, usageErrorf("--max-error-rate %g: want a share between 0 and 1", o.maxErr)
+		return p, nil, cmdline.Usagef("--max-error-rate %g: want a share between 0 and 1", o.maxErr)
 	case o.baseline == "" || o.candidate == "" || nargs > 0:
-		return p, nil, usageErrorf("gate needs --baseline DIR and --candidate DIR, and no other arguments")
+		return p, nil, cmdline.Usagef("gate needs --baseline DIR and --candidate DIR, and no other arguments")
 	}
-	if err := checkOutFile("--html", o.html); err != nil {
+	if err := cmdline.CheckOutFile("--html", o.html); err != nil {
 		return p, nil, err
 	}
 	p = stats.GatePolicy{Compare: o.cf.options(), Types: o.types, MaxErrorRate: o.maxErr}
@@ -52,17 +53,17 @@ func (o *gateOptions) policy(nargs int) (stats.GatePolicy, *stats.JudgeNoise, er
 	}
 	noise, err := rundir.ReadNoise(o.noise)
 	if err != nil {
-		return p, nil, usageErrorf("--noise %s: %v (give the --out directory of psveval judge --repeat K)", o.noise, err)
+		return p, nil, cmdline.Usagef("--noise %s: %v (give the --out directory of psveval judge --repeat K)", o.noise, err)
 	}
 	p.JudgeSD = noise.SharedSD()
 	return p, noise, nil
 }
 
 func gateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("gate", "--baseline DIR --candidate DIR [--max-drop 1.0] [--alpha 0.05] [--types avg|all|LIST]", stderr)
+	fs := cmdline.NewFlagSet("gate", "--baseline DIR --candidate DIR [--max-drop 1.0] [--alpha 0.05] [--types avg|all|LIST]", stderr)
 	var o gateOptions
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	policy, noise, err := o.policy(fs.NArg())
@@ -112,7 +113,7 @@ func (o *gateOptions) load(stdout io.Writer) ([]*rundir.RunDir, error) {
 		return nil, reportErr(err)
 	}
 	if same, why, err := rundir.Same(o.baseline, o.candidate); err == nil && same {
-		err := usageErrorf("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
+		err := cmdline.Usagef("--baseline and --candidate are the same run (%s): gate a candidate against another run", why)
 		fmt.Fprintf(stdout, "gate: ERROR: %v\n", err)
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func gateError(stdout io.Writer, err error, cr *reports.ComparisonReport, base, 
 		}
 	}
 	if ge.Usage() {
-		return &usageError{err}
+		return cmdline.Usage(err)
 	}
 	return &incompleteError{err}
 }

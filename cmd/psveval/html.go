@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/psveval/psveval/reports"
@@ -24,12 +25,12 @@ func (h *htmlFlags) register(fs *flag.FlagSet) {
 
 func (h *htmlFlags) validate(format string) error {
 	if !slices.Contains([]string{reports.ImagesNone, reports.ImagesThumb, reports.ImagesFull}, h.images) {
-		return usageErrorf("--images %q: want none, thumb or full", h.images)
+		return cmdline.Usagef("--images %q: want none, thumb or full", h.images)
 	}
 	if format == "html" && h.out == "" {
-		return usageErrorf("--format html writes a file: give -o FILE")
+		return cmdline.Usagef("--format html writes a file: give -o FILE")
 	}
-	return checkOutFile("-o", h.out)
+	return cmdline.CheckOutFile("-o", h.out)
 }
 
 // output writes through write to -o's file, atomically, or to stdout.

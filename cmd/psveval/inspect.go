@@ -5,21 +5,22 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/reports"
 )
 
 func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inspect", "[flags] FILE", stderr)
+	fs := cmdline.NewFlagSet("inspect", "[flags] FILE", stderr)
 	var df datasetFlags
 	df.register(fs)
 	format := fs.String("format", "text", "output `format`: text or json")
 	decode := fs.Bool("decode", false, "fully decode every distinct image, to find corrupt image data")
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
-		return usageErrorf("inspect takes one dataset file")
+		return cmdline.Usagef("inspect takes one dataset file")
 	}
 	ds, err := df.open(fs.Arg(0))
 	if err != nil {
@@ -34,11 +35,11 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	case "text":
-		if err := reports.Inspection(stdout, in, termWidth(stdout)); err != nil {
+		if err := reports.Inspection(stdout, in, cmdline.Width(stdout)); err != nil {
 			return err
 		}
 	default:
-		return usageErrorf("unknown --format %q (want text or json)", *format)
+		return cmdline.Usagef("unknown --format %q (want text or json)", *format)
 	}
 	if walkErr != nil {
 		return walkErr

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
+	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/pipeline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/reports"
@@ -28,7 +30,7 @@ type judgeOptions struct {
 // judgeCmd judges an existing run's answers again, writing a new run
 // directory, without asking the model anything.
 func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("judge", "RUN_DIR --judge-url URL --judge-model NAME --out NEW_DIR [flags]", stderr)
+	fs := cmdline.NewFlagSet("judge", "RUN_DIR --judge-url URL --judge-model NAME --out NEW_DIR [flags]", stderr)
 	o := judgeOptions{args: args}
 	o.rf.register(fs)
 	o.ef.registerJudge(fs)
@@ -38,11 +40,11 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.imageRoot, "image-root", "", "`folder` image paths are relative to (default: the dataset's folder)")
 	fs.StringVar(&o.rubricFile, "rubric", "", "default rubric `file` for items without one (default: the built-in one)")
 	fs.IntVar(&o.repeat, "repeat", 1, "judge every answer `K` times (2 or more: the judge's noise floor), into --out/repeat-1 ... repeat-K, bypassing the cache")
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErrorf("judge takes one source run directory")
+		return cmdline.Usagef("judge takes one source run directory")
 	}
 	o.src = fs.Arg(0)
 	fs.Visit(func(f *flag.Flag) { o.repeatSet = o.repeatSet || f.Name == "repeat" })
@@ -55,12 +57,12 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	d := display{progress: o.rf.progress, maxErrorRate: o.rf.maxErrorRate, source: source,
-		resume: "psveval judge " + rundir.ShellJoin(redactArgs(args))}
+		resume: "psveval judge " + rundir.ShellJoin(llm.RedactArgs(args))}
 	if o.repeat == 1 {
 		_, err := execute(ctx, stdout, stderr, pj, d)
 		return err
 	}
-	sayf(stderr, "note: judging every answer %d times; the judgment cache is bypassed, so every repeat asks the judge", o.repeat)
+	cmdline.Sayf(stderr, "note: judging every answer %d times; the judgment cache is bypassed, so every repeat asks the judge", o.repeat)
 	r := 0
 	noise, err := pipeline.Repeat(ctx, pj, o.repeat, func(ctx context.Context, rj *pipeline.Job) (*pipeline.Outcome, error) {
 		r++
@@ -72,7 +74,7 @@ func judgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if err := (&reports.NoiseReport{Noise: noise, Width: termWidth(stdout)}).Render(stdout, "text"); err != nil {
+	if err := (&reports.NoiseReport{Noise: noise, Width: cmdline.Width(stdout)}).Render(stdout, "text"); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(pj.Dir, rundir.NoiseFile))
@@ -87,10 +89,10 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 		return nil, "", err
 	}
 	if o.rf.out == "" {
-		return nil, "", usageErrorf("give the new run directory: --out DIR")
+		return nil, "", cmdline.Usagef("give the new run directory: --out DIR")
 	}
 	if o.repeat < 2 && o.repeatSet || o.repeat > 100 {
-		return nil, "", usageErrorf("--repeat %d: want 2 to 100 repeats (the judge's noise needs two judgings at least; without --repeat, judge judges once)", o.repeat)
+		return nil, "", cmdline.Usagef("--repeat %d: want 2 to 100 repeats (the judge's noise needs two judgings at least; without --repeat, judge judges once)", o.repeat)
 	}
 	sm, err := rundir.Open(o.src)
 	if err != nil {
@@ -100,7 +102,7 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	if o.rubricFile != "" {
 		rb, err := rubric.Load(o.rubricFile)
 		if err != nil {
-			return nil, "", &usageError{err}
+			return nil, "", cmdline.Usage(err)
 		}
 		r = &rb
 	}
@@ -110,14 +112,14 @@ func (o *judgeOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job
 	}
 	ef := &o.ef
 	ef.adaptiveLimits()
-	js, err := ef.newJudges(logger, noteTo(stderr))
+	js, err := ef.newJudges(logger, cmdline.NoteTo(stderr))
 	if err != nil {
 		return nil, "", err
 	}
 	rule, _ := rubric.ParseRule(ef.score)
 	abs, _ := filepath.Abs(o.src)
 	m := &rundir.Manifest{
-		Source: abs, Model: sm.Model, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, redactArgs(o.args)...),
+		Source: abs, Model: sm.Model, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: append([]string{"judge"}, llm.RedactArgs(o.args)...),
 		Settings: map[string]any{"judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts, "call_timeout": ef.callTimeout.String(), "sync_every": o.rf.syncEvery.String()},
 	}
 	pj := newJob(&o.rf, ef, ds, js, m, stderr)

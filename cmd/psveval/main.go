@@ -58,6 +58,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/llm"
 	"github.com/psveval/psveval/eval/rundir"
@@ -77,7 +78,7 @@ func main() {
 		}
 	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errGateFailed) && !alreadyPrinted(err) { // gate printed its verdict
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errGateFailed) && !cmdline.AlreadyPrinted(err) { // gate printed its verdict
 		fmt.Fprintln(os.Stderr, "psveval:", err)
 	}
 	pprof.StopCPUProfile()
@@ -135,7 +136,7 @@ func commands() []command {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return usageErrorf("no command given")
+		return cmdline.Usagef("no command given")
 	}
 	name := args[0]
 	if name == "--version" || name == "-version" || name == "-v" {
@@ -152,7 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return c.run(ctx, []string{"-h"}, stdout, stdout)
 				}
 			}
-			return usageErrorf("unknown command %q", args[1])
+			return cmdline.Usagef("unknown command %q", args[1])
 		}
 		usage(stdout)
 		return nil
@@ -163,7 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	usage(stderr)
-	return usageErrorf("unknown command %q", name)
+	return cmdline.Usagef("unknown command %q", name)
 }
 
 func usage(w io.Writer) {
@@ -178,36 +179,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "exit codes: 0 done, 1 gate failed, 2 usage or input error, 3 operational failure")
 }
 
-// A usageError is a mistake in the command line or configuration: exit 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usageErrorf(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
-// A printedError is an error already printed where it happened (the flag
-// package prints its own; a stopped run prints why with what it saved):
-// main does not print it again. Its exit code is the wrapped error's.
-type printedError struct{ err error }
-
-func (e *printedError) Error() string { return e.err.Error() }
-func (e *printedError) Unwrap() error { return e.err }
-
-// alreadyPrinted reports whether err was printed where it happened.
-func alreadyPrinted(err error) bool {
-	_, ok := errors.AsType[*printedError](err)
-	return ok
-}
-
 // errGateFailed is returned by gate when the candidate regressed: exit 1.
 var errGateFailed = errors.New("gate failed")
 
 // exitCode maps an error to the exit codes in the package comment.
 func exitCode(err error) int {
-	var ue *usageError
+	var ue *cmdline.UsageError
 	var ie *eval.InputError
 	var inc *incompleteError
 	var be *rundir.ByError

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -28,7 +30,7 @@ func cli(t *testing.T, ctx context.Context, args ...string) (stdout, stderr stri
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(ctx, args, &out, &errb)
-	if err != nil && exitCode(err) != 0 && !alreadyPrinted(err) {
+	if err != nil && exitCode(err) != 0 && !cmdline.AlreadyPrinted(err) {
 		errb.WriteString("psveval: " + err.Error() + "\n")
 	}
 	return out.String(), errb.String(), exitCode(err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/reports"
@@ -16,10 +17,10 @@ import (
 // study needs before anything is spent.
 func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "labels" && args[0] != "items") {
-		return usageErrorf("plan takes labels or items:\n  psveval plan labels --labels PILOT.jsonl --half-width H RUN_DIR\n  psveval plan items --delta D [--power 0.8] [--noise DIR] RUN_DIR [RUN_DIR2]")
+		return cmdline.Usagef("plan takes labels or items:\n  psveval plan labels --labels PILOT.jsonl --half-width H RUN_DIR\n  psveval plan items --delta D [--power 0.8] [--noise DIR] RUN_DIR [RUN_DIR2]")
 	}
 	what := args[0]
-	fs := newFlagSet("plan "+what, "[flags] RUN_DIR [RUN_DIR2]", stderr)
+	fs := cmdline.NewFlagSet("plan "+what, "[flags] RUN_DIR [RUN_DIR2]", stderr)
 	labels := fs.String("labels", "", "labels: a pilot labels `file` (audit's format, best a sheet from audit --sample) on RUN_DIR's items")
 	half := fs.Float64("half-width", 2, "labels: the corrected Avg interval's half-width to reach, in `points`")
 	delta := fs.Float64("delta", 2, "items: the drop in Avg `points` the gate must catch")
@@ -28,14 +29,14 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	format := fs.String("format", "text", "output `format`: text or json")
 	var cf compareFlags
 	cf.register(fs)
-	if err := parse(fs, args[1:]); err != nil {
+	if err := cmdline.Parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if err := cf.validate(); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
-		return usageErrorf("--format %q: want text or json", *format)
+		return cmdline.Usagef("--format %q: want text or json", *format)
 	}
 	var pr *reports.PlanReport
 	var err error
@@ -54,15 +55,15 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func planLabels(dirs []string, labels string, half float64) (*reports.PlanReport, error) {
 	switch {
 	case len(dirs) != 1 || labels == "":
-		return nil, usageErrorf("plan labels takes --labels PILOT.jsonl and one run directory")
+		return nil, cmdline.Usagef("plan labels takes --labels PILOT.jsonl and one run directory")
 	case !(half > 0 && half < 50):
-		return nil, usageErrorf("--half-width %g: want points between 0 and 50, such as 2", half)
+		return nil, cmdline.Usagef("--half-width %g: want points between 0 and 50, such as 2", half)
 	}
 	lp, err := rundir.PlanLabels(dirs[0], labels, half, 0.95)
 	if errors.Is(err, rundir.ErrNotRunDir) || errors.Is(err, rundir.ErrNoResults) {
 		return nil, reportErr(err)
 	} else if err != nil {
-		return nil, &usageError{err}
+		return nil, cmdline.Usage(err)
 	}
 	return &reports.PlanReport{Labels: lp, Source: "pilot " + labels + " on " + dirs[0]}, nil
 }
@@ -70,17 +71,17 @@ func planLabels(dirs []string, labels string, half float64) (*reports.PlanReport
 func planItems(dirs []string, cf compareFlags, delta, power float64, noiseDir string) (*reports.PlanReport, error) {
 	switch {
 	case len(dirs) < 1 || len(dirs) > 2:
-		return nil, usageErrorf("plan items takes a pilot run directory, or two runs of the same items (base, candidate) to measure the pairing")
+		return nil, cmdline.Usagef("plan items takes a pilot run directory, or two runs of the same items (base, candidate) to measure the pairing")
 	case !(delta > 0) || math.IsInf(delta, 0):
-		return nil, usageErrorf("--delta %g: want a drop in points above 0, such as 2", delta)
+		return nil, cmdline.Usagef("--delta %g: want a drop in points above 0, such as 2", delta)
 	case !(power > 0 && power < 1):
-		return nil, usageErrorf("--power %g: want a chance between 0 and 1, such as 0.8", power)
+		return nil, cmdline.Usagef("--power %g: want a chance between 0 and 1, such as 0.8", power)
 	}
 	ip, err := rundir.PlanItems(dirs, cf.aggregate(false), stats.ItemPlanOptions{Delta: delta, Power: power, Alpha: cf.alpha, MaxDrop: cf.maxDrop}, noiseDir)
 	if errors.Is(err, rundir.ErrNotRunDir) || errors.Is(err, rundir.ErrNoResults) || errors.Is(err, stats.ErrInconsistent) {
 		return nil, reportErr(err)
 	} else if err != nil {
-		return nil, &usageError{err}
+		return nil, cmdline.Usage(err)
 	}
 	src := strings.Join(dirs, " and ")
 	return &reports.PlanReport{Items: ip, Source: src}, nil

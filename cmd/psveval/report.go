@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 
-	"golang.org/x/term"
-
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/rundir"
 	"github.com/psveval/psveval/eval/stats"
@@ -35,50 +31,8 @@ func (s *statFlags) register(fs *flag.FlagSet) {
 }
 
 // textWidth returns the width text tables written to w must fit in:
-// --width, else the terminal's width when w is one, else
-// reports.DefaultWidth.
-func (s *statFlags) textWidth(w io.Writer) int {
-	if s.width > 0 {
-		return s.width
-	}
-	return termWidth(w)
-}
-
-// termWidth returns the terminal's width when w is a terminal, else
-// $COLUMNS when set, else reports.DefaultWidth.
-func termWidth(w io.Writer) int {
-	if n := wrapWidth(w); n > 0 {
-		return n
-	}
-	return reports.DefaultWidth
-}
-
-// wrapWidth is the width messages to w wrap at: the terminal's, or
-// $COLUMNS; 0 when neither is known, so that a log keeps one line a
-// message.
-func wrapWidth(w io.Writer) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 40 {
-		return n
-	}
-	return 0
-}
-
-// sayf writes a message to w, wrapped between words at wrapWidth(w), so
-// that a terminal never cuts a word. Commands to paste are printed on
-// lines of their own, never through sayf.
-func sayf(w io.Writer, format string, args ...any) {
-	msg := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")
-	if n := wrapWidth(w); n > 0 {
-		io.WriteString(w, reports.Wrap(msg, n))
-		return
-	}
-	fmt.Fprintln(w, msg)
-}
+// --width, else the terminal's (see cmdline.Width).
+func (s *statFlags) textWidth(w io.Writer) int { return cmdline.TextWidth(s.width, w) }
 
 // maxResamples bounds --resamples: each resample of each group keeps a
 // float64, so 1e6 resamples of 10 groups take 80 MB.
@@ -87,13 +41,13 @@ const maxResamples = 1_000_000
 // validate checks the values against their documented ranges.
 func (s *statFlags) validate() error {
 	if s.resamples < 1 || s.resamples > maxResamples {
-		return usageErrorf("--resamples %d: want 1 to %d (2000 gives the published intervals)", s.resamples, maxResamples)
+		return cmdline.Usagef("--resamples %d: want 1 to %d (2000 gives the published intervals)", s.resamples, maxResamples)
 	}
 	if s.seed == 0 {
-		return usageErrorf("--seed 0: want a seed of at least 1")
+		return cmdline.Usagef("--seed 0: want a seed of at least 1")
 	}
 	if s.width != 0 && s.width < 40 {
-		return usageErrorf("--width %d: want at least 40 columns", s.width)
+		return cmdline.Usagef("--width %d: want at least 40 columns", s.width)
 	}
 	return nil
 }
@@ -107,10 +61,10 @@ func (s *statFlags) aggregate(ci bool) stats.AggregateOptions {
 }
 
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", "[flags] RUN_DIR...", stderr)
+	fs := cmdline.NewFlagSet("report", "[flags] RUN_DIR...", stderr)
 	var o reportOptions
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := o.validate(fs.Args()); err != nil {
@@ -130,10 +84,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.calibrate != "" {
 		ls, err := rundir.ReadLabelSet(o.calibrate)
 		if err != nil {
-			return &usageError{err}
+			return cmdline.Usage(err)
 		}
 		if err := rundir.CalibrateRuns(loaded, ls, rundir.CalibrateOptions{By: o.sf.by, MinLabelled: o.minLabelled}); err != nil {
-			return &usageError{err}
+			return cmdline.Usage(err)
 		}
 	}
 	opts := reports.Options{CI: o.ci, Paper: o.paper, Dims: o.dims, Width: o.sf.textWidth(stdout)}
@@ -164,7 +118,7 @@ type reportOptions struct {
 	format          string
 	hf              htmlFlags
 	ci, paper, dims bool
-	labels          listFlag
+	labels          cmdline.List
 	sf              statFlags
 	calibrate       string
 	minLabelled     int
@@ -190,19 +144,19 @@ func (o *reportOptions) validate(dirs []string) error {
 	}
 	switch {
 	case len(dirs) == 0:
-		return usageErrorf("report takes one or more run directories")
+		return cmdline.Usagef("report takes one or more run directories")
 	case len(o.labels) > len(dirs):
-		return usageErrorf("%s for %s", eval.Nouns(len(o.labels), "label"), eval.Nouns(len(dirs), "run"))
+		return cmdline.Usagef("%s for %s", eval.Nouns(len(o.labels), "label"), eval.Nouns(len(dirs), "run"))
 	case o.minLabelled < 2:
-		return usageErrorf("--min-labelled %d: want at least 2", o.minLabelled)
+		return cmdline.Usagef("--min-labelled %d: want at least 2", o.minLabelled)
 	case o.calibrate != "" && o.dims:
-		return usageErrorf("--calibrate corrects accuracy, not --dims' pass rates: give one of them")
+		return cmdline.Usagef("--calibrate corrects accuracy, not --dims' pass rates: give one of them")
 	}
 	if err := o.hf.validate(o.format); err != nil {
 		return err
 	}
 	if _, err := reports.ByName(o.format); err != nil && o.format != "html" {
-		return usageErrorf("--format %q: want %s or html", o.format, strings.Join(reports.Formats, ", "))
+		return cmdline.Usagef("--format %q: want %s or html", o.format, strings.Join(reports.Formats, ", "))
 	}
 	return nil
 }
@@ -213,7 +167,7 @@ func (o *reportOptions) validate(dirs []string) error {
 func reportErr(err error) error {
 	switch {
 	case errors.Is(err, rundir.ErrNotRunDir):
-		return &usageError{err}
+		return cmdline.Usage(err)
 	case errors.Is(err, rundir.ErrNoResults) || errors.Is(err, stats.ErrInconsistent):
 		return &incompleteError{err}
 	}

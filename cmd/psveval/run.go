@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/dataset"
 	"github.com/psveval/psveval/eval/llm"
@@ -33,7 +34,7 @@ type runFlags struct {
 	config, out, cacheDir, progress, logLevel string
 	noCache, dryRun                           bool
 	maxErrorRate, maxCost                     float64
-	modelPrice, judgePrice                    priceFlag
+	modelPrice, judgePrice                    cmdline.Price
 	syncEvery                                 time.Duration
 }
 
@@ -59,36 +60,36 @@ var progressModes = []string{"auto", "bar", "lines", "none"}
 func (r *runFlags) validate() error {
 	switch {
 	case !slices.Contains(progressModes, r.progress):
-		return usageErrorf("--progress %q: want auto, bar, lines or none", r.progress)
+		return cmdline.Usagef("--progress %q: want auto, bar, lines or none", r.progress)
 	case !(r.maxErrorRate >= 0 && r.maxErrorRate <= 1):
-		return usageErrorf("--max-error-rate %g: want a share between 0 and 1", r.maxErrorRate)
+		return cmdline.Usagef("--max-error-rate %g: want a share between 0 and 1", r.maxErrorRate)
 	case !(r.maxCost >= 0) || math.IsInf(r.maxCost, 0):
-		return usageErrorf("--max-cost %g: want a budget of 0 (none) or more USD", r.maxCost)
-	case r.maxCost > 0 && r.judgePrice.p.IsZero() && r.modelPrice.p.IsZero():
-		return usageErrorf("--max-cost needs prices to count spend: give --judge-price (and --model-price for a paid model)")
+		return cmdline.Usagef("--max-cost %g: want a budget of 0 (none) or more USD", r.maxCost)
+	case r.maxCost > 0 && r.judgePrice.P.IsZero() && r.modelPrice.P.IsZero():
+		return cmdline.Usagef("--max-cost needs prices to count spend: give --judge-price (and --model-price for a paid model)")
 	case r.syncEvery < 0:
-		return usageErrorf("--sync-every %v: want 0 (sync every line) or a positive duration", r.syncEvery)
+		return cmdline.Usagef("--sync-every %v: want 0 (sync every line) or a positive duration", r.syncEvery)
 	}
-	return checkOutDir("--out", r.out)
+	return cmdline.CheckOutDir("--out", r.out)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, cmdline.Usagef("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", runSynopsis, stderr)
+	fs := cmdline.NewFlagSet("run", runSynopsis, stderr)
 	var o runOptions
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return cmdline.Usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	o.args = args
 	return o.run(ctx, stdout, stderr)
@@ -138,7 +139,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.rf.dryRun {
 		return dryRun(stdout, pj, o.ef.judgeMode)
 	}
-	d := display{progress: o.rf.progress, title: o.title, maxErrorRate: o.rf.maxErrorRate, resume: "psveval run " + rundir.ShellJoin(redactArgs(o.args))}
+	d := display{progress: o.rf.progress, title: o.title, maxErrorRate: o.rf.maxErrorRate, resume: "psveval run " + rundir.ShellJoin(llm.RedactArgs(o.args))}
 	out, err := execute(ctx, stdout, stderr, pj, d)
 	if err == nil && o.out != nil {
 		o.out(out)
@@ -160,20 +161,20 @@ func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, 
 		return nil, err
 	}
 	if rf.out == "" && !rf.dryRun {
-		return nil, usageErrorf("give the run directory: --out DIR")
+		return nil, cmdline.Usagef("give the run directory: --out DIR")
 	}
 	ds, err := df.open("")
 	if err != nil {
 		return nil, err
 	}
 	ef.adaptiveLimits()
-	model, modelClient := ef.newModel(logger, noteTo(stderr))
-	js, err := ef.newJudges(logger, noteTo(stderr))
+	model, modelClient := ef.newModel(logger, cmdline.NoteTo(stderr))
+	js, err := ef.newJudges(logger, cmdline.NoteTo(stderr))
 	if err != nil {
 		return nil, err
 	}
 	rule, _ := rubric.ParseRule(ef.score)
-	m := &rundir.Manifest{Model: minfo, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: redactArgs(o.args),
+	m := &rundir.Manifest{Model: minfo, Judges: js.Infos, Scoring: pipeline.Scoring(rule), Args: llm.RedactArgs(o.args),
 		Settings: map[string]any{
 			"concurrency": ef.concurrency, "judge_concurrency": ef.judgeConc, "max_attempts": ef.maxAttempts,
 			"call_timeout": ef.callTimeout.String(), "model_rps": ef.modelRPS, "judge_rps": ef.judgeRPS,
@@ -192,8 +193,8 @@ func (o *runOptions) job(logger *slog.Logger, stderr io.Writer) (*pipeline.Job, 
 func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Panel, m *rundir.Manifest, stderr io.Writer) *pipeline.Job {
 	pj := &pipeline.Job{
 		Dataset: ds, Judges: js.Specs, Dir: rf.out, Manifest: m, Concurrency: 1, JudgeConcurrency: ef.judgeConc,
-		SyncEvery: rf.syncEvery, ModelPrice: rf.modelPrice.p, JudgePrice: rf.judgePrice.p, MaxCost: rf.maxCost, Progress: &pipeline.Progress{},
-		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { sayf(stderr, "%s", msg) },
+		SyncEvery: rf.syncEvery, ModelPrice: rf.modelPrice.P, JudgePrice: rf.judgePrice.P, MaxCost: rf.maxCost, Progress: &pipeline.Progress{},
+		Preflight: true, AllowUnlisted: !ef.preflight, Notify: func(msg string) { cmdline.Sayf(stderr, "%s", msg) },
 	}
 	if ef.modelAIMD != nil {
 		pj.ModelLimit = ef.modelAIMD
@@ -207,7 +208,7 @@ func newJob(rf *runFlags, ef *endpointFlags, ds *dataset.Dataset, js *judges.Pan
 	if !rf.noCache && rf.cacheDir != "" {
 		cache, err := store.OpenCache(rf.cacheDir)
 		if err != nil {
-			sayf(stderr, "warning: %v; going on without the judgment cache", err)
+			cmdline.Sayf(stderr, "warning: %v; going on without the judgment cache", err)
 		}
 		pj.Cache = cache
 	}
@@ -237,7 +238,7 @@ func execute(ctx context.Context, stdout, stderr io.Writer, pj *pipeline.Job, d 
 		return nil, failed(stderr, err, pj.Dir, d.resume)
 	}
 	if fp := out.Fingerprint.SHA256; d.source != "" && fp != d.source {
-		sayf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(d.source))
+		cmdline.Sayf(stderr, "note: the items differ from the source run's (fingerprint %s vs %s), as a new default rubric makes them; answers are matched by question and images\n", rundir.ShortHash(fp), rundir.ShortHash(d.source))
 	}
 	return out, finished(stdout, stderr, pj.Dir, out, d)
 }
@@ -265,10 +266,10 @@ func limitsOf(pj *pipeline.Job) func() string {
 // failed explains a run that did not finish, and how to resume it.
 func failed(stderr io.Writer, err error, dir, resume string) error {
 	if re, ok := errors.AsType[*pipeline.ResumeError](err); ok {
-		return &usageError{re}
+		return cmdline.Usage(re)
 	}
 	if ns, ok := errors.AsType[*pipeline.NotServedError](err); ok {
-		return &usageError{ns}
+		return cmdline.Usage(ns)
 	}
 	se, ok := errors.AsType[*pipeline.StoppedError](err)
 	if !ok {
@@ -277,13 +278,13 @@ func failed(stderr io.Writer, err error, dir, resume string) error {
 	saved := fmt.Sprintf("%s and %s saved in %s", eval.Nouns(se.Answers, "answer"), eval.Nouns(se.Judgments, "judgment"), dir)
 	if se.Interrupted {
 		fmt.Fprintf(stderr, "interrupted: %s\nresume with: %s\n", saved, resume)
-		return &printedError{fmt.Errorf("interrupted: %w", se.Err)}
+		return cmdline.Printed(fmt.Errorf("interrupted: %w", se.Err))
 	}
 	// One message: why, what is saved, and the command that resumes.
-	sayf(stderr, "stopped: %v", se.Err)
-	sayf(stderr, "%s", saved)
+	cmdline.Sayf(stderr, "stopped: %v", se.Err)
+	cmdline.Sayf(stderr, "%s", saved)
 	fmt.Fprintf(stderr, "resume, once fixed, with: %s\n", resume)
-	return &printedError{se.Err}
+	return cmdline.Printed(se.Err)
 }
 
 // finished writes report.md, prints the table and the counts, and checks
@@ -291,46 +292,14 @@ func failed(stderr io.Writer, err error, dir, resume string) error {
 func finished(stdout, stderr io.Writer, dir string, out *pipeline.Outcome, d display) error {
 	s := out.Summary
 	run := reports.Run{Label: out.Manifest.Label(), Dir: dir, Summary: s, Manifest: out.Manifest}
-	if err := reports.Finished(stdout, run, reports.Options{Title: d.title, Width: termWidth(stdout)}); err != nil {
+	if err := reports.Finished(stdout, run, reports.Options{Title: d.title, Width: cmdline.Width(stdout)}); err != nil {
 		return err
 	}
 	for _, l := range reports.RunLines(dir, s, out.Manifest, out.Totals.Cached) {
-		sayf(stderr, "%s", l)
+		cmdline.Sayf(stderr, "%s", l)
 	}
 	if err := stats.CheckErrorRate(s, d.maxErrorRate); err != nil {
 		return fmt.Errorf("%w; errored items are retried by running the same command again", err)
 	}
-	return nil
-}
-
-// redactArgs removes credentials from URL arguments (--model-url
-// http://user:pw@host/v1), so a printed resume command or a manifest never
-// shows them. Keys never appear in arguments: they come from the
-// environment.
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if name, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") && strings.Contains(val, "://") {
-			out[i] = name + "=" + llm.RedactURL(val)
-		} else if strings.Contains(a, "://") {
-			out[i] = llm.RedactURL(a)
-		} else {
-			out[i] = llm.RedactUserinfo(a) // a URL without a scheme
-		}
-	}
-	return out
-}
-
-// priceFlag is a --judge-price or --model-price value.
-type priceFlag struct{ p eval.Price }
-
-func (f *priceFlag) String() string { return f.p.String() }
-
-func (f *priceFlag) Set(s string) error {
-	p, err := eval.ParsePrice(s)
-	if err != nil {
-		return err
-	}
-	f.p = p
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psveval/psveval/cmd/internal/cmdline"
 	"github.com/psveval/psveval/eval/pipeline"
 
 	"github.com/psveval/psveval/eval"
@@ -24,7 +25,7 @@ import (
 // sweepCmd runs every point of a sweep into its own run directory, then
 // reports the curve.
 func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sweep", "--spec SWEEP.yaml --out DIR [flags]", stderr)
+	fs := cmdline.NewFlagSet("sweep", "--spec SWEEP.yaml --out DIR [flags]", stderr)
 	specFile := fs.String("spec", "", "the sweep `file` (YAML): name, axis, run (a run config file), points")
 	out := fs.String("out", "", "the sweep `directory`: one run directory per point, the report and the plot")
 	opts := sweep.RunOptions{}
@@ -33,7 +34,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opts.StopGrace, "stop-grace", 10*time.Second, "how long a started server gets between SIGTERM and SIGKILL")
 	var sf statFlags
 	sf.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := sf.validate(); err != nil {
@@ -41,13 +42,13 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch {
 	case *specFile == "" || *out == "" || fs.NArg() > 0:
-		return usageErrorf("sweep takes --spec FILE and --out DIR")
+		return cmdline.Usagef("sweep takes --spec FILE and --out DIR")
 	case opts.Parallel < 1:
-		return usageErrorf("--parallel %d: want at least 1", opts.Parallel)
+		return cmdline.Usagef("--parallel %d: want at least 1", opts.Parallel)
 	case opts.ServeTimeout <= 0 || opts.StopGrace <= 0:
-		return usageErrorf("--serve-timeout and --stop-grace: want positive durations")
+		return cmdline.Usagef("--serve-timeout and --stop-grace: want positive durations")
 	}
-	if err := checkOutDir("--out", *out); err != nil {
+	if err := cmdline.CheckOutDir("--out", *out); err != nil {
 		return err
 	}
 	s, err := sweep.Load(*specFile)
@@ -57,7 +58,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if old, ok, err := sweep.Read(*out); err != nil {
 		return err
 	} else if ok && !old.Same(s) {
-		return usageErrorf("%s holds another sweep (%s); the spec differs:\n  %s\nuse another --out, or the spec it was started with", *out, old.Name, strings.Join(old.Diff(s), "\n  "))
+		return cmdline.Usagef("%s holds another sweep (%s); the spec differs:\n  %s\nuse another --out, or the spec it was started with", *out, old.Name, strings.Join(old.Diff(s), "\n  "))
 	}
 	if err := s.Write(*out); err != nil {
 		return err
@@ -88,7 +89,7 @@ func runSweep(ctx context.Context, s *sweep.Spec, out string, opts sweep.RunOpti
 		if err != nil {
 			return nil, err
 		}
-		o.ef.model, o.ef.modelURLs, o.ef.judgeConc = p.Model, listFlag{url}, judgeConc
+		o.ef.model, o.ef.modelURLs, o.ef.judgeConc = p.Model, cmdline.List{url}, judgeConc
 		o.rf.out, o.rf.progress = s.Dir(out, p), "none"
 		return o.job(slog.New(slog.DiscardHandler), pointOut(p))
 	}
@@ -102,10 +103,10 @@ func runSweep(ctx context.Context, s *sweep.Spec, out string, opts sweep.RunOpti
 // pointOptions reads a sweep's run file into run options, as psveval run
 // --config FILE would.
 func pointOptions(runFile string) (*runOptions, error) {
-	fs := newFlagSet("run", runSynopsis, io.Discard)
+	fs := cmdline.NewFlagSet("run", runSynopsis, io.Discard)
 	var o runOptions
 	o.register(fs)
-	if err := parse(fs, []string{"--config", runFile}); err != nil {
+	if err := cmdline.Parse(fs, []string{"--config", runFile}); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -145,7 +146,7 @@ func loadSweep(dir string, s *sweep.Spec, sf statFlags) (*reports.SweepReport, *
 	cf := defaultCompare(sf)
 	a, err := sweep.Analyse(dir, s, sf.aggregate(true), cf.options())
 	if _, ok := errors.AsType[*sweep.MismatchError](err); ok {
-		return nil, nil, &usageError{err}
+		return nil, nil, cmdline.Usage(err)
 	} else if err != nil {
 		return nil, nil, reportErr(err)
 	}

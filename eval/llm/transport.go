@@ -495,6 +495,24 @@ func RedactUserinfo(s string) string {
 	return userinfo.ReplaceAllString(s, "REDACTED@$2")
 }
 
+// RedactArgs removes credentials from URL arguments (--model-url
+// http://user:pw@host/v1), so that a recorded or printed command line
+// never shows them. Keys never appear in arguments: they come from the
+// environment.
+func RedactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if name, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") && strings.Contains(val, "://") {
+			out[i] = name + "=" + RedactURL(val)
+		} else if strings.Contains(a, "://") {
+			out[i] = RedactURL(a)
+		} else {
+			out[i] = RedactUserinfo(a) // a URL without a scheme
+		}
+	}
+	return out
+}
+
 // CheckURL checks that u is an endpoint URL psveval will call:
 // http(s)://host[:port][/path], with no query or fragment. Credentials
 // (http://user:pw@host, for a proxy's basic auth) are allowed, and

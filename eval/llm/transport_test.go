@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -302,6 +303,18 @@ func TestRedactURL(t *testing.T) {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	t.Parallel()
+	in := []string{"run", "--model-url=http://alice:pw@host:8000/v1", "--judge-url", "https://api.example/v1?token=abc", "--model-url", "bob:pw@127.0.0.1:8099/v1", "--model", "bench-vlm"}
+	want := []string{"run", "--model-url=http://REDACTED@host:8000/v1", "--judge-url", "https://api.example/v1?token=REDACTED", "--model-url", "REDACTED@127.0.0.1:8099/v1", "--model", "bench-vlm"}
+	if got := RedactArgs(in); !slices.Equal(got, want) {
+		t.Errorf("RedactArgs =\n%q\nwant\n%q", got, want)
+	}
+	if in[1] != "--model-url=http://alice:pw@host:8000/v1" {
+		t.Errorf("RedactArgs changed its input: %q", in[1])
 	}
 }
 

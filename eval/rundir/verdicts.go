@@ -22,6 +22,15 @@ type Verdicts struct {
 	Clusters map[string]string
 }
 
+// OpenVerdicts checks that dir holds a run (an error wraps ErrNotRunDir
+// where it does not) and reads its verdicts, as ReadVerdicts does.
+func OpenVerdicts(dir string) (*Verdicts, error) {
+	if _, err := Open(dir); err != nil {
+		return nil, err
+	}
+	return ReadVerdicts(dir)
+}
+
 // ReadVerdicts reads the verdicts of the run in dir from results.jsonl.
 // Items that errored have no verdicts.
 func ReadVerdicts(dir string) (*Verdicts, error) {
