@@ -67,6 +67,9 @@ var thinkBlock = regexp.MustCompile(`(?is)<think(?:ing)?>.*?</think(?:ing)?>`)
 // stripThinking removes <think>…</think> blocks, and everything before a
 // stray closing tag (some servers drop the opening one).
 func stripThinking(s string) string {
+	if strings.IndexByte(s, '<') < 0 {
+		return s // no tag at all: most replies
+	}
 	s = thinkBlock.ReplaceAllString(s, "")
 	for _, tag := range []string{"</think>", "</thinking>"} {
 		if i := strings.LastIndex(strings.ToLower(s), tag); i >= 0 {

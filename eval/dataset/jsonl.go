@@ -223,9 +223,10 @@ func (b *lineBatch) decode(path string) {
 // numbers (kept as json.Number), objects and arrays need no reflection.
 // Everything is validated: a line that is not one JSON object is an error.
 func decodeObject(b []byte) (record, error) {
-	if !json.Valid(b) {
-		// jsonscan skips what it need not decode; encoding/json's
-		// validator makes sure no malformed value hides there.
+	if !jsonscan.Valid(b) {
+		// jsonscan skips what it need not decode; its validator, held
+		// equal to encoding/json's, makes sure no malformed value hides
+		// there. encoding/json words the error.
 		var v any
 		return nil, fmt.Errorf("not a JSON object: %w", json.Unmarshal(b, &v))
 	}
@@ -265,7 +266,7 @@ func jsonValue(raw []byte) (any, error) {
 	case c == '"':
 		return jsonString(raw)
 	case c == '-' || (c >= '0' && c <= '9'):
-		if !json.Valid(raw) {
+		if !jsonscan.Valid(raw) {
 			return nil, fmt.Errorf("bad number %q", raw)
 		}
 		return json.Number(raw), nil

@@ -108,7 +108,7 @@ func decodeDepth(dec *json.Decoder, depth int) (any, error) {
 func decodeValid(s string) (any, int, bool) {
 	b := []byte(s)
 	end, err := SkipValue(b, 0)
-	if err != nil || !json.Valid(b[:end]) {
+	if err != nil || !Valid(b[:end]) {
 		return nil, 0, false
 	}
 	v, ok := build(b[:end], 0)

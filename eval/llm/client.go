@@ -135,6 +135,10 @@ func New(cfg Config) *Client {
 		ht := http.DefaultTransport.(*http.Transport).Clone()
 		ht.MaxIdleConnsPerHost = cmp.Or(cfg.IdleConns, 128)
 		ht.MaxIdleConns = 0 // no overall cap
+		// A judge request with its response_format schema is 4–8 KB:
+		// with net/http's 4 KB write buffer it took two write calls,
+		// headers and the buffer's worth, then the rest (BENCHMARKS.md).
+		ht.WriteBufferSize = 16 << 10
 		cfg.Base = ht
 	}
 	t := &Transport{

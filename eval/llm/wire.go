@@ -187,7 +187,7 @@ func validSchema(raw []byte) bool {
 	if _, ok := validSchemas.Load(string(raw)); ok {
 		return true
 	}
-	if !json.Valid(raw) {
+	if !jsonscan.Valid(raw) {
 		return false
 	}
 	if nValidSchemas.Add(1) <= maxValidSchemas {
@@ -295,7 +295,7 @@ var errNotCompletion = errors.New("the response is not a chat completion")
 // json.Unmarshal would into openai.ChatCompletionResponse.
 func decodeCompletion(data []byte) (openai.ChatCompletionResponse, error) {
 	var r openai.ChatCompletionResponse
-	if !json.Valid(data) {
+	if !jsonscan.Valid(data) {
 		return r, fmt.Errorf("%w: malformed JSON: %s", errNotCompletion, Clip(string(data), 200))
 	}
 	err := jsonscan.Fields(data, func([]byte) bool { return true }, func(k, raw []byte) error {

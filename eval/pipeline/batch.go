@@ -298,7 +298,7 @@ func (j *Job) Import(name string, r io.Reader) (rep *ImportReport, err error) {
 			}
 			a := eval.Answer{Text: c.Message.Content, FinishReason: string(c.FinishReason), Model: rp.resp.Model, Usage: rp.billed}
 			a.Calls.Request(1)
-			if err := answers.Append(key, false, AnswerRecord{Key: key, Item: it.ID, Answer: a}); err != nil {
+			if err := answers.Append(key, false, &AnswerRecord{Key: key, Item: it.ID, Answer: a}); err != nil {
 				return rep, err
 			}
 			rep.Answers++
@@ -343,7 +343,7 @@ func (j *Job) Import(name string, r io.Reader) (rep *ImportReport, err error) {
 				why = err.Error()
 			} else {
 				rec := JudgmentRecord{Key: jkey, Item: it.ID, Judge: js.Name, Verdict: v}
-				if err := judgments.Append(jkey, false, rec); err != nil {
+				if err := judgments.Append(jkey, false, &rec); err != nil {
 					return rep, err
 				}
 				rep.Judgments++

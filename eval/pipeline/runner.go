@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/internal/lines"
 	"github.com/psveval/psveval/eval/store"
 	"github.com/sourcegraph/conc/pool"
 )
@@ -37,6 +38,17 @@ type JudgmentRecord struct {
 	ErrorKind string `json:"error_kind,omitempty"`
 	// Cached is true when the verdict came from the cross-run cache.
 	Cached bool `json:"cached,omitempty"`
+}
+
+// AppendJSON appends the record as one JSON line's text, as json.Marshal
+// writes it, without reflection: the journal's hot path.
+func (r *AnswerRecord) AppendJSON(b []byte) []byte {
+	return lines.AppendAnswer(b, r.Key, r.Item, &r.Answer, r.LatencyMS, r.Error, r.ErrorKind)
+}
+
+// AppendJSON appends the record as json.Marshal writes it.
+func (r *JudgmentRecord) AppendJSON(b []byte) []byte {
+	return lines.AppendJudgment(b, r.Key, r.Item, r.Judge, &r.Verdict, r.LatencyMS, r.Error, r.ErrorKind, r.Cached)
 }
 
 // AnswerKey identifies an answer by what determines it under greedy
@@ -270,7 +282,7 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n i
 			r.Progress.Errors.Add(1)
 			r.Logger.Debug("answer failed", "item", it.ID, "err", err)
 		}
-		if err := r.Answers.Append(key, rec.Error != "", rec); err != nil {
+		if err := r.Answers.Append(key, rec.Error != "", &rec); err != nil {
 			cancel(fmt.Errorf("record answer: %w", err))
 			return
 		}
@@ -390,12 +402,12 @@ func (r *Runner) judgeOne(ctx context.Context, cancel context.CancelCauseFunc, j
 			*failed = true
 			r.Logger.Debug("judgment failed", "item", it.ID, "judge", j.Name, "err", err)
 		} else if r.Cache != nil {
-			if err := r.Cache.Put(ck, rec); err != nil {
+			if err := r.Cache.Put(ck, &rec); err != nil {
 				r.Logger.Warn("could not write the judgment cache", "err", err)
 			}
 		}
 	}
-	if err := r.Judgments.Append(key, rec.Error != "", rec); err != nil {
+	if err := r.Judgments.Append(key, rec.Error != "", &rec); err != nil {
 		cancel(fmt.Errorf("record judgment: %w", err))
 		return nil
 	}

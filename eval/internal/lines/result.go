@@ -49,7 +49,7 @@ func (d *ResultDecoder) str(raw []byte) (string, error) {
 // validated first, skipped members included: a line encoding/json would
 // refuse is refused.
 func (d *ResultDecoder) Decode(r *eval.Result, line []byte) error {
-	if !json.Valid(line) {
+	if !jsonscan.Valid(line) {
 		return errors.New("not valid JSON")
 	}
 	return jsonscan.Fields(line, func(key []byte) bool {

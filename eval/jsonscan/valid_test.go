@@ -1,0 +1,41 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// FuzzValid holds Valid equal to encoding/json's Valid on any input.
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":[true,false,null,-0.5e+10,"x\"\u00e9\n"],"c":{}}`, ` [ ] `, `"str"`, `-0`, `01`, `1.`, `.5`, `1e`, `-`,
+		`{"a" 1}`, `{"a":1,}`, `[1,]`, `[1 2]`, `"\x"`, `"\u12g4"`, "\"a\tb\"", "\"\xff\"", `tru`, `nulll`, `{}{}`,
+		`{"a":"b"} x`, "\u00a0{}", "\n\r\t{}\n", strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000), `{"a":[{"b":[{"c":1e-7}]}]}`, ``, ` `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Errorf("Valid(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkValid(b *testing.B) {
+	line := []byte(`{"id":"psv-00000","image":null,"question":"What abnormality is visible in the brain on this MRI image? [item 0]","answer":"a nodule","question_type":"Visual Perception","modality":"MRI","main_topic":"brain","source":"PathVQA","med_terms":["brain","a nodule"],"rubric":[{"dim":"accuracy","score":1,"description":"The answer's accuracy about a nodule in the brain agrees with the reference answer \"a nodule\"."},{"dim":"grounding","score":1,"description":"The answer's grounding agrees."}]}`)
+	for _, impl := range []struct {
+		name  string
+		valid func([]byte) bool
+	}{{"jsonscan", Valid}, {"encoding-json", json.Valid}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				if !impl.valid(line) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
