@@ -137,13 +137,13 @@ type resultBatch struct {
 }
 
 func (b *resultBatch) build(answers, judgments *store.Journal, opts FinalizeOptions) {
-	enc := rundir.ResultEncoder(&b.out)
+	enc := rundir.NewResultEncoder(&b.out)
 	b.res = make([]eval.Result, 0, len(b.items))
 	src := journals{answers, judgments}
 	for i := range b.items {
 		res, err := result(&b.items[i], src, opts, &b.tot)
 		if err == nil {
-			err = enc.Encode(res)
+			err = enc.Encode(&res)
 		}
 		if err != nil {
 			b.err = err
@@ -178,6 +178,8 @@ func (t *totals) apply(tot *RunTotals) {
 type recordSource interface {
 	answer(key string, rec *AnswerRecord) (found, failed bool, err error)
 	judgment(key string, rec *JudgmentRecord) (found, failed bool, err error)
+	// judgmentKey is JudgmentKey for the i-th judge, j.
+	judgmentKey(i int, j *eval.JudgeSpec, it *eval.Item, answer string) string
 }
 
 // journals finds records in a run's journals.
@@ -189,6 +191,10 @@ func (j journals) answer(key string, rec *AnswerRecord) (bool, bool, error) {
 
 func (j journals) judgment(key string, rec *JudgmentRecord) (bool, bool, error) {
 	return lookup(j.judgments, key, rec)
+}
+
+func (journals) judgmentKey(_ int, j *eval.JudgeSpec, it *eval.Item, answer string) string {
+	return JudgmentKey(j.Fingerprint, it, answer)
 }
 
 // lookup reads key's record from jn: its successful call's, else its
@@ -227,9 +233,9 @@ func result(it *eval.Item, src recordSource, opts FinalizeOptions, tot *totals) 
 	res.LatencyMS = ans.LatencyMS
 	tot.model, tot.setModel = ans.Model, true
 	var verdicts []eval.Verdict
-	for _, j := range opts.Judges {
+	for i, j := range opts.Judges {
 		var jr JudgmentRecord
-		jkey := JudgmentKey(j.Fingerprint, it, ans.Text)
+		jkey := src.judgmentKey(i, &j, it, ans.Text)
 		ok, failed, err := src.judgment(jkey, &jr)
 		if err != nil || !ok {
 			return res, cmpErr(err, fmt.Errorf("%w: item %q has no judgment by %s", ErrIncomplete, it.ID, j.Name))

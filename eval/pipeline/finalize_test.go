@@ -102,13 +102,13 @@ func TestWriteResultsInOrder(t *testing.T) {
 	var want strings.Builder
 	var wantTot RunTotals
 	var all totals
-	enc := rundir.ResultEncoder(&want)
+	enc := rundir.NewResultEncoder(&want)
 	for i := range items {
 		res, err := result(&items[i], journals{answers, judgments}, opts, &all)
 		if err != nil {
 			t.Fatal(err)
 		}
-		enc.Encode(res)
+		enc.Encode(&res)
 	}
 	all.apply(&wantTot)
 	var got strings.Builder

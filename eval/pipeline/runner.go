@@ -196,8 +196,8 @@ func (r *Runner) Run(ctx context.Context, items iter.Seq2[eval.Item, error]) err
 	}
 	answers := pool.New().WithMaxGoroutines(2 * mc)
 	judges := pool.New().WithMaxGoroutines(2 * jc)
-	next := func(n int, it eval.Item, rec AnswerRecord) {
-		judges.Go(func() { r.judge(ctx, cancel, n, it, rec) })
+	next := func(n int, it eval.Item, rec AnswerRecord, keys []string) {
+		judges.Go(func() { r.judge(ctx, cancel, n, it, rec, keys) })
 	}
 	var readErr error
 	n := 0
@@ -236,7 +236,7 @@ func (r *Runner) halt(err error) {
 
 // answer answers it, unless its answer is in the journal, then hands it to
 // next: the judge pool, whose Go blocks while the pool is full.
-func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, next func(int, eval.Item, AnswerRecord)) {
+func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, next func(int, eval.Item, AnswerRecord, []string)) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -288,16 +288,24 @@ func (r *Runner) answer(ctx context.Context, cancel context.CancelCauseFunc, n i
 		}
 		r.Progress.Answered.Add(1)
 	}
-	if rec.Error != "" || r.judged(&it, rec.Text) {
-		if rec.Error == "" {
-			r.Progress.JudgedResumed.Add(1)
-		}
+	if rec.Error != "" {
 		r.done(Finished{N: n, Item: it.WithoutData(), Answer: &rec})
+		return
+	}
+	// The judgment keys, hashed once for the item: to see what is judged,
+	// to judge, and to write its result.
+	keys := make([]string, len(r.Judges))
+	for i, j := range r.Judges {
+		keys[i] = JudgmentKey(j.Fingerprint, &it, rec.Text)
+	}
+	if r.judged(keys) {
+		r.Progress.JudgedResumed.Add(1)
+		r.done(Finished{N: n, Item: it.WithoutData(), Answer: &rec, keys: keys})
 		return
 	}
 	it = it.WithoutData() // free the image bytes early: the judges read text only
 	release()             // before blocking on the judge pool
-	next(n, it, rec)
+	next(n, it, rec, keys)
 }
 
 // A Finished is an item the runner is done with: its position (0-based,
@@ -311,6 +319,9 @@ type Finished struct {
 	Item      eval.Item
 	Answer    *AnswerRecord
 	Judgments map[string]*JudgmentRecord
+	// keys are the item's judgment keys, judge by judge, where the
+	// runner hashed them (nil for a failed answer).
+	keys []string
 }
 
 func (r *Runner) done(f Finished) {
@@ -319,24 +330,24 @@ func (r *Runner) done(f Finished) {
 	}
 }
 
-// judged reports whether every judge's verdict on answer is recorded.
-func (r *Runner) judged(it *eval.Item, answer string) bool {
-	for _, j := range r.Judges {
-		if !r.Judgments.Has(JudgmentKey(j.Fingerprint, it, answer)) {
+// judged reports whether every judge's verdict, by its key, is recorded.
+func (r *Runner) judged(keys []string) bool {
+	for _, k := range keys {
+		if !r.Judgments.Has(k) {
 			return false
 		}
 	}
 	return true
 }
 
-func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, ans AnswerRecord) {
+func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n int, it eval.Item, ans AnswerRecord, keys []string) {
 	failed := false
 	var made map[string]*JudgmentRecord
-	for _, j := range r.Judges {
+	for i, j := range r.Judges {
 		if ctx.Err() != nil {
 			return
 		}
-		key := JudgmentKey(j.Fingerprint, &it, ans.Text)
+		key := keys[i]
 		if r.Judgments.Has(key) {
 			continue
 		}
@@ -362,7 +373,7 @@ func (r *Runner) judge(ctx context.Context, cancel context.CancelCauseFunc, n in
 		r.Progress.Errors.Add(1)
 	}
 	r.Progress.Judged.Add(1)
-	r.done(Finished{N: n, Item: it, Answer: &ans, Judgments: made})
+	r.done(Finished{N: n, Item: it, Answer: &ans, Judgments: made, keys: keys})
 }
 
 // judgeOne records one judge's verdict on it and returns the record, or

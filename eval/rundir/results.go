@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/psveval/psveval/eval"
+	"github.com/psveval/psveval/eval/internal/lines"
 	"github.com/psveval/psveval/eval/stats"
 	"github.com/psveval/psveval/eval/store"
 )
@@ -70,18 +71,34 @@ func readLines(r io.Reader, name string, fn func(n int, b []byte) error) error {
 	return nil
 }
 
-// ResultEncoder returns the encoder results.jsonl is written with: one
-// JSON object a line, with <, > and & as they are.
-func ResultEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc
+// A ResultEncoder writes results.jsonl: one JSON object a line, with <,
+// > and & as they are, byte for byte as a json.Encoder with
+// SetEscapeHTML(false) writes eval.Result, without reflection (see
+// lines.AppendResult). It is not safe for concurrent use.
+type ResultEncoder struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewResultEncoder returns an encoder that writes to w.
+func NewResultEncoder(w io.Writer) *ResultEncoder { return &ResultEncoder{w: w} }
+
+// Encode writes r as one line.
+func (e *ResultEncoder) Encode(r *eval.Result) error {
+	b, ok := lines.AppendResult(e.buf[:0], r)
+	if !ok { // a score JSON cannot hold: encoding/json words the error
+		_, err := json.Marshal(r)
+		return fmt.Errorf("result %q: %w", r.ID, err)
+	}
+	e.buf = b
+	_, err := e.w.Write(b)
+	return err
 }
 
 // WriteResults writes results as dir's results.jsonl, atomically.
 func WriteResults(dir string, results []eval.Result) error {
 	return store.WriteFileFunc(filepath.Join(dir, ResultsFile), func(w io.Writer) error {
-		enc := ResultEncoder(w)
+		enc := NewResultEncoder(w)
 		for i := range results {
 			if err := enc.Encode(&results[i]); err != nil {
 				return err

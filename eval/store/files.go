@@ -43,28 +43,59 @@ func WriteFileAtomic(path string, b []byte) error {
 // WriteFileFunc is WriteFileAtomic for content that write streams, through
 // a buffer, so the content is never held in memory whole.
 func WriteFileFunc(path string, write func(io.Writer) error) error {
-	tmp, err := createTemp(filepath.Dir(path), tempPrefix(path))
+	f, err := CreateAtomic(path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := write(bw); err != nil {
-		tmp.Close()
+	if err := write(f); err != nil {
+		f.Abort()
 		return err
 	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
+	return f.Commit()
+}
+
+// An AtomicFile is a file written whole or not at all: what is written
+// goes, through a buffer, to a temporary file beside its path; Commit
+// syncs it and renames it over the path, and Abort removes it. It is
+// WriteFileFunc for a writer that outlives one call.
+type AtomicFile struct {
+	*bufio.Writer
+	path string
+	tmp  *os.File
+}
+
+// CreateAtomic starts writing path.
+func CreateAtomic(path string) (*AtomicFile, error) {
+	tmp, err := createTemp(filepath.Dir(path), tempPrefix(path))
+	if err != nil {
+		return nil, err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	return &AtomicFile{Writer: bufio.NewWriterSize(tmp, 1<<16), path: path, tmp: tmp}, nil
+}
+
+// Commit writes what is buffered, syncs the file and renames it over the
+// path. After an error the temporary file is gone and the path as it was.
+func (f *AtomicFile) Commit() error {
+	err := f.Flush()
+	if err == nil {
+		err = f.tmp.Sync()
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
 	}
-	return os.Rename(tmp.Name(), path)
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.tmp.Name())
+	}
+	return err
+}
+
+// Abort removes the temporary file, leaving the path as it was.
+func (f *AtomicFile) Abort() {
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
 }
 
 // RemoveTemps removes the temporary files WriteFileFunc left for path when

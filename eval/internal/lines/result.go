@@ -1,7 +1,9 @@
-// Package lines decodes psveval's own JSON lines on their hot paths:
-// results.jsonl lines for reports, and journal records for the run's
-// call counts. Both walk a line with eval/jsonscan and skip the long texts
-// they do not need; each is fuzzed against encoding/json.
+// Package lines reads and writes psveval's own JSON lines on their hot
+// paths: results.jsonl lines, read for reports and written by runs, and
+// journal records, written by runs and read for their call counts. The
+// readers walk a line with eval/jsonscan and skip the long texts they do
+// not need; the writers append without reflection. Each is fuzzed
+// against encoding/json.
 package lines
 
 import (
