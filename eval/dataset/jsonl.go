@@ -219,113 +219,24 @@ func (b *lineBatch) decode(path string) {
 }
 
 // decodeObject decodes one JSONL line into the values encoding/json's
-// UseNumber would give, walking it with jsonscan: strings without escapes,
-// numbers (kept as json.Number), objects and arrays need no reflection.
-// Everything is validated: a line that is not one JSON object is an error.
+// UseNumber would give, with jsonscan's validator and one-pass decoder:
+// no reflection. A line that is not one JSON object is an error.
 func decodeObject(b []byte) (record, error) {
 	if !jsonscan.Valid(b) {
-		// jsonscan skips what it need not decode; its validator, held
-		// equal to encoding/json's, makes sure no malformed value hides
-		// there. encoding/json words the error.
+		// Its validator is held equal to encoding/json's, which words
+		// the error.
 		var v any
 		return nil, fmt.Errorf("not a JSON object: %w", json.Unmarshal(b, &v))
 	}
-	rec := record{}
-	end, err := jsonscan.Object(b, func([]byte) bool { return true }, func(k, raw []byte) error {
-		key, err := jsonString(k)
-		if err != nil {
-			return err
-		}
-		v, err := jsonValue(raw)
-		if err != nil {
-			return fmt.Errorf("member %q: %w", key, err)
-		}
-		rec[key] = v
-		return nil
-	})
+	v, err := jsonscan.Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a JSON object: %w", err)
 	}
-	if jsonscan.SkipSpace(b, end) < len(b) {
-		return nil, errors.New("not a JSON object: text after the object")
+	rec, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object: the line holds %s", jsonShape(v))
 	}
 	return rec, nil
-}
-
-// jsonString decodes a JSON string's content (as found between quotes by
-// jsonscan, or with its quotes).
-func jsonString(raw []byte) (string, error) {
-	if len(raw) == 0 || raw[0] != '"' {
-		raw = append(append([]byte{'"'}, raw...), '"')
-	}
-	return jsonscan.String(raw)
-}
-
-func jsonValue(raw []byte) (any, error) {
-	switch c := raw[0]; {
-	case c == '"':
-		return jsonString(raw)
-	case c == '-' || (c >= '0' && c <= '9'):
-		if !jsonscan.Valid(raw) {
-			return nil, fmt.Errorf("bad number %q", raw)
-		}
-		return json.Number(raw), nil
-	case string(raw) == "true":
-		return true, nil
-	case string(raw) == "false":
-		return false, nil
-	case string(raw) == "null":
-		return nil, nil
-	case c == '{':
-		m := map[string]any{}
-		_, err := jsonscan.Object(raw, func([]byte) bool { return true }, func(k, v []byte) error {
-			key, err := jsonString(k)
-			if err != nil {
-				return err
-			}
-			m[key], err = jsonValue(v)
-			return err
-		})
-		return m, err
-	case c == '[':
-		return jsonArray(raw)
-	}
-	return nil, fmt.Errorf("bad value %q", raw)
-}
-
-// jsonArray decodes a JSON array with jsonValue, element by element.
-func jsonArray(raw []byte) ([]any, error) {
-	out := []any{}
-	i := jsonscan.SkipSpace(raw, 1)
-	if i < len(raw) && raw[i] == ']' {
-		return out, nil
-	}
-	for {
-		end, err := jsonscan.SkipValue(raw, i)
-		if err != nil {
-			return nil, err
-		}
-		v, err := jsonValue(raw[i:end])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-		i = jsonscan.SkipSpace(raw, end)
-		if i >= len(raw) {
-			return nil, jsonscan.ErrSyntax
-		}
-		switch raw[i] {
-		case ',':
-			i = jsonscan.SkipSpace(raw, i+1)
-		case ']':
-			if jsonscan.SkipSpace(raw, i+1) != len(raw) {
-				return nil, jsonscan.ErrSyntax
-			}
-			return out, nil
-		default:
-			return nil, jsonscan.ErrSyntax
-		}
-	}
 }
 
 // jsonShape describes a JSON value in the terms of shapeOf; for display

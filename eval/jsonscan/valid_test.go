@@ -1,7 +1,9 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,4 +40,28 @@ func BenchmarkValid(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzDecode holds Decode equal to encoding/json's Decoder with
+// UseNumber on every valid input.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":[true,false,null,-0.5e+10,"x\"\u00e9\n"],"c":{},"a":2}`, ` [ ] `, `"str"`, `-0`,
+		"\"\xff\\u12ab\\ud800\"", `{"a":[{"b":[{"c":1e-7}]}],"":{"":[]}}`, ` { "k" : [ 1 , 2 ] } `, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !Valid(b) {
+			return
+		}
+		got, err := Decode(b)
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		werr := dec.Decode(&want)
+		if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("Decode(%q) = %#v, %v; encoding/json: %#v, %v", b, got, err, want, werr)
+		}
+	})
 }
