@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,32 +53,41 @@ func batchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if verb == "export" {
-		n := 0
-		err := store.WriteFileFunc(*outFile, func(w io.Writer) error {
-			var err error
-			n, err = pj.Export(*what, w)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "wrote %s: %s for %s; serve it (vllm run-batch -i %s -o results.jsonl --model …), then psveval batch import with the same settings\n",
-			*outFile, eval.Nouns(n, "request"), *what, *outFile)
-		return nil
+		return batchExport(pj, *what, *outFile, stderr)
 	}
-	f, err := os.Open(fs.Arg(0))
+	return batchImport(pj, fs.Arg(0), o.rf.out, stderr)
+}
+
+// batchExport writes the batch input file of the requests what names.
+func batchExport(pj *pipeline.Job, what, path string, stderr io.Writer) error {
+	n := 0
+	err := store.WriteFileFunc(path, func(w io.Writer) error {
+		var err error
+		n, err = pj.Export(what, w)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: %s for %s; serve it (vllm run-batch -i %s -o results.jsonl --model …), then psveval batch import with the same settings\n",
+		path, eval.Nouns(n, "request"), what, path)
+	return nil
+}
+
+// batchImport journals the batch output file at path into the run.
+func batchImport(pj *pipeline.Job, path, dir string, stderr io.Writer) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return cmdline.Usage(err)
 	}
 	defer f.Close()
-	rep, err := pj.Import(fs.Arg(0), f)
-	if err != nil {
-		if _, ok := err.(*pipeline.BatchError); ok {
-			return cmdline.Usage(err)
-		}
+	rep, err := pj.Import(path, f)
+	if _, ok := errors.AsType[*pipeline.BatchError](err); ok {
+		return cmdline.Usage(err)
+	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "imported %s and %s into %s\n", eval.Nouns(rep.Answers, "answer"), eval.Nouns(rep.Judgments, "judgment"), o.rf.out)
+	fmt.Fprintf(stderr, "imported %s and %s into %s\n", eval.Nouns(rep.Answers, "answer"), eval.Nouns(rep.Judgments, "judgment"), dir)
 	if len(rep.Left) > 0 {
 		fmt.Fprintf(stderr, "left to the run, which asks them online: %s\n  %s\n", eval.Nouns(len(rep.Left), "request"), strings.Join(rep.Left, "\n  "))
 	}

@@ -9,18 +9,42 @@ import "encoding/json"
 // UTF-8 as U+FFFD; numbers as json.Number. It walks b once, where
 // walking each value's extent and then its insides read b several times.
 func Decode(b []byte) (any, error) {
-	v, _, err := decodeAt(b, SkipSpace(b, 0))
+	v, _, err := (&decoder{maxDepth: maxNesting + 1}).at(b, SkipSpace(b, 0), 0)
 	return v, err
 }
 
-// decodeAt decodes the value at b[i] and returns the index past it.
-func decodeAt(b []byte, i int) (any, int, error) {
+// A decoder decodes valid JSON in one walk. With members, objects are
+// Members (Tolerant's tree), else maps (encoding/json's). A value nested
+// deeper than maxDepth is refused.
+type decoder struct {
+	members  bool
+	maxDepth int
+}
+
+// at decodes the value at b[i], nested depth deep, and returns the index
+// past it.
+func (d *decoder) at(b []byte, i, depth int) (any, int, error) {
+	if depth > d.maxDepth {
+		return nil, i, errTooDeep
+	}
 	switch c := b[i]; c {
 	case '{':
-		m := map[string]any{}
+		var m map[string]any
+		var ms Members
+		if d.members {
+			ms = Members{}
+		} else {
+			m = map[string]any{}
+		}
+		obj := func() any {
+			if d.members {
+				return ms
+			}
+			return m
+		}
 		i = SkipSpace(b, i+1)
 		if b[i] == '}' {
-			return m, i + 1, nil
+			return obj(), i + 1, nil
 		}
 		for {
 			end := stringEnd(b, i)
@@ -30,13 +54,17 @@ func decodeAt(b []byte, i int) (any, int, error) {
 			}
 			i = SkipSpace(b, SkipSpace(b, end)+1) // past the colon
 			var v any
-			if v, i, err = decodeAt(b, i); err != nil {
+			if v, i, err = d.at(b, i, depth+1); err != nil {
 				return nil, i, err
 			}
-			m[key] = v
+			if d.members {
+				ms = append(ms, Member{key, v})
+			} else {
+				m[key] = v
+			}
 			i = SkipSpace(b, i)
 			if b[i] == '}' {
-				return m, i + 1, nil
+				return obj(), i + 1, nil
 			}
 			i = SkipSpace(b, i+1) // past the comma
 		}
@@ -47,7 +75,7 @@ func decodeAt(b []byte, i int) (any, int, error) {
 			return list, i + 1, nil
 		}
 		for {
-			v, j, err := decodeAt(b, i)
+			v, j, err := d.at(b, i, depth+1)
 			if err != nil {
 				return nil, j, err
 			}

@@ -28,6 +28,10 @@ func FuzzDecodeValid(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, n := range []int{MaxDepth - 1, MaxDepth, MaxDepth + 1} {
+		f.Add(strings.Repeat("[", n) + "1" + strings.Repeat("]", n))
+		f.Add(strings.Repeat(`{"a":`, n) + "{}" + strings.Repeat("}", n))
+	}
 	f.Fuzz(checkDecodeValid)
 }
 

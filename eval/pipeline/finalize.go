@@ -178,6 +178,8 @@ func (t *totals) apply(tot *RunTotals) {
 type recordSource interface {
 	answer(key string, rec *AnswerRecord) (found, failed bool, err error)
 	judgment(key string, rec *JudgmentRecord) (found, failed bool, err error)
+	// answerKey is AnswerKey for the item.
+	answerKey(modelID string, it *eval.Item) string
 	// judgmentKey is JudgmentKey for the i-th judge, j.
 	judgmentKey(i int, j *eval.JudgeSpec, it *eval.Item, answer string) string
 }
@@ -192,6 +194,8 @@ func (j journals) answer(key string, rec *AnswerRecord) (bool, bool, error) {
 func (j journals) judgment(key string, rec *JudgmentRecord) (bool, bool, error) {
 	return lookup(j.judgments, key, rec)
 }
+
+func (journals) answerKey(modelID string, it *eval.Item) string { return AnswerKey(modelID, it) }
 
 func (journals) judgmentKey(_ int, j *eval.JudgeSpec, it *eval.Item, answer string) string {
 	return JudgmentKey(j.Fingerprint, it, answer)
@@ -218,7 +222,7 @@ func result(it *eval.Item, src recordSource, opts FinalizeOptions, tot *totals) 
 		res.Criteria[i] = eval.ResultCriterion{Dim: labels[i], Points: c.Points}
 	}
 	var ans AnswerRecord
-	key := AnswerKey(opts.ModelID, it)
+	key := src.answerKey(opts.ModelID, it)
 	ok, failed, err := src.answer(key, &ans)
 	if err != nil || !ok {
 		return res, cmpErr(err, fmt.Errorf("%w: item %q has no answer", ErrIncomplete, it.ID))

@@ -36,3 +36,16 @@ func TestJudgmentKeyIsStable(t *testing.T) {
 		t.Errorf("JudgmentKey = %s, want the pinned %s", got, want)
 	}
 }
+
+// Answer keys name answers.jsonl lines across versions; these values
+// were written down from the fmt-based format the key was defined with.
+func TestAnswerKeyIsStable(t *testing.T) {
+	it := eval.Item{ID: "x", Question: "Is the <mass> in the left lung? 肺", Images: []eval.Image{{SHA256: "abc"}, {SHA256: "def"}}}
+	if got, want := pipeline.AnswerKey("model-id", &it), "3b3eafbd87658c6d0c162df72c6dc5010c93013fd9c08cfb1c1a8bc2c03d3614"; got != want {
+		t.Errorf("AnswerKey with images = %s, want the pinned %s", got, want)
+	}
+	it.Images = nil
+	if got, want := pipeline.AnswerKey("", &it), "d6624ea7ab8e209972650f302049f6e2ff7b8eb60ed3a50e736b39f84b5a3954"; got != want {
+		t.Errorf("AnswerKey = %s, want the pinned %s", got, want)
+	}
+}

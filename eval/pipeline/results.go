@@ -160,6 +160,14 @@ func (h handed) judgment(key string, rec *JudgmentRecord) (bool, bool, error) {
 	return h.journals.judgment(key, rec)
 }
 
+// answerKey is the key of the answer the runner handed over.
+func (h handed) answerKey(modelID string, it *eval.Item) string {
+	if h.f.Answer != nil {
+		return h.f.Answer.Key
+	}
+	return h.journals.answerKey(modelID, it)
+}
+
 // judgmentKey is the key the runner hashed, where it did.
 func (h handed) judgmentKey(i int, j *eval.JudgeSpec, it *eval.Item, answer string) string {
 	if i < len(h.f.keys) {

@@ -57,10 +57,15 @@ func (r *JudgmentRecord) AppendJSON(b []byte) []byte {
 // images' digests.
 func AnswerKey(modelID string, it *eval.Item) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "answer\x00%s\x00%d:%s", modelID, len(it.Question), it.Question)
+	// "answer\x00MODEL\x00LEN:QUESTION" and "\x00DIGEST" per image,
+	// written without fmt.
+	b := make([]byte, 0, 96+len(modelID)+len(it.Question))
+	b = append(append(append(b, "answer\x00"...), modelID...), 0)
+	b = append(append(strconv.AppendInt(b, int64(len(it.Question)), 10), ':'), it.Question...)
 	for _, im := range it.Images {
-		fmt.Fprintf(h, "\x00%s", im.SHA256)
+		b = append(append(b, 0), im.SHA256...)
 	}
+	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
