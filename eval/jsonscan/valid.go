@@ -22,9 +22,9 @@ func validValue(b []byte, i, depth int) (int, bool) {
 	case c == '"':
 		return validString(b, i)
 	case c == '{':
-		return validObject(b, i, depth+1)
+		return validContainer(b, i, depth+1, '}')
 	case c == '[':
-		return validArray(b, i, depth+1)
+		return validContainer(b, i, depth+1, ']')
 	case c == '-' || c >= '0' && c <= '9':
 		return validNumber(b, i)
 	case c == 't':
@@ -44,65 +44,39 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
-func validObject(b []byte, i, depth int) (int, bool) {
+// validContainer checks the object (close '}') or array (close ']') at
+// b[i], whose elements are members or values.
+func validContainer(b []byte, i, depth int, close byte) (int, bool) {
 	if depth > maxNesting {
 		return i, false
 	}
 	i = SkipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
+	if i < len(b) && b[i] == close {
 		return i + 1, true
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, false
-		}
 		var ok bool
-		if i, ok = validString(b, i); !ok {
-			return i, false
-		}
-		i = SkipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		if i, ok = validValue(b, SkipSpace(b, i+1), depth); !ok {
-			return i, false
-		}
-		i = SkipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
+		if close == '}' { // a member's key and colon first
+			if i >= len(b) || b[i] != '"' {
+				return i, false
+			}
+			if i, ok = validString(b, i); !ok {
+				return i, false
+			}
+			if i = SkipSpace(b, i); i >= len(b) || b[i] != ':' {
+				return i, false
+			}
 			i = SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
 		}
-	}
-}
-
-func validArray(b []byte, i, depth int) (int, bool) {
-	if depth > maxNesting {
-		return i, false
-	}
-	i = SkipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return i + 1, true
-	}
-	for {
-		var ok bool
 		if i, ok = validValue(b, i, depth); !ok {
 			return i, false
 		}
-		i = SkipSpace(b, i)
-		if i >= len(b) {
+		switch i = SkipSpace(b, i); {
+		case i >= len(b):
 			return i, false
-		}
-		switch b[i] {
-		case ',':
+		case b[i] == ',':
 			i = SkipSpace(b, i+1)
-		case ']':
+		case b[i] == close:
 			return i + 1, true
 		default:
 			return i, false

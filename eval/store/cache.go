@@ -56,14 +56,9 @@ func (c *Cache) Get(key string, v any) bool {
 
 // Put stores v under key.
 func (c *Cache) Put(key string, v any) error {
-	var b []byte
-	if a, ok := v.(jsonAppender); ok {
-		b = a.AppendJSON(nil)
-	} else {
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			return err
-		}
+	b, err := marshal(v)
+	if err != nil {
+		return err
 	}
 	p := c.path(key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {

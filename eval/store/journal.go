@@ -228,6 +228,14 @@ func (j *Journal) read(off int64, key string, v any) error {
 // on a run's hot path.
 type jsonAppender interface{ AppendJSON([]byte) []byte }
 
+// marshal is json.Marshal, by AppendJSON where v has it.
+func marshal(v any) ([]byte, error) {
+	if a, ok := v.(jsonAppender); ok {
+		return a.AppendJSON(nil), nil
+	}
+	return json.Marshal(v)
+}
+
 // Append writes rec as one line and waits until the file holds it (and,
 // with SyncEvery 0, until it is synced). rec's JSON
 // form must have a "key" equal to key and, when failed, a non-empty
@@ -235,14 +243,9 @@ type jsonAppender interface{ AppendJSON([]byte) []byte }
 // A record whose key is already indexed is not written again. A record
 // with an AppendJSON method is written by it (see jsonAppender).
 func (j *Journal) Append(key string, failed bool, rec any) error {
-	var b []byte
-	if a, ok := rec.(jsonAppender); ok {
-		b = a.AppendJSON(nil)
-	} else {
-		var err error
-		if b, err = json.Marshal(rec); err != nil {
-			return err
-		}
+	b, err := marshal(rec)
+	if err != nil {
+		return err
 	}
 	if bytes.IndexByte(b, '\n') >= 0 {
 		return errors.New("journal: record marshals to several lines")
