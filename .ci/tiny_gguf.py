@@ -28,6 +28,17 @@ CHATML = (
 )
 
 
+def save(w, path):
+    """Writes w, opened on path + ".tmp", and renames it to path: a killed
+    run never leaves a half-written model where llama-server looks."""
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(path + ".tmp", path)
+    print(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vocab", required=True)
@@ -94,12 +105,7 @@ def main():
         w.add_tensor(p + "ffn_gate.weight", rnd(n_ff, n_embd))
         w.add_tensor(p + "ffn_up.weight", rnd(n_ff, n_embd))
         w.add_tensor(p + "ffn_down.weight", zeros(n_embd, n_ff))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    os.replace(path + ".tmp", path)
-    print(path)
+    save(w, path)
 
 
 if __name__ == "__main__":

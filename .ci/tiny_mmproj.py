@@ -17,6 +17,8 @@ import os
 import numpy as np
 import gguf
 
+from tiny_gguf import save  # beside this script
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -76,12 +78,7 @@ def main():
     w.add_tensor("mm.2.weight", rnd(a.text_embd, hidden))
     w.add_tensor("mm.2.bias", zeros(a.text_embd))
 
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    os.replace(path + ".tmp", path)
-    print(path)
+    save(w, path)
 
 
 if __name__ == "__main__":

@@ -387,6 +387,16 @@ func decodeMessage(raw []byte, m *openai.ChatCompletionMessage) error {
 	})
 }
 
+// detail reads the count named key out of a usage details object.
+func detail(raw []byte, key string, n *int) error {
+	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+		if canon(k, []string{key}) != "" {
+			return integer(v, n)
+		}
+		return nil
+	})
+}
+
 // decodeUsage reads usage's token counts, with the cached prompt tokens
 // in either dialect: prompt_tokens_details.cached_tokens (OpenAI, vLLM,
 // llama-server) or DeepSeek's prompt_cache_hit_tokens, which lands in
@@ -412,26 +422,14 @@ func decodeUsage(raw []byte, u *openai.Usage) error {
 			if string(v) == "null" {
 				return nil
 			}
-			d := &openai.PromptTokensDetails{}
-			u.PromptTokensDetails = d
-			return jsonscan.Fields(v, func([]byte) bool { return true }, func(k, v []byte) error {
-				if canon(k, []string{"cached_tokens"}) != "" {
-					return integer(v, &d.CachedTokens)
-				}
-				return nil
-			})
+			u.PromptTokensDetails = &openai.PromptTokensDetails{}
+			return detail(v, "cached_tokens", &u.PromptTokensDetails.CachedTokens)
 		case "completion_tokens_details":
 			if string(v) == "null" {
 				return nil
 			}
-			d := &openai.CompletionTokensDetails{}
-			u.CompletionTokensDetails = d
-			return jsonscan.Fields(v, func([]byte) bool { return true }, func(k, v []byte) error {
-				if canon(k, []string{"reasoning_tokens"}) != "" {
-					return integer(v, &d.ReasoningTokens)
-				}
-				return nil
-			})
+			u.CompletionTokensDetails = &openai.CompletionTokensDetails{}
+			return detail(v, "reasoning_tokens", &u.CompletionTokensDetails.ReasoningTokens)
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package lines
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -17,31 +18,17 @@ func AppendResult(b []byte, r *eval.Result) ([]byte, bool) {
 	if r.Score != nil && (math.IsNaN(*r.Score) || math.IsInf(*r.Score, 0)) {
 		return b, false
 	}
-	b = appendStr(append(b, '{'), "id", r.ID)
-	b = appendStr(append(b, ','), "question_type", r.QuestionType)
-	b = appendStr(append(b, ','), "question", r.Question)
-	b = appendStr(append(b, ','), "reference", r.Reference)
-	b = appendStr(append(b, ','), "answer", r.Answer)
-	b = appendStr(append(b, ','), "finish_reason", r.FinishReason)
-	b = append(b, `,"criteria":`...)
-	if r.Criteria == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range r.Criteria {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendStr(append(b, '{'), "dim", c.Dim)
-			b = strconv.AppendInt(append(b, `,"points":`...), c.Points, 10)
-			b = appendBool(append(b, `,"met":`...), c.Met)
-			if c.Explanation != "" {
-				b = appendStr(append(b, ','), "explanation", c.Explanation)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = member(append(b, '{'), "id", r.ID, false)
+	b = member(append(b, ','), "question_type", r.QuestionType, false)
+	b = member(append(b, ','), "question", r.Question, false)
+	b = member(append(b, ','), "reference", r.Reference, false)
+	b = member(append(b, ','), "answer", r.Answer, false)
+	b = member(append(b, ','), "finish_reason", r.FinishReason, false)
+	b = appendList(append(b, `,"criteria":`...), r.Criteria, func(b []byte, c eval.ResultCriterion) []byte {
+		b = member(append(b, '{'), "dim", c.Dim, false)
+		b = appendBool(append(strconv.AppendInt(append(b, `,"points":`...), c.Points, 10), `,"met":`...), c.Met)
+		return append(optional(b, "explanation", c.Explanation, false), '}')
+	})
 	b = append(b, `,"score":`...)
 	if r.Score == nil {
 		b = append(b, "null"...)
@@ -49,47 +36,24 @@ func AppendResult(b []byte, r *eval.Result) ([]byte, bool) {
 		b = appendFloat(b, *r.Score)
 	}
 	b = appendBool(append(b, `,"all_met":`...), r.AllMet)
-	b = appendStr(append(b, ','), "status", r.Status)
-	b = appendOpt(b, "error", r.Error)
-	b = appendOpt(b, "error_kind", r.ErrorKind)
-	b = appendOpt(b, "unscorable", r.Unscorable)
+	b = member(append(b, ','), "status", r.Status, false)
+	b = optional(b, "error", r.Error, false)
+	b = optional(b, "error_kind", r.ErrorKind, false)
+	b = optional(b, "unscorable", r.Unscorable, false)
 	b = appendUsage(append(b, `,"usage":{"model":`...), &r.Usage.Model)
 	b = appendUsage(append(b, `,"judge":`...), &r.Usage.Judge)
 	b = strconv.AppendInt(append(b, `},"latency_ms":`...), r.LatencyMS, 10)
 	b = appendInt(b, "judge_latency_ms", r.JudgeLatencyMS)
 	if len(r.Judges) > 0 {
-		b = append(b, `,"judges":[`...)
-		for i, v := range r.Judges {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendStr(append(b, '{'), "judge", v.Judge)
-			b = append(b, `,"met":`...)
-			if v.Met == nil {
-				b = append(b, "null"...)
-			} else {
-				b = append(b, '[')
-				for k, m := range v.Met {
-					if k > 0 {
-						b = append(b, ',')
-					}
-					b = appendBool(b, m)
-				}
-				b = append(b, ']')
-			}
-			b = append(appendOpt(b, "error", v.Error), '}')
-		}
-		b = append(b, ']')
+		b = appendList(append(b, `,"judges":`...), r.Judges, func(b []byte, v eval.JudgeVote) []byte {
+			b = appendList(append(member(append(b, '{'), "judge", v.Judge, false), `,"met":`...), v.Met, appendBool)
+			return append(optional(b, "error", v.Error, false), '}')
+		})
 	}
-	b = appendOpt(b, "judge_served", r.JudgeServed)
+	b = optional(b, "judge_served", r.JudgeServed, false)
 	if len(r.Meta) > 0 {
 		b = append(b, `,"meta":{`...)
-		keys := make([]string, 0, len(r.Meta))
-		for k := range r.Meta {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
+		for i, k := range slices.Sorted(maps.Keys(r.Meta)) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -98,22 +62,46 @@ func AppendResult(b []byte, r *eval.Result) ([]byte, bool) {
 		}
 		b = append(b, '}')
 	}
-	b = appendOpt(b, "cluster", r.Cluster)
+	b = optional(b, "cluster", r.Cluster, false)
 	return append(b, "}\n"...), true
 }
 
-// appendStr appends "name":"s", with <, > and & as they are.
-func appendStr(b []byte, name, s string) []byte {
+// member appends "name":"s", with s escaped as encoding/json does: with
+// html, <, > and & as \u003c, \u003e and \u0026 (json.Marshal), else as
+// they are (an Encoder with SetEscapeHTML(false)).
+func member(b []byte, name, s string, html bool) []byte {
 	b = append(append(append(b, '"'), name...), `":`...)
-	return jsonscan.AppendString(b, s, false)
+	return jsonscan.AppendString(b, s, html)
 }
 
-// appendOpt appends ,"name":"s" unless s is empty (omitempty).
-func appendOpt(b []byte, name, s string) []byte {
+// optional appends ,"name":"s" unless s is empty (omitempty).
+func optional(b []byte, name, s string, html bool) []byte {
 	if s == "" {
 		return b
 	}
-	return appendStr(append(b, ','), name, s)
+	return member(append(b, ','), name, s, html)
+}
+
+// appendInt appends ,"name":n.
+func appendInt(b []byte, name string, n int64) []byte {
+	b = append(append(append(b, `,"`...), name...), `":`...)
+	return strconv.AppendInt(b, n, 10)
+}
+
+// appendList appends xs as a JSON array, each element by each; a nil
+// slice is null, as encoding/json writes it.
+func appendList[T any](b []byte, xs []T, each func([]byte, T) []byte) []byte {
+	if xs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = each(b, x)
+	}
+	return append(b, ']')
 }
 
 func appendBool(b []byte, v *bool) []byte {
@@ -126,6 +114,7 @@ func appendBool(b []byte, v *bool) []byte {
 	return append(b, "false"...)
 }
 
+// appendUsage appends a usage object.
 func appendUsage(b []byte, u *eval.Usage) []byte {
 	b = strconv.AppendInt(append(b, `{"prompt_tokens":`...), u.Prompt, 10)
 	b = appendInt(b, "completion_tokens", u.Completion)

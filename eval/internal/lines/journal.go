@@ -45,64 +45,32 @@ func ReadRecord(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached 
 // byte as encoding/json marshals pipeline.AnswerRecord (its fuzz test
 // holds the two equal), without reflection.
 func AppendAnswer(b []byte, key, item string, a *eval.Answer, latencyMS int64, errMsg, errKind string) []byte {
-	b = appendKey(append(b, '{'), "key", key)
-	b = appendKey(append(b, ','), "item", item)
-	b = appendKey(append(b, ','), "answer", a.Text)
-	b = appendKey(append(b, ','), "finish_reason", a.FinishReason)
-	b = appendKey(append(b, ','), "served_model", a.Model)
-	b = appendUsageCalls(b, &a.Usage, &a.Calls)
+	b = member(append(b, '{'), "key", key, true)
+	b = member(append(b, ','), "item", item, true)
+	b = member(append(b, ','), "answer", a.Text, true)
+	b = member(append(b, ','), "finish_reason", a.FinishReason, true)
+	b = member(append(b, ','), "served_model", a.Model, true)
+	b = appendCalls(appendUsage(append(b, `,"usage":`...), &a.Usage), &a.Calls)
 	return appendTail(b, latencyMS, errMsg, errKind)
 }
 
 // AppendJudgment appends the judgments.jsonl record of a verdict, byte
 // for byte as encoding/json marshals pipeline.JudgmentRecord.
 func AppendJudgment(b []byte, key, item, judge string, v *eval.Verdict, latencyMS int64, errMsg, errKind string, cached bool) []byte {
-	b = appendKey(append(b, '{'), "key", key)
-	b = appendKey(append(b, ','), "item", item)
-	b = appendKey(append(b, ','), "judge", judge)
-	b = append(b, `,"criteria":`...)
-	if v.Criteria == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range v.Criteria {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendKey(append(b, '{'), "dim", c.Dim)
-			switch {
-			case c.Met == nil:
-				b = append(b, `,"met":null`...)
-			case *c.Met:
-				b = append(b, `,"met":true`...)
-			default:
-				b = append(b, `,"met":false`...)
-			}
-			if c.Explanation != "" {
-				b = appendKey(append(b, ','), "explanation", c.Explanation)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	if v.Unscorable != "" {
-		b = appendKey(append(b, ','), "unscorable", v.Unscorable)
-	}
-	b = appendKey(append(b, ','), "raw", v.Raw)
-	b = appendKey(append(b, ','), "served_model", v.Model)
-	if v.Fingerprint != "" {
-		b = appendKey(append(b, ','), "system_fingerprint", v.Fingerprint)
-	}
-	b = appendUsageCalls(b, &v.Usage, &v.Calls)
+	b = member(append(b, '{'), "key", key, true)
+	b = member(append(b, ','), "item", item, true)
+	b = member(append(b, ','), "judge", judge, true)
+	b = appendList(append(b, `,"criteria":`...), v.Criteria, func(b []byte, c eval.CriterionVerdict) []byte {
+		b = appendBool(append(member(append(b, '{'), "dim", c.Dim, true), `,"met":`...), c.Met)
+		return append(optional(b, "explanation", c.Explanation, true), '}')
+	})
+	b = optional(b, "unscorable", v.Unscorable, true)
+	b = member(append(b, ','), "raw", v.Raw, true)
+	b = member(append(b, ','), "served_model", v.Model, true)
+	b = optional(b, "system_fingerprint", v.Fingerprint, true)
+	b = appendCalls(appendUsage(append(b, `,"usage":`...), &v.Usage), &v.Calls)
 	if len(v.Order) > 0 {
-		b = append(b, `,"order":[`...)
-		for i, s := range v.Order {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonscan.AppendString(b, s, true)
-		}
-		b = append(b, ']')
+		b = appendList(append(b, `,"order":`...), v.Order, func(b []byte, s string) []byte { return jsonscan.AppendString(b, s, true) })
 	}
 	b = appendTail(b, latencyMS, errMsg, errKind)
 	if cached {
@@ -111,32 +79,19 @@ func AppendJudgment(b []byte, key, item, judge string, v *eval.Verdict, latencyM
 	return b
 }
 
-// appendKey appends "name":"s", with s escaped as json.Marshal does.
-func appendKey(b []byte, name, s string) []byte {
-	b = append(append(append(b, '"'), name...), `":`...)
-	return jsonscan.AppendString(b, s, true)
-}
-
-func appendInt(b []byte, name string, n int64) []byte {
-	b = append(append(append(b, `,"`...), name...), `":`...)
-	return strconv.AppendInt(b, n, 10)
-}
-
-// appendUsageCalls appends the usage and calls members.
-func appendUsageCalls(b []byte, u *eval.Usage, c *eval.CallCounts) []byte {
-	b = strconv.AppendInt(append(b, `,"usage":{"prompt_tokens":`...), u.Prompt, 10)
-	b = appendInt(b, "completion_tokens", u.Completion)
-	b = appendInt(b, "cached_prompt_tokens", u.Cached)
-	b = appendInt(b, "reasoning_tokens", u.Reasoning)
-	b = strconv.AppendInt(append(b, `},"calls":{"requests":`...), c.Requests, 10)
+// appendCalls appends the calls member, its counts that may be 0 left
+// out when they are.
+func appendCalls(b []byte, c *eval.CallCounts) []byte {
+	b = strconv.AppendInt(append(b, `,"calls":{"requests":`...), c.Requests, 10)
 	b = appendInt(b, "retries", c.Retries)
-	for _, f := range []struct {
-		name string
-		n    int64
-	}{{"repairs", c.Repairs}, {"length_retries", c.LengthRetries}, {"failed", c.Failed}} {
-		if f.n != 0 {
-			b = appendInt(b, f.name, f.n)
-		}
+	if c.Repairs != 0 {
+		b = appendInt(b, "repairs", c.Repairs)
+	}
+	if c.LengthRetries != 0 {
+		b = appendInt(b, "length_retries", c.LengthRetries)
+	}
+	if c.Failed != 0 {
+		b = appendInt(b, "failed", c.Failed)
 	}
 	return append(b, '}')
 }
@@ -145,11 +100,5 @@ func appendUsageCalls(b []byte, u *eval.Usage, c *eval.CallCounts) []byte {
 // object.
 func appendTail(b []byte, latencyMS int64, errMsg, errKind string) []byte {
 	b = appendInt(b, "latency_ms", latencyMS)
-	if errMsg != "" {
-		b = appendKey(append(b, ','), "error", errMsg)
-	}
-	if errKind != "" {
-		b = appendKey(append(b, ','), "error_kind", errKind)
-	}
-	return append(b, '}')
+	return append(optional(optional(b, "error", errMsg, true), "error_kind", errKind, true), '}')
 }
