@@ -13,7 +13,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -103,7 +105,16 @@ type LLM struct {
 	cfg   Config
 	fp    string
 	level atomic.Int32 // FormatAuto: the index in autoChain in use
+	// schemas holds the verdict schema of each list of labels asked about
+	// (keyed by schemaKey): every request of a rubric shape sends the same
+	// 1.5 KB. It holds at most maxSchemas.
+	schemasMu sync.RWMutex
+	schemas   map[string]json.RawMessage
 }
+
+// maxSchemas bounds the schemas an LLM judge keeps: a dataset whose items
+// each name their own criteria builds each item's schema afresh.
+const maxSchemas = 1024
 
 // New returns a judge for cfg, filling in defaults.
 func New(cfg Config) (*LLM, error) {
@@ -368,11 +379,43 @@ func (j *LLM) format(f string, labels []string) *openai.ChatCompletionResponseFo
 		return &openai.ChatCompletionResponseFormat{
 			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
 			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
-				Name: "rubric_verdict", Strict: true, Schema: verdictSchema(labels),
+				Name: "rubric_verdict", Strict: true, Schema: j.schema(labels),
 			},
 		}
 	}
 	return nil
+}
+
+// schema returns verdictSchema(labels), built once per list of labels.
+func (j *LLM) schema(labels []string) json.RawMessage {
+	var buf [256]byte
+	key := schemaKey(buf[:0], labels)
+	j.schemasMu.RLock()
+	s, ok := j.schemas[string(key)]
+	j.schemasMu.RUnlock()
+	if ok {
+		return s
+	}
+	s = verdictSchema(labels)
+	j.schemasMu.Lock()
+	if j.schemas == nil {
+		j.schemas = map[string]json.RawMessage{}
+	}
+	if len(j.schemas) < maxSchemas {
+		j.schemas[string(key)] = s
+	}
+	j.schemasMu.Unlock()
+	return s
+}
+
+// schemaKey appends the labels, each after its length, to b.
+func schemaKey(b []byte, labels []string) []byte {
+	for _, l := range labels {
+		b = strconv.AppendInt(b, int64(len(l)), 10)
+		b = append(b, ':')
+		b = append(b, l...)
+	}
+	return b
 }
 
 // verdictSchema is the JSON schema of a verdict on labels. Each position

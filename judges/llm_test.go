@@ -148,6 +148,28 @@ func TestSchemaPinsLabelsThatNeedEscaping(t *testing.T) {
 	checkPinned(t, verdictSchema(labels), labels)
 }
 
+// TestSchemaIsBuiltOncePerLabels: the schema a judge sends is built once
+// for each list of labels, the same bytes verdictSchema writes, and a
+// label list that differs only in where its labels split gets its own.
+func TestSchemaIsBuiltOncePerLabels(t *testing.T) {
+	j, err := New(Config{Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := []string{"accuracy", "grounding", "safety"}
+	first, again := j.schema(a), j.schema(slices.Clone(a))
+	if string(first) != string(verdictSchema(a)) || &first[0] != &again[0] {
+		t.Errorf("schema(%q) is not built once: %s", a, again)
+	}
+	b := []string{"accuracy", "grounding\x00safety"}
+	if got := j.schema(b); string(got) != string(verdictSchema(b)) {
+		t.Errorf("schema(%q) = %s, want its own", b, got)
+	}
+	if n := testing.AllocsPerRun(10, func() { j.schema(a) }); n > 0 {
+		t.Errorf("a known schema costs %v allocations, want none", n)
+	}
+}
+
 func TestJudgeGivesUpAsUnscorable(t *testing.T) {
 	t.Parallel()
 	j, reqs := scripted(t, Config{Repairs: 2}, verdict("I think the answer is fine."))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -110,15 +111,28 @@ func (p *Prompt) Render(in PromptInput) (system, user string, err error) {
 		Question, Reference, Answer string
 		Criteria                    []string
 	}{Neutralize(in.Question), Neutralize(in.Reference), Neutralize(in.Answer), lines}
-	var sys, usr bytes.Buffer
-	if err := p.tmpl.ExecuteTemplate(&sys, "system", data); err != nil {
-		return "", "", fmt.Errorf("rubric: render %s: %w", p.Name, err)
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			renderBufs.Put(buf)
+		}
+	}()
+	for _, part := range [...]struct {
+		name string
+		out  *string
+	}{{"system", &system}, {"user", &user}} {
+		buf.Reset()
+		if err := p.tmpl.ExecuteTemplate(buf, part.name, data); err != nil {
+			return "", "", fmt.Errorf("rubric: render %s: %w", p.Name, err)
+		}
+		*part.out = buf.String()
 	}
-	if err := p.tmpl.ExecuteTemplate(&usr, "user", data); err != nil {
-		return "", "", fmt.Errorf("rubric: render %s: %w", p.Name, err)
-	}
-	return sys.String(), usr.String(), nil
+	return system, user, nil
 }
+
+// renderBufs holds buffers for Render: the prompts of one run are much of
+// a size, so a buffer that grew to one holds the next.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // delimiter matches the opening of any tag the prompts use as a delimiter,
 // in any case and with any spacing: "<model_answer", "</ Criteria", ...

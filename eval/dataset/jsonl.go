@@ -160,6 +160,25 @@ const (
 	batchBytes = 1 << 20
 )
 
+// batchBufs holds batches' byte buffers for reuse: a batch's lines are
+// copied out as they are decoded, so its buffer is free once decoded. A
+// buffer that grew past twice batchBytes (a line with a large inline
+// image) is left to the collector.
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func newLineBatch() *lineBatch {
+	return &lineBatch{buf: (*batchBufs.Get().(*[]byte))[:0], done: make(chan struct{})}
+}
+
+// release hands the batch's buffer back for reuse.
+func (b *lineBatch) release() {
+	if cap(b.buf) <= 2*batchBytes {
+		buf := b.buf[:0]
+		batchBufs.Put(&buf)
+	}
+	b.buf = nil
+}
+
 // readLines reads f's non-blank lines into batches and hands each to
 // send, stopping when send returns false. A read error comes as a batch
 // of its own, with err set.
@@ -167,7 +186,7 @@ func (s *jsonlSource) readLines(f *os.File, send func(*lineBatch) bool) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), eval.MaxLineBytes)
 	line := 0
-	b := &lineBatch{done: make(chan struct{})}
+	b := newLineBatch()
 	for sc.Scan() {
 		line++
 		t := bytes.TrimSpace(sc.Bytes())
@@ -185,7 +204,7 @@ func (s *jsonlSource) readLines(f *os.File, send func(*lineBatch) bool) {
 			if !send(b) {
 				return
 			}
-			b = &lineBatch{done: make(chan struct{})}
+			b = newLineBatch()
 		}
 	}
 	if len(b.ends) > 0 {
@@ -215,7 +234,8 @@ func (b *lineBatch) decode(path string) {
 		b.recs = append(b.recs, posRecord{pos: pos, num: b.nums[i], rec: rec})
 		start = end
 	}
-	b.buf, b.ends, b.nums = nil, nil, nil
+	b.release()
+	b.ends, b.nums = nil, nil
 }
 
 // decodeObject decodes one JSONL line into the values encoding/json's

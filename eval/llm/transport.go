@@ -285,7 +285,7 @@ func (t *Transport) attempt(ctx context.Context, req *http.Request, body []byte)
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, t.MaxBodyBytes+1))
+	data, err := readBody(resp, t.MaxBodyBytes+1)
 	if err != nil {
 		t.countErr(actx, err)
 		return nil, nil, err
@@ -384,6 +384,32 @@ func status(resp *http.Response) int {
 		return 0
 	}
 	return resp.StatusCode
+}
+
+// readBody reads up to limit bytes of resp's body, into a buffer of the
+// length the reply announces where it does, rather than one grown as
+// io.ReadAll grows it.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength <= 0 || resp.ContentLength >= limit {
+		return io.ReadAll(io.LimitReader(resp.Body, limit))
+	}
+	r := io.LimitedReader{R: resp.Body, N: limit}
+	// One byte more than announced, so that reaching the end takes no
+	// second buffer.
+	b := make([]byte, 0, resp.ContentLength+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // longer than announced
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // body reads the request body and writes Params into it.

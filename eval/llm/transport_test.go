@@ -402,3 +402,31 @@ func TestRetriesCountedOnceOnEitherPath(t *testing.T) {
 		}
 	})
 }
+
+// TestReadBodyReadsWhatReadAllReads: a reply read into a buffer of its
+// announced length is what io.ReadAll reads, whether the announced length
+// is right, missing, short or past the limit, and an announced length
+// costs one allocation.
+func TestReadBodyReadsWhatReadAllReads(t *testing.T) {
+	body := strings.Repeat(`{"choices":[]}`, 100)
+	for _, c := range []struct {
+		announced, limit int64
+	}{
+		{int64(len(body)), 1 << 20}, {-1, 1 << 20}, {10, 1 << 20}, {int64(len(body)) + 5, 1 << 20},
+		{int64(len(body)), 100}, {50, 100}, {0, 1 << 20},
+	} {
+		resp := func() *http.Response {
+			return &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: c.announced}
+		}
+		got, err := readBody(resp(), c.limit)
+		want, _ := io.ReadAll(io.LimitReader(resp().Body, c.limit))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("announced %d, limit %d: read %d bytes, %v; want %d bytes", c.announced, c.limit, len(got), err, len(want))
+		}
+	}
+	r := strings.NewReader(body)
+	resp := &http.Response{Body: io.NopCloser(r), ContentLength: int64(len(body))}
+	if n := testing.AllocsPerRun(10, func() { r.Reset(body); readBody(resp, 1<<20) }); n != 1 {
+		t.Errorf("readBody made %v allocations, want 1", n)
+	}
+}

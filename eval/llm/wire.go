@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -59,15 +58,26 @@ func encodeRequest(req *openai.ChatCompletionRequest, params []encoded) ([]byte,
 	if !fastRequest(req) {
 		return nil, false
 	}
-	size := 128
+	// The body's size, guessed from above so that it is allocated once:
+	// escapes (newlines, quotes) take an eighth of a text at most, most
+	// often.
+	size := 128 + len(req.Model)
 	for _, m := range req.Messages {
-		size += len(m.Content) + 32
+		size += len(m.Content) + len(m.Content)/8 + 32
 		for _, p := range m.MultiContent {
-			size += len(p.Text) + 48
+			size += len(p.Text) + len(p.Text)/8 + 48
 			if p.ImageURL != nil {
 				size += len(p.ImageURL.URL)
 			}
 		}
+	}
+	if f := req.ResponseFormat; f != nil && f.JSONSchema != nil {
+		if raw, ok := f.JSONSchema.Schema.(json.RawMessage); ok {
+			size += len(raw) + len(f.JSONSchema.Name) + len(f.JSONSchema.Description) + 64
+		}
+	}
+	for _, p := range params {
+		size += len(p.key) + len(p.json) + 4
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"model":`...)
@@ -176,23 +186,29 @@ func marshalSchema(s json.Marshaler) ([]byte, error) {
 
 // validSchemas remembers schemas found valid: a judge sends the same few
 // (one per rubric shape) with every request, and checking 1.5 KB of JSON
-// costs more than looking it up. It holds at most maxValidSchemas.
+// costs more than looking it up. It holds at most maxValidSchemas. A plain
+// map, not a sync.Map, so that a lookup by string(raw) does not allocate.
 var (
-	validSchemas    sync.Map
-	nValidSchemas   atomic.Int64
-	maxValidSchemas = int64(1024)
+	validSchemasMu  sync.RWMutex
+	validSchemas    = map[string]struct{}{}
+	maxValidSchemas = 1024
 )
 
 func validSchema(raw []byte) bool {
-	if _, ok := validSchemas.Load(string(raw)); ok {
+	validSchemasMu.RLock()
+	_, ok := validSchemas[string(raw)]
+	validSchemasMu.RUnlock()
+	if ok {
 		return true
 	}
 	if !jsonscan.Valid(raw) {
 		return false
 	}
-	if nValidSchemas.Add(1) <= maxValidSchemas {
-		validSchemas.Store(string(raw), true)
+	validSchemasMu.Lock()
+	if len(validSchemas) < maxValidSchemas {
+		validSchemas[string(raw)] = struct{}{}
 	}
+	validSchemasMu.Unlock()
 	return true
 }
 

@@ -83,6 +83,28 @@ func TestEncodeRequestMeansWhatGoOpenAISends(t *testing.T) {
 	}
 }
 
+// TestEncodeRequestAllocatesOnce: a judge's request, its prompts full of
+// newlines and quotes and its schema sent with it, is written into one
+// buffer sized in advance, not grown as it is written.
+func TestEncodeRequestAllocatesOnce(t *testing.T) {
+	schema := json.RawMessage(`{"type":"object","properties":{"criteria":{"type":"array","prefixItems":[` +
+		strings.Repeat(`{"type":"object","properties":{"dim":{"type":"string","const":"Accuracy"},"met":{"type":"boolean"}}},`, 5) +
+		`{}]}}}`)
+	req := openai.ChatCompletionRequest{Model: "deepseek-v3.2", Messages: []openai.ChatCompletionMessage{
+		{Role: "system", Content: strings.Repeat("Mark each criterion \"met\" or not.\n", 60)},
+		{Role: "user", Content: strings.Repeat("Question: \"Which organ is shown?\"\nAnswer: the liver.\n", 20)},
+	}, ResponseFormat: &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+		JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: "rubric_verdict", Strict: true, Schema: schema}}}
+	params, err := encodeParams(wireParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	if n := testing.AllocsPerRun(20, func() { body, _ = encodeRequest(&req, params) }); n != 1 {
+		t.Errorf("encodeRequest made %v allocations, want 1 (len %d, cap %d)", n, len(body), cap(body))
+	}
+}
+
 func FuzzEncodeRequest(f *testing.F) {
 	f.Add("m", "You are a judge.", "What is <this>?\n\"x\"", "Answer.", true, 0)
 	f.Add("", "", "\xff\x00\u2028", "", false, 100)

@@ -42,26 +42,33 @@ type Journal struct {
 	// (group commit); the others wait on cond for a sync that covers their
 	// line. A line is indexed once it is written, so Get never reads past
 	// what the file holds.
-	mu       sync.Mutex
-	cond     *sync.Cond
-	f        *os.File
-	end      int64          // the file's length once pending is written
-	index    map[jkey]int64 // offsets of lines
-	failed   map[jkey]int64 // the last failed record of keys not in index
-	pending  []byte
-	spans    []pendingSpan
-	queued   map[jkey]bool // keys with a success in pending or being written
-	appended int64
-	synced   int64
-	syncing  bool
-	syncErr  error
-	closed   bool
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File
+	end     int64          // the file's length once pending is written
+	index   map[jkey]int64 // offsets of lines
+	failed  map[jkey]int64 // the last failed record of keys not in index
+	pending []byte
+	spans   []pendingSpan
+	// spare and spareSpans are pending and spans as last written, kept
+	// for the next lines (at most maxSpare bytes).
+	spare      []byte
+	spareSpans []pendingSpan
+	queued     map[jkey]bool // keys with a success in pending or being written
+	appended   int64
+	synced     int64
+	syncing    bool
+	syncErr    error
+	closed     bool
 	// dirty marks lines written and not yet synced, under SyncEvery; a
 	// sync is due on timer, and bgSync marks one in progress.
 	dirty  bool
 	timer  *time.Timer
 	bgSync bool
 }
+
+// maxSpare bounds the written buffer a journal keeps for reuse.
+const maxSpare = 1 << 20
 
 type pendingSpan struct {
 	key    jkey
@@ -236,21 +243,28 @@ func marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// errMultiline refuses a record whose JSON form is not one line.
+var errMultiline = errors.New("journal: record marshals to several lines")
+
 // Append writes rec as one line and waits until the file holds it (and,
 // with SyncEvery 0, until it is synced). rec's JSON
 // form must have a "key" equal to key and, when failed, a non-empty
 // "error": that is how a reopened journal tells failures from successes.
 // A record whose key is already indexed is not written again. A record
-// with an AppendJSON method is written by it (see jsonAppender).
+// with an AppendJSON method is written by it, straight into the lines
+// waiting to be written (see jsonAppender).
 func (j *Journal) Append(key string, failed bool, rec any) error {
-	b, err := marshal(rec)
-	if err != nil {
-		return err
+	a, fast := rec.(jsonAppender)
+	var b []byte
+	if !fast {
+		var err error
+		if b, err = json.Marshal(rec); err != nil {
+			return err
+		}
+		if bytes.IndexByte(b, '\n') >= 0 {
+			return errMultiline
+		}
 	}
-	if bytes.IndexByte(b, '\n') >= 0 {
-		return errors.New("journal: record marshals to several lines")
-	}
-	b = append(b, '\n')
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -264,12 +278,22 @@ func (j *Journal) Append(key string, failed bool, rec any) error {
 	if _, dup := j.index[k]; dup || j.queued[k] {
 		return nil // a success for this key is on disk or on its way
 	}
+	start := len(j.pending)
+	if fast {
+		j.pending = a.AppendJSON(j.pending)
+		if bytes.IndexByte(j.pending[start:], '\n') >= 0 {
+			j.pending = j.pending[:start]
+			return errMultiline
+		}
+	} else {
+		j.pending = append(j.pending, b...)
+	}
+	j.pending = append(j.pending, '\n')
 	if !failed {
 		j.queued[k] = true
 	}
 	j.spans = append(j.spans, pendingSpan{k, failed, j.end})
-	j.pending = append(j.pending, b...)
-	j.end += int64(len(b))
+	j.end += int64(len(j.pending) - start)
 	j.appended++
 	seq := j.appended
 	for j.synced < seq {
@@ -291,7 +315,10 @@ func (j *Journal) Append(key string, failed bool, rec any) error {
 func (j *Journal) flush() {
 	j.syncing = true
 	buf, spans, target := j.pending, j.spans, j.appended
-	j.pending, j.spans = nil, nil
+	// The buffers written last time take the next lines: one flush runs
+	// at a time, and the file does not keep what it was handed.
+	j.pending, j.spans = j.spare[:0], j.spareSpans[:0]
+	j.spare, j.spareSpans = nil, nil
 	j.mu.Unlock()
 	_, err := j.f.Write(buf)
 	if err == nil && j.SyncEvery <= 0 {
@@ -305,6 +332,9 @@ func (j *Journal) flush() {
 		for _, p := range spans {
 			j.put(p.key, p.failed, p.off)
 			delete(j.queued, p.key)
+		}
+		if cap(buf) <= maxSpare {
+			j.spare, j.spareSpans = buf, spans
 		}
 		j.synced = target
 		if j.SyncEvery > 0 {

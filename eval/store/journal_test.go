@@ -180,7 +180,7 @@ func benchmarkJournalAppend(b *testing.B, syncEvery time.Duration) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1)
-			key := fmt.Sprintf("%064x", i)
+			key := fmt.Sprintf("%016x%048d", i+1, 0)
 			if err := j.Append(key, false, rec{Key: key, Value: int(i)}); err != nil {
 				b.Error(err)
 			}
@@ -227,5 +227,96 @@ func TestCacheConcurrentWriters(t *testing.T) {
 		if !c.Get(key, &r) || r.Key != key || len(r.Pad) != 4096 {
 			t.Errorf("key %d: a torn or missing entry %+v", k, r.Key)
 		}
+	}
+}
+
+// fastRec writes itself, as the run's records do: Append writes it straight
+// into the lines waiting to be written.
+type fastRec struct {
+	Key   string
+	Value int
+	Text  string // written unescaped, so a newline in it makes a bad record
+}
+
+func (r fastRec) AppendJSON(b []byte) []byte {
+	return fmt.Appendf(b, `{"key":%q,"value":%d,"text":"%s"}`, r.Key, r.Value, r.Text)
+}
+
+// TestJournalAppendJSON appends records that write themselves from many
+// goroutines, while the journal reuses the buffers it wrote, with records
+// marshalled by encoding/json and records that would take several lines
+// (refused) among them: every good record reads back whole, and the
+// refused ones leave no trace.
+func TestJournalAppendJSON(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, _, err := store.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Go(func() {
+			key := fmt.Sprintf("%016x%048d", i+1, 0)
+			var err error
+			switch i % 7 {
+			case 3:
+				err = j.Append(key, false, fastRec{Key: key, Value: i, Text: "two\nlines"})
+			case 5: // through encoding/json, among the others
+				if err := j.Append(key, false, struct {
+					Key   string `json:"key"`
+					Value int    `json:"value"`
+					Text  string `json:"text"`
+				}{key, i, strings.Repeat("y", i)}); err != nil {
+					t.Errorf("Append(%d): %v", i, err)
+				}
+				return
+			default:
+				err = j.Append(key, false, fastRec{Key: key, Value: i, Text: strings.Repeat("x", i)})
+				if err != nil {
+					t.Errorf("Append(%d): %v", i, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "several lines") {
+				t.Errorf("Append(%d) of a record on two lines = %v, want it refused", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, warn, err := store.OpenJournal(path)
+	if err != nil || warn != "" {
+		t.Fatalf("reopen = %v, %q", err, warn)
+	}
+	defer j.Close()
+	want := 0
+	for i := range 500 {
+		key := fmt.Sprintf("%016x%048d", i+1, 0)
+		var got struct {
+			Key   string `json:"key"`
+			Value int    `json:"value"`
+			Text  string `json:"text"`
+		}
+		ok, err := j.Get(key, &got)
+		text := strings.Repeat("x", i)
+		if i%7 == 5 {
+			text = strings.Repeat("y", i)
+		}
+		if i%7 == 3 {
+			if ok {
+				t.Errorf("record %d, refused, was written: %+v", i, got)
+			}
+			continue
+		}
+		want++
+		if !ok || err != nil || got.Value != i || got.Text != text {
+			t.Errorf("Get(%d) = %v, %v, value %d, text of %d bytes", i, ok, err, got.Value, len(got.Text))
+		}
+	}
+	if j.Len() != want {
+		t.Errorf("Len = %d, want %d", j.Len(), want)
 	}
 }

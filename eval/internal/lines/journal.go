@@ -2,6 +2,7 @@ package lines
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -25,13 +26,21 @@ func ReadRecord(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached 
 		switch string(k) {
 		case "calls":
 			*calls = eval.CallCounts{}
-			err = json.Unmarshal(raw, calls)
+			if !readCalls(raw, calls) {
+				*calls = eval.CallCounts{}
+				err = json.Unmarshal(raw, calls)
+			}
 		case "judge":
 			*judge, err = jsonscan.String(raw)
 		case "error":
 			*errMsg, err = jsonscan.String(raw)
 		case "cached":
-			err = json.Unmarshal(raw, cached)
+			switch string(raw) {
+			case "true", "false":
+				*cached = raw[0] == 't'
+			default:
+				err = json.Unmarshal(raw, cached)
+			}
 		}
 		return err
 	})
@@ -39,6 +48,55 @@ func ReadRecord(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached 
 		return fmt.Errorf("not a journal record: %w", err)
 	}
 	return nil
+}
+
+// readCalls reads a calls object as appendCalls writes it: members spelled
+// exactly, each a plain integer. It reports false on anything else, which
+// encoding/json then reads (or refuses).
+func readCalls(raw []byte, c *eval.CallCounts) bool {
+	ok := true
+	err := jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+		var f *int64
+		switch string(k) {
+		case "requests":
+			f = &c.Requests
+		case "retries":
+			f = &c.Retries
+		case "repairs":
+			f = &c.Repairs
+		case "length_retries":
+			f = &c.LengthRetries
+		case "failed":
+			f = &c.Failed
+		}
+		n, isInt := plainInt(v)
+		if f == nil || !isInt {
+			ok = false
+			return errStop
+		}
+		*f = n
+		return nil
+	})
+	return ok && err == nil
+}
+
+// errStop ends a walk of jsonscan.Fields early.
+var errStop = errors.New("stop")
+
+// plainInt reads b as a JSON integer without sign, fraction or exponent
+// that fits an int64.
+func plainInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 || b[0] == '0' && len(b) > 1 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // AppendAnswer appends the answers.jsonl record of an answer, byte for

@@ -19,6 +19,12 @@ func FuzzReadRecord(f *testing.F) {
 	f.Add(`{"calls":null,"judge":"a\"b","cached":false}`)
 	f.Add(`{"error":"boom","calls":{"requests":1}}`)
 	f.Add(`{"calls":{"requests":2},"calls":{"retries":1},"CACHED":true}`)
+	// past readCalls' fast path: folded or unknown keys, signs, fractions,
+	// numbers past int64, nulls
+	f.Add(`{"calls":{"Requests":3,"retries":-1,"x":2},"cached":null}`)
+	f.Add(`{"calls":{"requests":1.0,"failed":1e1}}`)
+	f.Add(`{"calls":{"requests":123456789012345678901,"repairs":null}}`)
+	f.Add(`{"calls":{"length_retries":4,"repairs":0,"failed":2},"cached":false}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var calls eval.CallCounts
 		var judge, errMsg string
