@@ -25,9 +25,17 @@ func judgmentKeyByFormat(judgeFP string, it *eval.Item, answer string) string {
 func TestJudgmentKeyIsStable(t *testing.T) {
 	it := eval.Item{ID: "x", Question: "Is the <mass> in the left lung? 肺", Reference: "yes & no",
 		Rubric: []rubric.Criterion{{Dim: "accuracy", Points: 1, Description: "States \"yes\"."}}}
-	for _, answer := range []string{"", "yes", "a\x00b\nc 🫁"} {
-		if got, want := pipeline.JudgmentKey("fp", &it, answer), judgmentKeyByFormat("fp", &it, answer); got != want {
-			t.Errorf("JudgmentKey(%q) = %s, the format gives %s", answer, got, want)
+	long := []rubric.Criterion{}
+	for i := range 40 {
+		long = append(long, rubric.Criterion{Dim: fmt.Sprint("d", i), Points: int64(i - 3), Description: "<b>Names</b> the organ & its side."})
+	}
+	for _, rub := range [][]rubric.Criterion{it.Rubric, nil, {}, long} {
+		it := it
+		it.Rubric = rub
+		for _, answer := range []string{"", "yes", "a\x00b\nc 🫁"} {
+			if got, want := pipeline.JudgmentKey("fp", &it, answer), judgmentKeyByFormat("fp", &it, answer); got != want {
+				t.Errorf("JudgmentKey(%q) with %d criteria = %s, the format gives %s", answer, len(rub), got, want)
+			}
 		}
 	}
 	// The key of version 1, written down: RubricJSON's bytes are part of

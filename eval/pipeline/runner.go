@@ -8,12 +8,14 @@ import (
 	"iter"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/psveval/psveval/eval"
 	"github.com/psveval/psveval/eval/internal/lines"
 	"github.com/psveval/psveval/eval/store"
+	"github.com/psveval/psveval/rubric"
 	"github.com/sourcegraph/conc/pool"
 )
 
@@ -56,36 +58,53 @@ func (r *JudgmentRecord) AppendJSON(b []byte) []byte {
 // settings, hashed by the caller into modelID), the question and the
 // images' digests.
 func AnswerKey(modelID string, it *eval.Item) string {
-	h := sha256.New()
 	// "answer\x00MODEL\x00LEN:QUESTION" and "\x00DIGEST" per image,
 	// written without fmt.
-	b := make([]byte, 0, 96+len(modelID)+len(it.Question))
-	b = append(append(append(b, "answer\x00"...), modelID...), 0)
+	bp := keyBufs.Get().(*[]byte)
+	b := append(append(append((*bp)[:0], "answer\x00"...), modelID...), 0)
 	b = append(append(strconv.AppendInt(b, int64(len(it.Question)), 10), ':'), it.Question...)
 	for _, im := range it.Images {
 		b = append(append(b, 0), im.SHA256...)
 	}
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	return hashKey(bp, b)
+}
+
+// hashKey returns the hex SHA-256 of b, and puts b back in keyBufs as bp.
+func hashKey(bp *[]byte, b []byte) string {
+	sum := sha256.Sum256(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		keyBufs.Put(bp)
+	}
+	return hex.EncodeToString(sum[:])
 }
 
 // JudgmentKey identifies a judgment by what determines it: the judge's
 // fingerprint, the question, the reference, the rubric and the answer.
 func JudgmentKey(judgeFP string, it *eval.Item, answer string) string {
-	h := sha256.New()
-	var buf []byte
-	field := func(s []byte) { // len(s) ":" s NUL, written without fmt
-		buf = append(strconv.AppendInt(buf[:0], int64(len(s)), 10), ':')
-		h.Write(buf)
-		h.Write(s)
-		h.Write([]byte{0})
+	// Each field is "LEN:FIELD\x00", in one buffer hashed at once; the
+	// rubric's JSON is written first and its length put before it after.
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, s := range [...]string{"judgment", judgeFP, it.Question, it.Reference} {
+		b = appendKeyField(b, s)
 	}
-	for _, s := range []string{"judgment", judgeFP, it.Question, it.Reference} {
-		field([]byte(s))
-	}
-	field(it.RubricJSON())
-	field([]byte(answer))
-	return hex.EncodeToString(h.Sum(nil))
+	at := len(b)
+	b = rubric.AppendJSON(b, it.Rubric)
+	var num [24]byte
+	prefix := append(strconv.AppendInt(num[:0], int64(len(b)-at), 10), ':')
+	b = append(b, prefix...)
+	copy(b[at+len(prefix):], b[at:len(b)-len(prefix)])
+	copy(b[at:], prefix)
+	return hashKey(bp, appendKeyField(append(b, 0), answer))
+}
+
+// keyBufs holds the buffers judgment keys are written in.
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// appendKeyField appends "LEN:S\x00".
+func appendKeyField(b []byte, s string) []byte {
+	return append(append(append(strconv.AppendInt(b, int64(len(s)), 10), ':'), s...), 0)
 }
 
 // CacheKey is a judgment's key in the cross-run cache: its key (see
