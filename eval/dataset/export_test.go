@@ -1,7 +1,10 @@
 package dataset
 
+import "github.com/psveval/psveval/eval/jsonscan"
+
 // DecodeObjectForTest exposes the JSONL line decoder to the fuzz test.
 func DecodeObjectForTest(b []byte) (map[string]any, error) {
-	rec, err := decodeObject(b)
+	var dec jsonscan.Decoder
+	rec, err := decodeObject(&dec, b)
 	return rec, err
 }

@@ -223,10 +223,11 @@ func (s *jsonlSource) readLines(f *os.File, send func(*lineBatch) bool) {
 // decode decodes the batch's lines, stopping at the first bad one.
 func (b *lineBatch) decode(path string) {
 	b.recs = make([]posRecord, 0, len(b.ends))
+	var dec jsonscan.Decoder // the lines share their keys
 	start := 0
 	for i, end := range b.ends {
 		pos := "line " + strconv.Itoa(b.nums[i])
-		rec, err := decodeObject(b.buf[start:end])
+		rec, err := decodeObject(&dec, b.buf[start:end])
 		if err != nil {
 			b.err = &eval.InputError{File: path, Pos: pos, Err: err}
 			break
@@ -241,14 +242,14 @@ func (b *lineBatch) decode(path string) {
 // decodeObject decodes one JSONL line into the values encoding/json's
 // UseNumber would give, with jsonscan's validator and one-pass decoder:
 // no reflection. A line that is not one JSON object is an error.
-func decodeObject(b []byte) (record, error) {
+func decodeObject(dec *jsonscan.Decoder, b []byte) (record, error) {
 	if !jsonscan.Valid(b) {
 		// Its validator is held equal to encoding/json's, which words
 		// the error.
 		var v any
 		return nil, fmt.Errorf("not a JSON object: %w", json.Unmarshal(b, &v))
 	}
-	v, err := jsonscan.Decode(b)
+	v, err := dec.Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a JSON object: %w", err)
 	}

@@ -13,12 +13,58 @@ func Decode(b []byte) (any, error) {
 	return v, err
 }
 
+// A Decoder decodes as [Decode] does, and keeps the object keys it has
+// read, so that the lines of a file, whose objects share their keys,
+// share their keys' strings too. It keeps at most maxKeys keys. A Decoder
+// is not safe for concurrent use; its zero value is ready.
+type Decoder struct {
+	keys  map[string]string
+	width int // the members of the last top-level object: the next one's size hint
+}
+
+// maxKeys bounds the keys a Decoder keeps: enough for a dataset's columns
+// and its rubric's fields.
+const maxKeys = 256
+
+// Decode returns the value of b as [Decode] does.
+func (d *Decoder) Decode(b []byte) (any, error) {
+	if d.keys == nil {
+		d.keys = map[string]string{}
+	}
+	v, _, err := (&decoder{maxDepth: maxNesting + 1, keys: d.keys, width: d.width}).at(b, SkipSpace(b, 0), 0)
+	if m, ok := v.(map[string]any); ok {
+		d.width = len(m)
+	}
+	return v, err
+}
+
 // A decoder decodes valid JSON in one walk. With members, objects are
 // Members (Tolerant's tree), else maps (encoding/json's). A value nested
-// deeper than maxDepth is refused.
+// deeper than maxDepth is refused. With keys, object keys written without
+// escapes are kept there and reused; width sizes a top-level map.
 type decoder struct {
 	members  bool
 	maxDepth int
+	keys     map[string]string
+	width    int
+}
+
+// key decodes the object key raw (quotes included).
+func (d *decoder) key(raw []byte) (string, error) {
+	if d.keys == nil {
+		return String(raw)
+	}
+	body := raw[1 : len(raw)-1]
+	if k, ok := d.keys[string(body)]; ok { // does not allocate
+		return k, nil
+	}
+	k, err := String(raw)
+	// Only a key whose text is its own value (no escapes, valid UTF-8)
+	// is kept, so that a lookup by the text alone finds the right one.
+	if err == nil && len(d.keys) < maxKeys && k == string(body) {
+		d.keys[k] = k
+	}
+	return k, err
 }
 
 // at decodes the value at b[i], nested depth deep, and returns the index
@@ -31,9 +77,12 @@ func (d *decoder) at(b []byte, i, depth int) (any, int, error) {
 	case '{':
 		var m map[string]any
 		var ms Members
-		if d.members {
+		switch {
+		case d.members:
 			ms = Members{}
-		} else {
+		case depth == 0 && d.width > 0:
+			m = make(map[string]any, d.width)
+		default:
 			m = map[string]any{}
 		}
 		obj := func() any {
@@ -48,7 +97,7 @@ func (d *decoder) at(b []byte, i, depth int) (any, int, error) {
 		}
 		for {
 			end := stringEnd(b, i)
-			key, err := String(b[i:end])
+			key, err := d.key(b[i:end])
 			if err != nil {
 				return nil, end, err
 			}

@@ -205,9 +205,22 @@ func plain(b []byte) bool {
 // that is malformed: a raw control character, a bad escape or an
 // unescaped quote.
 func unquote(b []byte) (string, bool) {
-	out := make([]byte, 0, len(b))
+	var stack [512]byte // most strings with escapes are short: one allocation, the string's
+	out := stack[:0]
+	if len(b) > len(stack) {
+		out = make([]byte, 0, len(b))
+	}
 	for i := 0; i < len(b); {
 		c := b[i]
+		if c < utf8.RuneSelf && plainSet[c] { // a run of printable ASCII, copied at once
+			j := i + 1
+			for j < len(b) && b[j] < utf8.RuneSelf && plainSet[b[j]] {
+				j++
+			}
+			out = append(out, b[i:j]...)
+			i = j
+			continue
+		}
 		switch {
 		case c == '"' || c < 0x20:
 			return "", false

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,9 @@ var stringCases = []string{
 	`"plain"`, `""`, `null`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\u20ac\uD83E\uDEC1"`, `"lone \ud800 high"`,
 	`"lone \udc00 low"`, `"\ud800\ud800 two highs"`, `"\uD83E\u0041"`, `"caf` + "\xc3\xa9" + `"`, "\"bad \xff utf-8 \xe2\x82\"",
 	"\"raw \x01 control\"", `"bad \x escape"`, `"\u12"`, `"\u12G4"`, `"unterminated`, `"a"b"`, `"abcdefgh"ijklmnop"`, `"abcdefghijkl\mnop"`, "\"abcdefgh\x01ijklmnop\"", `"trailing \"`, `"\u0000"`,
+	// escaped strings about the size of unquote's stack buffer, and past it
+	`"` + strings.Repeat(`x\"`, 170) + `"`, `"` + strings.Repeat(`x\"`, 171) + `"`, `"` + strings.Repeat("\xff\\n", 200) + `"`,
+	`"` + strings.Repeat(`\u00e9 says \"met\" `, 60) + `"`,
 }
 
 func TestStringReadsWhatEncodingJSONReads(t *testing.T) {

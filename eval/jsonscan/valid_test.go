@@ -44,6 +44,31 @@ func BenchmarkValid(b *testing.B) {
 
 // FuzzDecode holds Decode equal to encoding/json's Decoder with
 // UseNumber on every valid input.
+// FuzzDecoder decodes the lines of its input with one Decoder, which keeps
+// the keys of one line for the next: each line decodes as encoding/json
+// decodes it, whatever keys (escaped, invalid UTF-8, repeated) came before.
+func FuzzDecoder(f *testing.F) {
+	f.Add([]byte("{\"a\":1,\"b\":{\"a\":[2]}}\n{\"a\":\"x\",\"\\u0061\":3}\n{\"\\u0061\":4,\"a\\\\\":5}"))
+	f.Add([]byte("{\"\xff\":1}\n{\"\xff\":2,\"\\ufffd\":3}\n[{\"dim\":\"a\"},{\"dim\":\"b\"}]"))
+	f.Add([]byte(`{"\\n":1}` + "\n" + `{"\n":2}`)) // a key that decodes to backslash n, then one that decodes to a newline
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d Decoder
+		for line := range bytes.SplitSeq(b, []byte("\n")) {
+			if !Valid(line) {
+				continue
+			}
+			got, err := d.Decode(line)
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.UseNumber()
+			var want any
+			werr := dec.Decode(&want)
+			if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+				t.Errorf("Decode(%q), after the lines before it = %#v, %v; encoding/json: %#v, %v", line, got, err, want, werr)
+			}
+		}
+	})
+}
+
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1,"b":[true,false,null,-0.5e+10,"x\"\u00e9\n"],"c":{},"a":2}`, ` [ ] `, `"str"`, `-0`,
