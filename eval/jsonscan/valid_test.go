@@ -42,8 +42,19 @@ func BenchmarkValid(b *testing.B) {
 	}
 }
 
-// FuzzDecode holds Decode equal to encoding/json's Decoder with
-// UseNumber on every valid input.
+// checkDecoded fails t unless got and err are what encoding/json's Decoder
+// with UseNumber makes of b.
+func checkDecoded(t *testing.T, what string, b []byte, got any, err error) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var want any
+	werr := dec.Decode(&want)
+	if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+		t.Errorf("%s(%q) = %#v, %v; encoding/json: %#v, %v", what, b, got, err, want, werr)
+	}
+}
+
 // FuzzDecoder decodes the lines of its input with one Decoder, which keeps
 // the keys of one line for the next: each line decodes as encoding/json
 // decodes it, whatever keys (escaped, invalid UTF-8, repeated) came before.
@@ -54,21 +65,16 @@ func FuzzDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d Decoder
 		for line := range bytes.SplitSeq(b, []byte("\n")) {
-			if !Valid(line) {
-				continue
-			}
-			got, err := d.Decode(line)
-			dec := json.NewDecoder(bytes.NewReader(line))
-			dec.UseNumber()
-			var want any
-			werr := dec.Decode(&want)
-			if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
-				t.Errorf("Decode(%q), after the lines before it = %#v, %v; encoding/json: %#v, %v", line, got, err, want, werr)
+			if Valid(line) {
+				got, err := d.Decode(line)
+				checkDecoded(t, "Decoder.Decode, after the lines before it,", line, got, err)
 			}
 		}
 	})
 }
 
+// FuzzDecode holds Decode equal to encoding/json's Decoder with
+// UseNumber on every valid input.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1,"b":[true,false,null,-0.5e+10,"x\"\u00e9\n"],"c":{},"a":2}`, ` [ ] `, `"str"`, `-0`,
@@ -77,16 +83,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if !Valid(b) {
-			return
-		}
-		got, err := Decode(b)
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		var want any
-		werr := dec.Decode(&want)
-		if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
-			t.Errorf("Decode(%q) = %#v, %v; encoding/json: %#v, %v", b, got, err, want, werr)
+		if Valid(b) {
+			got, err := Decode(b)
+			checkDecoded(t, "Decode", b, got, err)
 		}
 	})
 }
