@@ -501,6 +501,15 @@ func noVision(status int, msg string) bool {
 		strings.Contains(m, "mmproj")
 }
 
+// ContextExceeded reports a prompt refused for being longer than the
+// server's context: HTTP 400 with a message about the context
+// (llama-server: "the request exceeds the available context size"; vLLM:
+// "This model's maximum context length is ..."). The server says so only
+// in words, and only its words are read, not the endpoint's URL.
+func (e *StatusError) ContextExceeded() bool {
+	return e.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "context")
+}
+
 // HTTPStatus returns the response's status code.
 func (e *StatusError) HTTPStatus() int { return e.Status }
 

@@ -20,6 +20,13 @@ type kinder interface {
 	Kind() string
 }
 
+// A contextExceeder is an error that can say whether the server refused a
+// prompt longer than its context.
+type contextExceeder interface {
+	error
+	ContextExceeded() bool
+}
+
 // A statusError is an error response with its HTTP status.
 type statusError interface {
 	error

@@ -146,8 +146,8 @@ func (e *ContextError) Unwrap() error { return e.Err }
 // overflowed adds to an error about the context what the item's images
 // take of it; other errors, and items without images, pass unchanged.
 func overflowed(err error, it eval.Item) error {
-	se, ok := errors.AsType[statusError](err)
-	if !ok || se.HTTPStatus() != 400 || len(it.Images) == 0 || !strings.Contains(strings.ToLower(err.Error()), "context") {
+	ce, ok := errors.AsType[contextExceeder](err)
+	if !ok || !ce.ContextExceeded() || len(it.Images) == 0 {
 		return err
 	}
 	img := 0

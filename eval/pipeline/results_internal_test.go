@@ -112,9 +112,14 @@ func TestOverflowed(t *testing.T) {
 	if !strings.Contains(err.Error(), "1 image take about 1339 of its ~1351 prompt tokens") || !errors.Is(err, ctxErr) {
 		t.Errorf("overflowed = %v", err)
 	}
-	other := &llm.StatusError{Status: 400, Message: "bad request"}
-	if overflowed(other, it) != error(other) {
-		t.Error("another 400 was changed")
+	for _, other := range []*llm.StatusError{
+		{Status: 400, Message: "bad request"},
+		{Status: 400, Endpoint: "http://context-server:8000/v1", Message: "bad request"}, // the server's words decide, not its URL
+		{Status: 500, Message: "context shift failed"},
+	} {
+		if overflowed(other, it) != error(other) {
+			t.Errorf("%v was changed", other)
+		}
 	}
 	if overflowed(ctxErr, eval.Item{Question: "q"}) != error(ctxErr) {
 		t.Error("a text item's overflow was changed")
