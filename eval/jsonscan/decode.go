@@ -40,8 +40,8 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 
 // A decoder decodes valid JSON in one walk. With members, objects are
 // Members (Tolerant's tree), else maps (encoding/json's). A value nested
-// deeper than maxDepth is refused. With keys, object keys written without
-// escapes are kept there and reused; width sizes a top-level map.
+// deeper than maxDepth is refused. With keys, object keys are kept there
+// by their text and reused; width sizes a top-level map.
 type decoder struct {
 	members  bool
 	maxDepth int
@@ -49,20 +49,19 @@ type decoder struct {
 	width    int
 }
 
-// key decodes the object key raw (quotes included).
+// key decodes the object key raw (quotes included), reusing the string
+// of a key written the same way before: the same text always decodes to
+// the same key, escapes or not.
 func (d *decoder) key(raw []byte) (string, error) {
 	if d.keys == nil {
 		return String(raw)
 	}
-	body := raw[1 : len(raw)-1]
-	if k, ok := d.keys[string(body)]; ok { // does not allocate
+	if k, ok := d.keys[string(raw)]; ok { // does not allocate
 		return k, nil
 	}
 	k, err := String(raw)
-	// Only a key whose text is its own value (no escapes, valid UTF-8)
-	// is kept, so that a lookup by the text alone finds the right one.
-	if err == nil && len(d.keys) < maxKeys && k == string(body) {
-		d.keys[k] = k
+	if err == nil && len(d.keys) < maxKeys {
+		d.keys[string(raw)] = k
 	}
 	return k, err
 }

@@ -1,9 +1,7 @@
 package lines
 
 import (
-	"maps"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/psveval/psveval/eval"
@@ -52,15 +50,7 @@ func AppendResult(b []byte, r *eval.Result) ([]byte, bool) {
 	}
 	b = optional(b, "judge_served", r.JudgeServed, false)
 	if len(r.Meta) > 0 {
-		b = append(b, `,"meta":{`...)
-		for i, k := range slices.Sorted(maps.Keys(r.Meta)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonscan.AppendString(b, k, false)
-			b = jsonscan.AppendString(append(b, ':'), r.Meta[k], false)
-		}
-		b = append(b, '}')
+		b = appendStringMap(append(b, `,"meta":`...), r.Meta, false)
 	}
 	b = optional(b, "cluster", r.Cluster, false)
 	return append(b, "}\n"...), true

@@ -54,8 +54,7 @@ func ReadRecord(b []byte, calls *eval.CallCounts, judge, errMsg *string, cached 
 // exactly, each a plain integer. It reports false on anything else, which
 // encoding/json then reads (or refuses).
 func readCalls(raw []byte, c *eval.CallCounts) bool {
-	ok := true
-	err := jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
+	return jsonscan.Fields(raw, func([]byte) bool { return true }, func(k, v []byte) error {
 		var f *int64
 		switch string(k) {
 		case "requests":
@@ -71,13 +70,11 @@ func readCalls(raw []byte, c *eval.CallCounts) bool {
 		}
 		n, isInt := plainInt(v)
 		if f == nil || !isInt {
-			ok = false
 			return errStop
 		}
 		*f = n
 		return nil
-	})
-	return ok && err == nil
+	}) == nil
 }
 
 // errStop ends a walk of jsonscan.Fields early.

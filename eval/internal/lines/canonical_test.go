@@ -1,4 +1,4 @@
-package dataset
+package lines
 
 import (
 	"testing"
@@ -33,8 +33,8 @@ func FuzzAppendCanonical(f *testing.F) {
 		} else if shape&64 != 0 {
 			it.Rubric = []rubric.Criterion{}
 		}
-		if got, want := appendCanonical([]byte("x"), &it), it.Canonical(); string(got[1:]) != string(want) {
-			t.Errorf("appendCanonical wrote\n%s\neval's Canonical is\n%s", got[1:], want)
+		if got, want := AppendCanonical([]byte("x"), &it), it.Canonical(); string(got[1:]) != string(want) {
+			t.Errorf("AppendCanonical wrote\n%s\neval's Canonical is\n%s", got[1:], want)
 		}
 	})
 }
