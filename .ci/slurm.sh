@@ -16,6 +16,13 @@ stop() {
   done
   if [ -f "$dir/munged.pid" ]; then kill "$(cat "$dir/munged.pid")" 2>/dev/null || true; fi
   pkill -x munged 2>/dev/null || true
+  # slurmctld takes a few seconds to save its state and exit: wait for all
+  # three, so that nothing is left running once .ci/run returns.
+  for _ in $(seq 1 100); do
+    pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x munged >/dev/null || return 0
+    sleep 0.2
+  done
+  echo "slurm.sh: slurmd, slurmctld or munged still running after 20 s" >&2
 }
 
 start() {

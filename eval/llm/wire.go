@@ -34,13 +34,8 @@ type encoded struct {
 
 // encodeParams marshals params once, in sorted key order.
 func encodeParams(params map[string]any) ([]encoded, error) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]encoded, 0, len(keys))
-	for _, k := range keys {
+	out := make([]encoded, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v, err := json.Marshal(params[k])
 		if err != nil {
 			return nil, fmt.Errorf("llm: parameter %s: %w", k, err)

@@ -83,3 +83,15 @@ func (c *Cache) Put(key string, v any) error {
 	}
 	return nil
 }
+
+// A jsonAppender writes itself as json.Marshal would, faster: a record
+// on a run's hot path.
+type jsonAppender interface{ AppendJSON([]byte) []byte }
+
+// marshal is json.Marshal, by AppendJSON where v has it.
+func marshal(v any) ([]byte, error) {
+	if a, ok := v.(jsonAppender); ok {
+		return a.AppendJSON(nil), nil
+	}
+	return json.Marshal(v)
+}

@@ -231,18 +231,6 @@ func (j *Journal) read(off int64, key string, v any) error {
 	return nil
 }
 
-// A jsonAppender writes itself as json.Marshal would, faster: a record
-// on a run's hot path.
-type jsonAppender interface{ AppendJSON([]byte) []byte }
-
-// marshal is json.Marshal, by AppendJSON where v has it.
-func marshal(v any) ([]byte, error) {
-	if a, ok := v.(jsonAppender); ok {
-		return a.AppendJSON(nil), nil
-	}
-	return json.Marshal(v)
-}
-
 // errMultiline refuses a record whose JSON form is not one line.
 var errMultiline = errors.New("journal: record marshals to several lines")
 

@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,12 +87,7 @@ func applyConfig(fs *flag.FlagSet) error {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return Usage(fmt.Errorf("config %s: %w", cfg.Value, err))
 	}
-	keys := make([]string, 0, len(doc))
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		f := fs.Lookup(k)
 		if f == nil || k == "config" {
 			return Usage(fmt.Errorf("config %s: unknown setting %q (settings are the flag names of psveval %s)", cfg.Value, k, fs.Name()))
@@ -146,13 +142,8 @@ func configValues(v any) ([]string, error) {
 		}
 		return out, nil
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]string, 0, len(keys))
-		for _, k := range keys {
+		out := make([]string, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			s, err := configScalar(x[k])
 			if err != nil {
 				return nil, err
